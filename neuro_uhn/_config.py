@@ -1,0 +1,50 @@
+"""Process-wide settings: the memory budget for temporaries and the kernel switch."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+__all__ = ["memory_budget", "get_memory_budget", "use_compiled_kernels", "compiled_kernels_enabled"]
+
+#: Peak bytes for any temporary a similarity or a retrieval block allocates (256 MiB).
+#: Pairwise distances without a matrix-product form (manhattan, js) are computed in blocks of
+#: queries × memories × features that fit it; retrieval processes queries in blocks whose score
+#: matrix fits it. Override with ``NEURO_UHN_MEMORY_BUDGET`` (bytes) or :func:`memory_budget`.
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+
+_state = {
+    "budget": int(os.environ.get("NEURO_UHN_MEMORY_BUDGET", DEFAULT_MEMORY_BUDGET)),
+    "kernels": os.environ.get("NEURO_UHN_KERNELS", "auto") != "off",
+}
+
+
+def get_memory_budget() -> int:
+    return _state["budget"]
+
+
+@contextlib.contextmanager
+def memory_budget(nbytes: int) -> Iterator[None]:
+    """Temporarily set the memory budget (bytes) for temporaries."""
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 1024:
+        raise ValueError(f"'nbytes' must be an integer >= 1024; got {nbytes!r}")
+    old, _state["budget"] = _state["budget"], nbytes
+    try:
+        yield
+    finally:
+        _state["budget"] = old
+
+
+def compiled_kernels_enabled() -> bool:
+    return _state["kernels"]
+
+
+@contextlib.contextmanager
+def use_compiled_kernels(enabled: bool) -> Iterator[None]:
+    """Switch the numba kernels on or off (off = the chunked array-API path everywhere)."""
+    old, _state["kernels"] = _state["kernels"], bool(enabled)
+    try:
+        yield
+    finally:
+        _state["kernels"] = old

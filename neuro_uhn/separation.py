@@ -1,0 +1,308 @@
+"""Separation functions: ``W = sep(S)``, applied to each query's row of scores.
+
+Each is a frozen, registered component; ``a >> b`` chains them (``Chain``). Metadata on each
+class (``one_hot``, ``rows_sum_to_one``, ``order_preserving``) is what the property tests
+read and what retrieval uses: a one-hot separation projects by gathering rows of ``P``
+instead of a matrix product.
+
+Ties are deterministic: ``max`` and ``topk`` prefer the lower memory index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from ._registry import Component, Registry
+from ._xp import Array, logsumexp, namespace, one_hot, softmax
+
+__all__ = [
+    "Separation",
+    "Identity",
+    "Polynomial",
+    "Softmax",
+    "Max",
+    "TopK",
+    "Threshold",
+    "Log",
+    "Normalize",
+    "Chain",
+    "names",
+    "make",
+    "register",
+    "get",
+]
+
+
+class Separation(Component):
+    """Base class: ``__call__(S) -> W`` on a (n_queries, n_memories) score matrix."""
+
+    kind: ClassVar[str] = "separation"
+    one_hot: ClassVar[bool] = False  # every output row is exactly one 1 and zeros
+    rows_sum_to_one: ClassVar[bool] = False
+    order_preserving: ClassVar[bool] = False  # s_i >= s_j implies w_i >= w_j
+
+    def __call__(self, scores: Array) -> Array:
+        raise NotImplementedError
+
+    def lagrangian(self, scores: Array) -> Array:
+        """``L(s)`` with ``∇L = sep`` (Krotov–Hopfield); convex where defined. Per row."""
+        raise NotImplementedError(f"separation {self.name!r} has no Lagrangian")
+
+    def __rshift__(self, other: Separation) -> Chain:
+        return Chain(stages=_stages(self) + _stages(other))
+
+
+def _stages(sep: Separation) -> tuple[Separation, ...]:
+    if not isinstance(sep, Separation):
+        raise TypeError(f"can only chain separations; got {type(sep).__name__}")
+    return sep.stages if isinstance(sep, Chain) else (sep,)
+
+
+_registry = Registry("separation", Separation)
+register = _registry.register
+names = _registry.names
+get = _registry.get
+
+
+def make(spec: Any, **params: Any) -> Separation:
+    """A separation from a name, a mapping, an instance, or a list of these (a chain)."""
+    if isinstance(spec, list | tuple):
+        if params:
+            raise TypeError("parameters cannot be forwarded to a chain; put them in its stages")
+        return Chain(stages=tuple(make(s) for s in spec))
+    return _registry.make(spec, **params)
+
+
+@register("identity")
+@dataclass(frozen=True, kw_only=True)
+class Identity(Separation):
+    """``W = S``: the weighted sum of memories of the classical Hopfield network."""
+
+    order_preserving: ClassVar[bool] = True
+
+    def __call__(self, S):
+        return S
+
+    def lagrangian(self, S):
+        xp = namespace(S)
+        return 0.5 * xp.sum(S * S, axis=-1)
+
+
+@register("polynomial")
+@dataclass(frozen=True, kw_only=True)
+class Polynomial(Separation):
+    """Rectified polynomial ``W = max(S, 0)^n`` (DAM; n = 0.5 is the paper's sqrt).
+
+    Any real ``n > 0``. Negative scores map to 0, the rectified form of Krotov & Hopfield
+    (2016), so odd powers never flip the sign of a weight. With negative-valued similarities
+    (the standard distances) every weight is 0: use the paper convention, whose reciprocal
+    distances are positive, or a similarity with positive scores.
+    """
+
+    order_preserving: ClassVar[bool] = True
+    n: float = 2.0
+
+    def _check(self):
+        if not self.n > 0:
+            self._fail("n", "> 0", self.n)
+
+    def __call__(self, S):
+        xp = namespace(S)
+        return xp.clip(S, 0, None) ** self.n
+
+    def lagrangian(self, S):
+        xp = namespace(S)
+        return xp.sum(xp.clip(S, 0, None) ** (self.n + 1), axis=-1) / (self.n + 1)
+
+
+@register("softmax")
+@dataclass(frozen=True, kw_only=True)
+class Softmax(Separation):
+    """``W = softmax(β S)`` per row (MCHN, attention); stable for β up to 1e8 and beyond.
+
+    The row maximum is subtracted before scaling, so ``exp`` never overflows; β → ∞ gives
+    the uniform average of the tied maxima (one-hot without ties, i.e. ``max``).
+    """
+
+    order_preserving: ClassVar[bool] = True
+    rows_sum_to_one: ClassVar[bool] = True
+    beta: float = 1.0
+
+    def _check(self):
+        if not (self.beta > 0 and self.beta < float("inf")):
+            self._fail("beta", "a finite number > 0", self.beta)
+
+    def __call__(self, S):
+        xp = namespace(S)
+        shifted = S - xp.max(S, axis=-1, keepdims=True)
+        return softmax(self.beta * shifted)
+
+    def lagrangian(self, S):
+        return logsumexp(self.beta * S, axis=-1) / self.beta
+
+
+@register("max")
+@dataclass(frozen=True, kw_only=True)
+class Max(Separation):
+    """One-hot at the best score (nearest neighbour); ties go to the lowest index."""
+
+    one_hot: ClassVar[bool] = True
+    rows_sum_to_one: ClassVar[bool] = True
+    order_preserving: ClassVar[bool] = True
+
+    def winners(self, S):
+        xp = namespace(S)
+        return xp.argmax(S, axis=-1)
+
+    def __call__(self, S):
+        xp = namespace(S)
+        return one_hot(self.winners(S), S.shape[-1], S.dtype, xp)
+
+    def lagrangian(self, S):
+        xp = namespace(S)
+        return xp.max(S, axis=-1)
+
+
+@register("topk")
+@dataclass(frozen=True, kw_only=True)
+class TopK(Separation):
+    """The ``k`` best memories (k-max of Chateau-Laurent & Alexandre 2024), renormalised.
+
+    ``weighting="uniform"`` gives each of the k best weight 1/k (k = 1 is ``max``);
+    ``weighting="score"`` keeps their scores and divides by their sum, the NEC read-out
+    with a positive kernel (scores must then be positive). Ties at the k-th place go to the
+    lower index, so exactly k memories are chosen.
+    """
+
+    rows_sum_to_one: ClassVar[bool] = True
+    order_preserving: ClassVar[bool] = True
+    k: int = 1
+    weighting: Literal["uniform", "score"] = "uniform"
+
+    def _check(self):
+        if self.k < 1:
+            self._fail("k", "an integer >= 1", self.k)
+
+    def mask(self, S):
+        xp = namespace(S)
+        n = S.shape[-1]
+        if self.k > n:
+            raise ValueError(f"'k' of separation 'topk' must be in 1..n_memories={n}; got {self.k}")
+        kth = xp.sort(S, axis=-1, descending=True)[..., self.k - 1 : self.k]
+        above = S > kth
+        at = S == kth
+        room = self.k - xp.sum(xp.astype(above, xp.int64), axis=-1, keepdims=True)
+        first_ties = xp.cumulative_sum(xp.astype(at, xp.int64), axis=-1) <= room
+        return above | (at & first_ties)
+
+    def __call__(self, S):
+        xp = namespace(S)
+        chosen = xp.astype(self.mask(S), S.dtype)
+        if self.weighting == "uniform":
+            return chosen / self.k
+        if bool(xp.any(xp.where(chosen > 0, S, xp.ones_like(S)) <= 0)):
+            raise ValueError(
+                "separation 'topk' with weighting='score' needs positive scores among the k "
+                "best; use weighting='uniform' or a positive similarity"
+            )
+        W = chosen * S
+        return W / xp.sum(W, axis=-1, keepdims=True)
+
+
+@register("threshold")
+@dataclass(frozen=True, kw_only=True)
+class Threshold(Separation):
+    """``W = 1 where S >= θ else 0``: SDM's read of every location within the Hamming radius.
+
+    With ``hamming`` scores (minus the distance) a radius r is ``theta = -r``; with
+    ``hamming(normalized=true)`` it is the fraction, ``theta = -r / D``.
+    """
+
+    theta: float = 0.0
+
+    def _check(self):
+        if self.theta in (float("inf"), float("-inf")):
+            self._fail("theta", "finite", self.theta)
+
+    def __call__(self, S):
+        xp = namespace(S)
+        return xp.astype(S >= self.theta, S.dtype)
+
+
+@register("log")
+@dataclass(frozen=True, kw_only=True)
+class Log(Separation):
+    """``W = log(S)``, the paper's "Log" separation; needs positive scores.
+
+    Under the paper convention's sum-normalisation the scores lie in (0, 1), their logs are
+    negative, and dividing by the (negative) sum gives the *least* similar memory the largest
+    weight: the official code's inverted preference, kept and documented.
+    """
+
+    def __call__(self, S):
+        xp = namespace(S)
+        if bool(xp.any(S <= 0)):
+            raise ValueError(
+                "separation 'log' needs positive scores; got a minimum of "
+                f"{float(xp.min(S))} (use convention='paper' or a positive similarity)"
+            )
+        return xp.log(S)
+
+
+@register("normalize")
+@dataclass(frozen=True, kw_only=True)
+class Normalize(Separation):
+    """Divide each row by its sum; a row summing to 0 stays all zero (nothing was read).
+
+    Sums are taken as they are: a row of negative scores is divided by a negative sum,
+    which is what the official code does. Infinite entries follow IEEE arithmetic without
+    warnings (``inf/inf = nan``, ``x/inf = 0``), reproducing the official code exactly.
+    """
+
+    def __call__(self, S):
+        xp = namespace(S)
+        total = xp.sum(S, axis=-1, keepdims=True)
+        finite = xp.isfinite(total) & (total != 0)
+        out = S / xp.where(finite, total, xp.ones_like(total))
+        nan = xp.full_like(S, float("nan"))
+        inf_total = xp.where(xp.isinf(S), nan, xp.zeros_like(S))
+        out = xp.where(xp.isinf(total), inf_total, out)
+        return xp.where(xp.isnan(total), nan, out)
+
+
+@register("chain")
+@dataclass(frozen=True, kw_only=True)
+class Chain(Separation):
+    """Stages applied in order (``a >> b`` builds one); in a spec file, a list of tables."""
+
+    stages: tuple[Separation, ...] = ()
+
+    def _check(self):
+        stages = tuple(make(s) if not isinstance(s, Separation) else s for s in self.stages)
+        if not stages:
+            self._fail("stages", "a non-empty list of separations", self.stages)
+        object.__setattr__(self, "stages", stages)
+
+    def __call__(self, S):
+        for stage in self.stages:
+            S = stage(S)
+        return S
+
+    @property
+    def one_hot(self) -> bool:  # type: ignore[override]
+        # one-hot stays one-hot through later sum-normalisations (its row sum is 1)
+        for i, stage in enumerate(self.stages):
+            if stage.one_hot and all(isinstance(s, Normalize) for s in self.stages[i + 1 :]):
+                return True
+        return False
+
+    def winners(self, S):
+        for i, stage in enumerate(self.stages):
+            if stage.one_hot and all(isinstance(s, Normalize) for s in self.stages[i + 1 :]):
+                return stage.winners(S)
+            S = stage(S)
+        raise ValueError("this chain is not one-hot")
+
+    def to_dict(self):
+        return {"kind": "chain", "stages": [s.to_dict() for s in self.stages]}

@@ -1,0 +1,367 @@
+"""Similarity functions: ``S = sim(M, Q)``, shape (n_queries, n_memories), higher = more similar.
+
+Every similarity here is a frozen component, registered by name::
+
+    >>> from neuro_uhn import similarity
+    >>> similarity.names()[:4]
+    ['cosine', 'dot', 'euclidean', 'frobenius_cosine']
+    >>> similarity.make({"kind": "kl", "eps": 1e-8})
+    KL(eps=1e-08)
+
+The standard similarities are exact scores (distances negated, never inverted). The official
+code's forms (reciprocal distances, the L1-normalised "dot product", ...) live in
+:mod:`neuro_uhn.paper` and are registered here too; :meth:`Similarity.paper_form` maps a
+standard similarity to its official-code counterpart.
+
+Cost. ``dot``, ``cosine``, ``euclidean``, ``hamming``, ``kl`` and ``reverse_kl`` are one
+matrix product plus O((B + N)·D) work. ``manhattan`` and ``js`` have no matrix-product form:
+they run a compiled kernel (numba, NumPy inputs) or broadcast in blocks that fit the memory
+budget (:func:`neuro_uhn.memory_budget`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ._pairwise import neg_js, neg_l1
+from ._registry import Component, Registry
+from ._validation import as_float_array, check_finite, check_matrix
+from ._xp import Array, namespace, xlogy
+
+__all__ = [
+    "Similarity",
+    "Dot",
+    "Cosine",
+    "Euclidean",
+    "Manhattan",
+    "Hamming",
+    "KL",
+    "ReverseKL",
+    "JensenShannon",
+    "names",
+    "make",
+    "register",
+    "get",
+]
+
+
+class Similarity(Component):
+    """Base class. Subclasses implement :meth:`score`, and may override :meth:`prepare`
+    (work on the memories alone, done once per retrieval) and :meth:`check` (input domain).
+    """
+
+    kind: ClassVar[str] = "similarity"
+    #: A stored pattern scores highest against itself (true for distances and cosine-free
+    #: divergences); the property tests check it for every similarity that declares it.
+    self_is_best: ClassVar[bool] = False
+
+    def __call__(self, memories: Array, queries: Array) -> Array:
+        """Scores of every query (rows) against every memory (columns)."""
+        M, Q, xp, single = validate_pair(memories, queries)
+        self.check(M, Q, xp)
+        S = self.score(self.prepare(M, xp), Q, xp)
+        return S[0, ...] if single else S
+
+    def check(self, M: Array, Q: Array, xp) -> None:
+        """Raise ValueError if the inputs are outside this similarity's domain."""
+
+    def prepare(self, M: Array, xp) -> Any:
+        return M
+
+    def score(self, prepared: Any, Q: Array, xp) -> Array:
+        raise NotImplementedError
+
+    def paper_form(self) -> Similarity:
+        """The official code's counterpart (see :mod:`neuro_uhn.paper`)."""
+        raise ValueError(
+            f"similarity {self.name!r} has no counterpart in the official UHN code; "
+            "use convention='standard'"
+        )
+
+
+_registry = Registry("similarity", Similarity)
+register = _registry.register
+names = _registry.names
+make = _registry.make
+get = _registry.get
+
+
+def validate_pair(memories: Any, queries: Any):
+    """Checked float arrays ``(M, Q, xp, single)``; a 1-D query becomes one row."""
+    M, xp = validate_memories(memories)
+    Q, single = validate_queries(queries, M, xp)
+    dtype = xp.result_type(M.dtype, Q.dtype)
+    return xp.astype(M, dtype), xp.astype(Q, dtype), xp, single
+
+
+def validate_memories(memories: Any):
+    """``(M, xp)``: a finite, non-empty 2-D float array."""
+    M = as_float_array(memories, "memories")
+    xp = namespace(M)
+    check_matrix(M, "memories", "n_memories", "n_features", xp)
+    check_finite(M, "memories", xp)
+    return M, xp
+
+
+def validate_queries(queries: Any, M: Array, xp):
+    """``(Q, single)``: finite 2-D queries with the memories' feature count."""
+    Q = as_float_array(queries, "queries")
+    if namespace(Q, M) is not xp:
+        raise TypeError("'queries' must come from the same array library as 'memories'")
+    single = Q.ndim == 1
+    if single:
+        Q = xp.expand_dims(Q, axis=0)
+    if Q.ndim != 2:
+        raise ValueError(
+            f"'queries' must be 1-D (n_features,) or 2-D (n_queries, n_features); "
+            f"got shape {tuple(Q.shape)}"
+        )
+    if Q.shape[0] == 0:
+        raise ValueError("'queries' must not be empty; got 0 queries")
+    if Q.shape[1] != M.shape[1]:
+        raise ValueError(
+            f"'queries' has {Q.shape[1]} features but 'memories' has {M.shape[1]}; they must match"
+        )
+    check_finite(Q, "queries", xp)
+    return Q, single
+
+
+def _sq_norms(X: Array, xp) -> Array:
+    return xp.sum(X * X, axis=-1)
+
+
+@register("dot")
+@dataclass(frozen=True, kw_only=True)
+class Dot(Similarity):
+    """Dot product ``S[b, i] = M[i] · Q[b]`` (classical HN, DAM, MCHN, attention)."""
+
+    def score(self, M, Q, xp):
+        return Q @ M.T
+
+    def paper_form(self):
+        from .paper import L1NormalizedDot
+
+        return L1NormalizedDot()
+
+
+@register("cosine")
+@dataclass(frozen=True, kw_only=True)
+class Cosine(Similarity):
+    """Cosine of the angle, with per-row norms; a zero row scores 0 against everything."""
+
+    def prepare(self, M, xp):
+        return _unit_rows(M, xp)
+
+    def score(self, Mn, Q, xp):
+        return _unit_rows(Q, xp) @ Mn.T
+
+    def paper_form(self):
+        from .paper import FrobeniusCosine
+
+        return FrobeniusCosine()
+
+
+def _unit_rows(X, xp):
+    norm = xp.sqrt(_sq_norms(X, xp))
+    norm = xp.where(norm > 0, norm, xp.ones_like(norm))
+    return X / xp.expand_dims(norm, axis=-1)
+
+
+@register("euclidean")
+@dataclass(frozen=True, kw_only=True)
+class Euclidean(Similarity):
+    """Negative Euclidean distance ``-‖M[i] - Q[b]‖₂`` (``squared=True``: ``-‖·‖₂²``).
+
+    Computed as ``‖q‖² + ‖m‖² - 2 q·m`` after centring both on the memories' mean, which
+    leaves distances unchanged and keeps the cancellation error small; the squared distance
+    is clipped at 0 before the square root.
+    """
+
+    self_is_best: ClassVar[bool] = True
+    squared: bool = False
+
+    def prepare(self, M, xp):
+        mean = xp.mean(M, axis=0, keepdims=True)
+        Mc = M - mean
+        return Mc, _sq_norms(Mc, xp), mean
+
+    def score(self, prepared, Q, xp):
+        Mc, m2, mean = prepared
+        Qc = Q - mean
+        d2 = xp.expand_dims(_sq_norms(Qc, xp), axis=-1) + m2 - 2 * (Qc @ Mc.T)
+        d2 = xp.clip(d2, 0, None)
+        return -d2 if self.squared else -xp.sqrt(d2)
+
+    def paper_form(self):
+        from .paper import InverseEuclidean
+
+        return InverseEuclidean()
+
+
+@register("manhattan")
+@dataclass(frozen=True, kw_only=True)
+class Manhattan(Similarity):
+    """Negative L1 distance ``-Σ_d |M[i, d] - Q[b, d]|``: the paper's best similarity."""
+
+    self_is_best: ClassVar[bool] = True
+
+    def score(self, M, Q, xp):
+        return neg_l1(Q, M)
+
+    def paper_form(self):
+        from .paper import InverseManhattan
+
+        return InverseManhattan()
+
+
+@register("hamming")
+@dataclass(frozen=True, kw_only=True)
+class Hamming(Similarity):
+    """Negative Hamming distance: minus the number of positions whose bits differ.
+
+    Each array must be binary {0, 1} or bipolar {-1, +1}, and memories and queries must use
+    the same coding (an array of only ones fits both). ``normalized=True`` divides by the
+    number of features, so scores lie in [-1, 0] and a threshold (SDM's radius) does not
+    depend on the pattern size.
+    """
+
+    self_is_best: ClassVar[bool] = True
+    normalized: bool = False
+
+    def check(self, M, Q, xp):
+        codes = {name: _coding(X, name, xp) for name, X in (("memories", M), ("queries", Q))}
+        if {"binary", "bipolar"} <= set(codes.values()):
+            raise ValueError(
+                "hamming: 'memories' and 'queries' must use one coding; got "
+                + ", ".join(f"{k} {v}" for k, v in codes.items())
+                + " (map bipolar x to binary with (x + 1) / 2)"
+            )
+
+    def prepare(self, M, xp):
+        Mb = xp.astype(M > 0, M.dtype)
+        return Mb, xp.sum(Mb, axis=-1)
+
+    def score(self, prepared, Q, xp):
+        Mb, m1 = prepared
+        Qb = xp.astype(Q > 0, Q.dtype)
+        d = xp.expand_dims(xp.sum(Qb, axis=-1), axis=-1) + m1 - 2 * (Qb @ Mb.T)
+        return -d / Q.shape[1] if self.normalized else -d
+
+
+def _coding(X, name, xp) -> str:
+    """'binary', 'bipolar' or 'ones' (fits both); anything else is a ValueError."""
+    ones = X == 1
+    if bool(xp.all(ones | (X == 0))):
+        return "binary" if not bool(xp.all(ones)) else "ones"
+    if bool(xp.all(ones | (X == -1))):
+        return "bipolar"
+    raise ValueError(
+        f"hamming needs binary {{0, 1}} or bipolar {{-1, +1}} {name!r}; "
+        f"found other values (min {float(xp.min(X))}, max {float(xp.max(X))})"
+    )
+
+
+def check_distributions(M, Q, xp, similarity: str) -> None:
+    """Rows must be non-negative with a positive sum (they are normalised to distributions)."""
+    for name, X in (("memories", M), ("queries", Q)):
+        if bool(xp.any(X < 0)):
+            raise ValueError(
+                f"{similarity} needs non-negative {name!r} (rows are normalised to "
+                f"probability distributions); min is {float(xp.min(X))}"
+            )
+        zero = xp.sum(X, axis=-1) == 0
+        if bool(xp.any(zero)):
+            raise ValueError(
+                f"{similarity} needs every row of {name!r} to have a positive sum; "
+                f"{int(xp.sum(xp.astype(zero, xp.int64)))} row(s) are all zero"
+            )
+
+
+def normalize_rows(X, xp, eps: float = 0.0):
+    """Rows divided by their sums; with ``eps`` > 0, additive smoothing ``(p + ε)/(1 + Dε)``."""
+    P = X / xp.sum(X, axis=-1, keepdims=True)
+    if eps:
+        P = (P + eps) / (1 + X.shape[-1] * eps)
+    return P
+
+
+@dataclass(frozen=True, kw_only=True)
+class _KLBase(Similarity):
+    """Shared parts of the two KL similarities.
+
+    Rows are normalised to sum 1 and smoothed, ``p̃ = (p̂ + ε)/(1 + Dε)``, so every entry
+    is positive and KL is finite (a query with a zero where a memory has mass, such as a
+    masked image, would otherwise be infinitely far from every memory). ε must be > 0.
+    """
+
+    self_is_best: ClassVar[bool] = True
+    eps: float = 1e-6
+
+    def _check(self):
+        if not 0 < self.eps < 1:
+            self._fail("eps", "in (0, 1)", self.eps)
+
+    def check(self, M, Q, xp):
+        check_distributions(M, Q, xp, self.name)
+
+    def prepare(self, M, xp):
+        P = normalize_rows(M, xp, self.eps)
+        return P, xp.log(P), xp.sum(xlogy(P, P), axis=-1)
+
+
+@register("kl")
+@dataclass(frozen=True, kw_only=True)
+class KL(_KLBase):
+    """``-KL(m̃ ‖ q̃) = -Σ_d m̃_d log(m̃_d / q̃_d)``, one matrix product (see ``_KLBase``)."""
+
+    def score(self, prepared, Q, xp):
+        P, _, neg_entropy = prepared
+        logq = xp.log(normalize_rows(Q, xp, self.eps))
+        return logq @ P.T - neg_entropy
+
+    def paper_form(self):
+        from .paper import InverseKL
+
+        return InverseKL()
+
+
+@register("reverse_kl")
+@dataclass(frozen=True, kw_only=True)
+class ReverseKL(_KLBase):
+    """``-KL(q̃ ‖ m̃) = -Σ_d q̃_d log(q̃_d / m̃_d)``, one matrix product (see ``_KLBase``)."""
+
+    def score(self, prepared, Q, xp):
+        _, logP, _ = prepared
+        Qn = normalize_rows(Q, xp, self.eps)
+        return Qn @ logP.T - xp.expand_dims(xp.sum(xlogy(Qn, Qn), axis=-1), axis=-1)
+
+    def paper_form(self):
+        from .paper import InverseReverseKL
+
+        return InverseReverseKL()
+
+
+@register("js")
+@dataclass(frozen=True, kw_only=True)
+class JensenShannon(Similarity):
+    """``-JS(m̂, q̂)``, the true Jensen–Shannon divergence with the mixture ``(m̂ + q̂)/2``.
+
+    Natural log, so scores lie in [-ln 2, 0]; zero masses are exact (``0 log 0 = 0``), no ε.
+    """
+
+    self_is_best: ClassVar[bool] = True
+
+    def check(self, M, Q, xp):
+        check_distributions(M, Q, xp, self.name)
+
+    def prepare(self, M, xp):
+        return normalize_rows(M, xp)
+
+    def score(self, Mn, Q, xp):
+        return neg_js(normalize_rows(Q, xp), Mn)
+
+    def paper_form(self):
+        from .paper import OfficialJS
+
+        return OfficialJS()
