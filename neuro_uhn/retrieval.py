@@ -114,7 +114,8 @@ class Prepared:
         itemsize = xp.finfo(Q.dtype).bits // 8
         # the score matrix and the separation's temporaries: budget for 4 of them
         block = max(1, get_memory_budget() // max(1, 4 * n * itemsize))
-        parts = [self._block(Q[i : i + block, ...]) for i in range(0, Q.shape[0], block)]
+        B = Q.shape[0]
+        parts = [self._block(Q[i : min(B, i + block), ...]) for i in range(0, B, block)]
         return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
     def _block(self, Q: Array) -> Array:
