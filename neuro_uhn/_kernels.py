@@ -51,5 +51,14 @@ def js_scores(Qn, Mn):
     Qn = np.ascontiguousarray(Qn)
     Mn = np.ascontiguousarray(Mn, dtype=Qn.dtype)
     out = np.empty((Qn.shape[0], Mn.shape[0]), dtype=Qn.dtype)
-    js(Qn, Mn, out)
+    js(Qn, Mn, neg_entropy(Qn), neg_entropy(Mn), out)
     return out
+
+
+def neg_entropy(P):
+    """``Σ_d p_d log p_d`` per row, in float64, with ``0 log 0 = 0``."""
+    import numpy as np
+
+    P = np.asarray(P, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sum(np.where(P > 0, P * np.log(P), 0.0), axis=-1)

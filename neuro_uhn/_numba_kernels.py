@@ -62,21 +62,19 @@ def l1(Q, M, out):  # pragma: no cover - compiled
                     _l1_one(Q, M, out, b0, n)
                 b0 += 1
 
-@nb.njit(parallel=True, fastmath=False, nogil=True, cache=True)
-def js(Qn, Mn, out):  # pragma: no cover - compiled
-    # Rows are distributions (sum 1). JS = 1/2 sum p log(2p/(p+q)) + q log(2q/(p+q)),
-    # terms with a zero mass vanish exactly.
+@nb.njit(parallel=True, fastmath=True, nogil=True, cache=True)
+def js(Qn, Mn, hq, hm, out):  # pragma: no cover - compiled
+    # Rows are distributions (sum 1); hq, hm are their Σ p log p. With s = m + q,
+    # JS = ½(hm + hq) − ½ Σ s log s + log 2: one logarithm per element; 0 log 0 = 0.
     B, D = Qn.shape
     N = Mn.shape[0]
+    log2 = np.log(2.0)
     for b in nb.prange(B):
         for n in range(N):
             acc = 0.0
             for d in range(D):
-                p = Mn[n, d]
-                q = Qn[b, d]
-                s = p + q
-                if p > 0:
-                    acc += p * np.log(2.0 * p / s)
-                if q > 0:
-                    acc += q * np.log(2.0 * q / s)
-            out[b, n] = -0.5 * acc
+                s = np.float64(Mn[n, d]) + np.float64(Qn[b, d])
+                if s > 0:
+                    acc += s * np.log(s)
+            js_value = 0.5 * (hm[n] + hq[b]) - 0.5 * acc + log2
+            out[b, n] = -max(js_value, 0.0)

@@ -8,6 +8,8 @@ broadcast to (b, n, D) temporaries whose size never exceeds the memory budget
 
 from __future__ import annotations
 
+import math
+
 from . import _kernels
 from ._config import compiled_kernels_enabled, get_memory_budget
 from ._xp import Array, is_numpy, namespace, xlogy
@@ -62,9 +64,15 @@ def neg_js(Qn: Array, Mn: Array) -> Array:
     if uses_kernel(xp):
         return _kernels.js_scores(Qn, Mn)
 
-    def pair(q, m):
-        mix = (q + m) / 2
-        return -0.5 * xp.sum(xlogy(m, m / xp.where(mix > 0, mix, xp.ones_like(mix)))
-                             + xlogy(q, q / xp.where(mix > 0, mix, xp.ones_like(mix))), axis=-1)
+    # JS = ½(h_m + h_q) − ½ Σ s log s + log 2 with s = m + q and h = Σ p log p
+    hq = xp.sum(xlogy(Qn, Qn), axis=-1)
+    hm = xp.sum(xlogy(Mn, Mn), axis=-1)
+    log2 = math.log(2.0)
 
-    return _blocked(Qn, Mn, pair, xp)
+    def pair(q, m):
+        s = q + m
+        return xp.sum(xlogy(s, s), axis=-1)
+
+    half_sum = _blocked(Qn, Mn, pair, xp)
+    js = 0.5 * (xp.expand_dims(hq, axis=-1) + hm) - 0.5 * half_sum + log2
+    return -xp.clip(js, 0, None)

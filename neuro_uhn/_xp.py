@@ -23,6 +23,7 @@ __all__ = [
     "logsumexp",
     "one_hot",
     "xlogy",
+    "neg_clip_sqrt",
     "to_numpy",
 ]
 
@@ -86,6 +87,22 @@ def xlogy(x: Array, y: Array) -> Array:
     xp = namespace(x, y)
     safe = xp.where(x == 0, xp.ones_like(y), y)
     return xp.where(x == 0, xp.zeros_like(x * safe), x * xp.log(safe))
+
+
+def neg_clip_sqrt(S: Array, xp, sqrt: bool = True) -> Array:
+    """From ``S = -d²`` (rounding may leave it slightly positive): ``-sqrt(max(d², 0))``,
+    or ``-max(d², 0)`` without ``sqrt``; in place on NumPy arrays."""
+    if is_numpy(xp):
+        import numpy as np
+
+        np.minimum(S, 0, out=S)
+        if sqrt:
+            np.negative(S, out=S)
+            np.sqrt(S, out=S)
+            np.negative(S, out=S)
+        return S
+    S = xp.clip(S, None, 0)
+    return -xp.sqrt(-S) if sqrt else S
 
 
 def to_numpy(x: Array):

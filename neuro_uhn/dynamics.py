@@ -84,7 +84,7 @@ def iterate(
     prepared = prepare(model, memories, None, convention=convention)
     xp = prepared.xp
     x, single = validate_queries(queries, prepared.M, xp)
-    x = xp.astype(x, prepared.M.dtype)
+    x = xp.astype(x, prepared.M.dtype, copy=False)
     if update == "asynchronous" and not _is_classical_hn(prepared.model):
         raise ValueError(
             "update='asynchronous' is implemented for the classical Hopfield network "
@@ -169,7 +169,7 @@ def energy(model: UHN, memories: Any, states: Any) -> Array:
     prepared = prepare(model, memories)
     xp, M = prepared.xp, prepared.M
     x, single = validate_queries(states, M, xp)
-    x = xp.astype(x, M.dtype)
+    x = xp.astype(x, M.dtype, copy=False)
     h = x @ M.T
     if _is_classical_hn(model):
         E = -0.5 * xp.sum(h * h, axis=-1)

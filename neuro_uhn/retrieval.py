@@ -109,7 +109,7 @@ class Prepared:
     def __call__(self, Q: Array) -> Array:
         """``Z`` for checked 2-D queries ``Q``, in blocks that fit the memory budget."""
         xp, n = self.xp, self.M.shape[0]
-        Q = xp.astype(Q, self.M.dtype)
+        Q = xp.astype(Q, self.M.dtype, copy=False)
         self.model.similarity.check(self.M, Q, xp)
         itemsize = xp.finfo(Q.dtype).bits // 8
         # the score matrix and the separation's temporaries: budget for 4 of them
@@ -139,7 +139,7 @@ def prepare(model: UHN, memories: Any, projection: Any = None, *,
     M, xp = validate_memories(memories)
     P = _projection(model, M, projection, xp)
     dtype = xp.result_type(M.dtype, P.dtype, *(() if dtype is None else (dtype,)))
-    return Prepared(model, xp.astype(M, dtype), xp.astype(P, dtype), xp, convention)
+    return Prepared(model, xp.astype(M, dtype, copy=False), xp.astype(P, dtype, copy=False), xp, convention)
 
 
 def _projection(model: UHN, M: Array, projection: Any, xp) -> Array:

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from ._pairwise import neg_js, neg_l1
 from ._registry import Component, Registry
 from ._validation import as_float_array, check_finite, check_matrix
-from ._xp import Array, namespace, xlogy
+from ._xp import Array, namespace, neg_clip_sqrt
 
 __all__ = [
     "Similarity",
@@ -92,7 +92,7 @@ def validate_pair(memories: Any, queries: Any):
     M, xp = validate_memories(memories)
     Q, single = validate_queries(queries, M, xp)
     dtype = xp.result_type(M.dtype, Q.dtype)
-    return xp.astype(M, dtype), xp.astype(Q, dtype), xp, single
+    return xp.astype(M, dtype, copy=False), xp.astype(Q, dtype, copy=False), xp, single
 
 
 def validate_memories(memories: Any):
@@ -127,8 +127,13 @@ def validate_queries(queries: Any, M: Array, xp):
     return Q, single
 
 
+def _row_dots(A: Array, B: Array, xp) -> Array:
+    """``sum(A * B, axis=-1)`` without the product's temporary where ``vecdot`` exists."""
+    return xp.vecdot(A, B, axis=-1) if hasattr(xp, "vecdot") else xp.sum(A * B, axis=-1)
+
+
 def _sq_norms(X: Array, xp) -> Array:
-    return xp.sum(X * X, axis=-1)
+    return _row_dots(X, X, xp)
 
 
 @register("dot")
@@ -175,7 +180,8 @@ class Euclidean(Similarity):
 
     Computed as ``‖q‖² + ‖m‖² - 2 q·m`` after centring both on the memories' mean, which
     leaves distances unchanged and keeps the cancellation error small; the squared distance
-    is clipped at 0 before the square root.
+    is clipped at 0 before the square root. Near zero the square root magnifies rounding:
+    a distance of 0 can come out as about ``sqrt(ε)·‖x‖`` (1e-8·‖x‖ in float64).
     """
 
     self_is_best: ClassVar[bool] = True
@@ -189,9 +195,12 @@ class Euclidean(Similarity):
     def score(self, prepared, Q, xp):
         Mc, m2, mean = prepared
         Qc = Q - mean
-        d2 = xp.expand_dims(_sq_norms(Qc, xp), axis=-1) + m2 - 2 * (Qc @ Mc.T)
-        d2 = xp.clip(d2, 0, None)
-        return -d2 if self.squared else -xp.sqrt(d2)
+        # in place on the (B, N) product: these passes cost as much as the product itself
+        S = Qc @ Mc.T
+        S *= 2
+        S -= xp.expand_dims(_sq_norms(Qc, xp), axis=-1)
+        S -= m2  # S = -d²
+        return neg_clip_sqrt(S, xp, sqrt=not self.squared)
 
     def paper_form(self):
         from .paper import InverseEuclidean
@@ -245,8 +254,13 @@ class Hamming(Similarity):
     def score(self, prepared, Q, xp):
         Mb, m1 = prepared
         Qb = xp.astype(Q > 0, Q.dtype)
-        d = xp.expand_dims(xp.sum(Qb, axis=-1), axis=-1) + m1 - 2 * (Qb @ Mb.T)
-        return -d / Q.shape[1] if self.normalized else -d
+        S = Qb @ Mb.T
+        S *= 2
+        S -= xp.expand_dims(xp.sum(Qb, axis=-1), axis=-1)
+        S -= m1  # S = -d, exact in floating point (small integers)
+        if self.normalized:
+            S /= Q.shape[1]
+        return S
 
 
 def _coding(X, name, xp) -> str:
@@ -280,10 +294,9 @@ def check_distributions(M, Q, xp, similarity: str) -> None:
 
 def normalize_rows(X, xp, eps: float = 0.0):
     """Rows divided by their sums; with ``eps`` > 0, additive smoothing ``(p + ε)/(1 + Dε)``."""
-    P = X / xp.sum(X, axis=-1, keepdims=True)
-    if eps:
-        P = (P + eps) / (1 + X.shape[-1] * eps)
-    return P
+    c = 1 / (1 + X.shape[-1] * eps)
+    P = X * (c / xp.sum(X, axis=-1, keepdims=True))
+    return P + c * eps if eps else P
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -306,8 +319,9 @@ class _KLBase(Similarity):
         check_distributions(M, Q, xp, self.name)
 
     def prepare(self, M, xp):
-        P = normalize_rows(M, xp, self.eps)
-        return P, xp.log(P), xp.sum(xlogy(P, P), axis=-1)
+        P = normalize_rows(M, xp, self.eps)  # every entry >= ε/(1+Dε) > 0: no 0·log 0
+        logP = xp.log(P)
+        return P, logP, _row_dots(P, logP, xp)
 
 
 @register("kl")
@@ -317,8 +331,9 @@ class KL(_KLBase):
 
     def score(self, prepared, Q, xp):
         P, _, neg_entropy = prepared
-        logq = xp.log(normalize_rows(Q, xp, self.eps))
-        return logq @ P.T - neg_entropy
+        S = xp.log(normalize_rows(Q, xp, self.eps)) @ P.T
+        S -= neg_entropy
+        return S
 
     def paper_form(self):
         from .paper import InverseKL
@@ -334,7 +349,9 @@ class ReverseKL(_KLBase):
     def score(self, prepared, Q, xp):
         _, logP, _ = prepared
         Qn = normalize_rows(Q, xp, self.eps)
-        return Qn @ logP.T - xp.expand_dims(xp.sum(xlogy(Qn, Qn), axis=-1), axis=-1)
+        S = Qn @ logP.T
+        S -= xp.expand_dims(_row_dots(Qn, xp.log(Qn), xp), axis=-1)
+        return S
 
     def paper_form(self):
         from .paper import InverseReverseKL

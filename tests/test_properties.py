@@ -69,7 +69,10 @@ def test_permuting_memories_permutes_scores_and_leaves_retrieval_unchanged(prob,
 def test_a_stored_pattern_is_its_own_best_match(prob):
     name, M, _ = prob
     S = similarity.make(name)(M, M)
-    assert np.all(np.diag(S)[:, None] >= S - 1e-9 * (1 + np.abs(S)))
+    tol = 1e-9 * (1 + np.abs(S))
+    if name == "euclidean":  # matrix-product form: sqrt of a rounding error near distance 0
+        tol = tol + 1e-7 * (1 + np.abs(M).sum())
+    assert np.all(np.diag(S)[:, None] >= S - tol)
 
 
 @given(problem(name="manhattan"))
