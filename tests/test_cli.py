@@ -1,0 +1,60 @@
+"""The neuro-uhn command: the demo (main job) and the benchmark run end to end."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neuro_uhn.cli import main
+from neuro_uhn.demo import run_demo
+
+
+def test_demo_prints_a_table_and_saves_the_figure(tmp_path, capsys):
+    assert main(["demo", "--n-memories", "60", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "manhattan / max (uhn_best)" in out and "identity" in out
+    png = tmp_path / "demo.png"
+    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_reproduces_the_papers_ranking():
+    """Distances beat the raw dot product on noisy digits (the paper's headline)."""
+    result = run_demo(n_memories=100, seed=3)
+    acc = {(r.model, r.corruption): r.identity_accuracy for r in result.rows}
+    noise = next(c for _, c in acc if c.startswith("gaussian"))
+    assert acc[("manhattan / max (uhn_best)", noise)] > acc[("dot / max", noise)] + 0.3
+    assert acc[("euclidean / max", noise)] > acc[("dot / max", noise)] + 0.3
+    assert all(0 <= r.identity_accuracy <= 1 and 0 <= r.sse_accuracy <= 1 for r in result.rows)
+
+
+def test_bench_quick_writes_consistent_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--json", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert data["machine"] and all(r["speedup"] > 0 for r in data["retrieval"].values())
+    names = {r["similarity"] for r in data["records"]}
+    assert names == {"dot", "cosine", "euclidean", "hamming", "kl", "reverse_kl", "manhattan", "js"}
+    for r in data["records"]:
+        # our batched scores equal the per-query loop's on the timed queries
+        assert r["max_abs_error"] < (2e-3 if r["dtype"] == "float32" else 1e-9), r
+        assert r["of_matmul"] > 0 and r["vs_loop"] > 0 and np.isfinite(r["vs_dot"])
+    assert "| dtype | d | n | similarity |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["demo", "--n-memories", "0"], "'n_memories' must be in 1..1797"),
+     (["demo", "--sigma", "-1"], "'sigma' must be a number >= 0"),
+     (["demo", "--mask", "2"], "'fraction' must be in [0, 1]")],
+)
+def test_user_errors_are_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_bad_option_values_are_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "--n-memories", "10,x"])
+    assert info.value.code == 2
+    assert "expected integers separated by commas" in capsys.readouterr().err
