@@ -13,6 +13,7 @@ def _l1_one(Q, M, out, b, n):
         acc += abs(Q[b, d] - M[n, d])
     out[b, n] = -acc
 
+
 @nb.njit(parallel=True, fastmath=True, nogil=True, cache=True)
 def l1(Q, M, out):  # pragma: no cover - compiled
     B, D = Q.shape
@@ -61,6 +62,7 @@ def l1(Q, M, out):  # pragma: no cover - compiled
                 for n in range(t0, t1):
                     _l1_one(Q, M, out, b0, n)
                 b0 += 1
+
 
 @nb.njit(parallel=True, fastmath=True, nogil=True, cache=True)
 def js(Qn, Mn, hq, hm, out):  # pragma: no cover - compiled

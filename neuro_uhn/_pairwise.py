@@ -40,8 +40,9 @@ def _blocked(Q: Array, M: Array, pair_fn, xp) -> Array:
     rows = []
     for i in range(0, B, bq):
         q = xp.expand_dims(Q[i : min(B, i + bq), ...], axis=1)
-        cols = [pair_fn(q, xp.expand_dims(M[j : min(N, j + bn), ...], axis=0))
-                for j in range(0, N, bn)]
+        cols = [
+            pair_fn(q, xp.expand_dims(M[j : min(N, j + bn), ...], axis=0)) for j in range(0, N, bn)
+        ]
         rows.append(cols[0] if len(cols) == 1 else xp.concat(cols, axis=1))
     return rows[0] if len(rows) == 1 else xp.concat(rows, axis=0)
 

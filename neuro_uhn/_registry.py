@@ -125,9 +125,7 @@ class Registry:
             given = {k: v for k, v in spec.items() if k != "kind"}
             cls = self.get(spec["kind"])
         elif isinstance(spec, Component):
-            raise TypeError(
-                f"expected a {self.kind}; got the {spec.kind} {type(spec).__name__}"
-            )
+            raise TypeError(f"expected a {self.kind}; got the {spec.kind} {type(spec).__name__}")
         else:
             raise TypeError(
                 f"a {self.kind} is a registered name, a {{'kind': name, ...}} mapping or a "

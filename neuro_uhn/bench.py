@@ -142,22 +142,40 @@ def run_bench(
                     err = float(np.max(np.abs(loop() - sim(A, B[:lq]))))
                     if name == "dot":
                         dot_time = t
-                    records.append(BenchRecord(
-                        dtype=dtype, d=d, n_memories=n, n_queries=b, similarity=name,
-                        seconds_per_query=t, loop_seconds_per_query=t_loop,
-                        matmul_seconds_per_query=t_mm, of_matmul=t_mm / t, vs_loop=t_loop / t,
-                        vs_dot=t / dot_time if dot_time else float("nan"), max_abs_error=err,
-                    ))
+                    records.append(
+                        BenchRecord(
+                            dtype=dtype,
+                            d=d,
+                            n_memories=n,
+                            n_queries=b,
+                            similarity=name,
+                            seconds_per_query=t,
+                            loop_seconds_per_query=t_loop,
+                            matmul_seconds_per_query=t_mm,
+                            of_matmul=t_mm / t,
+                            vs_loop=t_loop / t,
+                            vs_dot=t / dot_time if dot_time else float("nan"),
+                            max_abs_error=err,
+                        )
+                    )
                     if progress:
                         r = records[-1]
-                        progress(f"{dtype} d={d} n={n} {name}: {r.of_matmul:.2f} of matmul, "
-                                 f"{r.vs_loop:.0f}x loop, {r.vs_dot:.2f}x dot")
+                        progress(
+                            f"{dtype} d={d} n={n} {name}: {r.of_matmul:.2f} of matmul, "
+                            f"{r.vs_loop:.0f}x loop, {r.vs_dot:.2f}x dot"
+                        )
     return records
 
 
-def retrieval_speedup(n: int = 1000, d: int = 784, n_queries: int = 1000, loop_queries: int = 50,
-                      dtype: str = "float32", similarities=("dot", "euclidean", "manhattan"),
-                      seed: int = 0) -> dict[str, dict[str, float]]:
+def retrieval_speedup(
+    n: int = 1000,
+    d: int = 784,
+    n_queries: int = 1000,
+    loop_queries: int = 50,
+    dtype: str = "float32",
+    similarities=("dot", "euclidean", "manhattan"),
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
     """Full retrieval (similarity, max, projection): batched vs the official code's loop.
 
     The loop does per query what ``general_update_rule`` does: the scores, a one-hot argmax,
@@ -180,8 +198,11 @@ def retrieval_speedup(n: int = 1000, d: int = 784, n_queries: int = 1000, loop_q
                 _ = M.T @ w
 
         t_loop = _best(loop, 2) / loop_queries
-        out[name] = {"seconds_per_query": t / n_queries, "loop_seconds_per_query": t_loop,
-                     "speedup": t_loop / (t / n_queries)}
+        out[name] = {
+            "seconds_per_query": t / n_queries,
+            "loop_seconds_per_query": t_loop,
+            "speedup": t_loop / (t / n_queries),
+        }
     return out
 
 
@@ -197,5 +218,7 @@ def machine_label() -> str:
     except OSError:
         pass
     numba = "numba " + __import__("numba").__version__ if kernels_available() else "no numba"
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, " \
-           f"NumPy {np.__version__}, {numba}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"NumPy {np.__version__}, {numba}"
+    )

@@ -20,18 +20,23 @@ def _demo(args) -> int:
     from .plotting import demo_figure
 
     t0 = time.perf_counter()
-    result = run_demo(n_memories=args.n_memories, sigma=args.sigma, mask=args.mask,
-                      seed=args.seed)
-    print(f"neuro_uhn demo: {result.n_memories} scikit-learn digits (8x8) stored; every one "
-          f"queried once per corruption (seed {args.seed})")
-    print("identity = nearest stored memory to the output is the cue's memory; "
-          "SSE = the paper's criterion (sum of squared error <= 60 per 784 pixels)\n")
+    result = run_demo(n_memories=args.n_memories, sigma=args.sigma, mask=args.mask, seed=args.seed)
+    print(
+        f"neuro_uhn demo: {result.n_memories} scikit-learn digits (8x8) stored; every one "
+        f"queried once per corruption (seed {args.seed})"
+    )
+    print(
+        "identity = nearest stored memory to the output is the cue's memory; "
+        "SSE = the paper's criterion (sum of squared error <= 60 per 784 pixels)\n"
+    )
     header = f"{'model':<36} {'corruption':<20} {'identity':>8} {'SSE':>6} {'ms':>8}"
     print(header)
     print("-" * len(header))
     for r in result.rows:
-        print(f"{r.model:<36} {r.corruption:<20} {r.identity_accuracy:>8.2f} "
-              f"{r.sse_accuracy:>6.2f} {1e3 * r.seconds:>8.2f}")
+        print(
+            f"{r.model:<36} {r.corruption:<20} {r.identity_accuracy:>8.2f} "
+            f"{r.sse_accuracy:>6.2f} {1e3 * r.seconds:>8.2f}"
+        )
     path = demo_figure(result, Path(args.out) / "demo.png")
     print(f"\nfigure: {path}   ({time.perf_counter() - t0:.1f} s in all)")
     return 0
@@ -41,39 +46,57 @@ def _bench(args) -> int:
     from .bench import machine_label, retrieval_speedup, run_bench
 
     if args.quick:
-        kw = dict(dtypes=("float32",), dims=(784,), n_memories=(100, 1000), n_queries=200,
-                  loop_queries=10, repeats=2)
+        kw = dict(
+            dtypes=("float32",),
+            dims=(784,),
+            n_memories=(100, 1000),
+            n_queries=200,
+            loop_queries=10,
+            repeats=2,
+        )
     else:
         kw = dict(n_memories=tuple(args.n_memories))
     label = machine_label()
     print(f"machine: {label}")
     records = run_bench(progress=(lambda s: print("  " + s, file=sys.stderr)), **kw)
-    speed = retrieval_speedup(n=1000 if not args.quick else 200, n_queries=200 if args.quick
-                              else 1000)
+    speed = retrieval_speedup(
+        n=1000 if not args.quick else 200, n_queries=200 if args.quick else 1000
+    )
     print()
     print(format_table(records))
     n = 200 if args.quick else 1000
-    print(f"\nfull retrieval (max separation, n={n}, d=784, float32) vs the official code's "
-          "per-query loop (scores, one-hot argmax, Mᵀw):")
+    print(
+        f"\nfull retrieval (max separation, n={n}, d=784, float32) vs the official code's "
+        "per-query loop (scores, one-hot argmax, Mᵀw):"
+    )
     for name, r in speed.items():
-        print(f"  {name:<10} {r['speedup']:5.0f}x faster ({1e6 * r['seconds_per_query']:.1f} vs "
-              f"{1e6 * r['loop_seconds_per_query']:.1f} µs per query)")
+        print(
+            f"  {name:<10} {r['speedup']:5.0f}x faster ({1e6 * r['seconds_per_query']:.1f} vs "
+            f"{1e6 * r['loop_seconds_per_query']:.1f} µs per query)"
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"machine": label, "records": [r.to_dict() for r in records],
-             "retrieval": speed}, indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                {"machine": label, "records": [r.to_dict() for r in records], "retrieval": speed},
+                indent=1,
+            )
+        )
         print(f"JSON: {args.json}")
     return 0
 
 
 def format_table(records) -> str:
     """Markdown table of bench records (ratios; times per query in microseconds)."""
-    lines = ["| dtype | d | n | similarity | µs/query | of matmul | vs loop | vs dot |",
-             "|---|---:|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| dtype | d | n | similarity | µs/query | of matmul | vs loop | vs dot |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
     for r in records:
-        lines.append(f"| {r.dtype} | {r.d} | {r.n_memories} | {r.similarity} | "
-                     f"{1e6 * r.seconds_per_query:.1f} | {r.of_matmul:.2f} | {r.vs_loop:.0f}x | "
-                     f"{r.vs_dot:.2f} |")
+        lines.append(
+            f"| {r.dtype} | {r.d} | {r.n_memories} | {r.similarity} | "
+            f"{1e6 * r.seconds_per_query:.1f} | {r.of_matmul:.2f} | {r.vs_loop:.0f}x | "
+            f"{r.vs_dot:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -81,7 +104,9 @@ def _positive_int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers separated by commas; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected integers separated by commas; got {text!r}"
+        ) from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"expected positive integers; got {text!r}")
     return values

@@ -25,8 +25,12 @@ DEMO_MODELS: list[tuple[str, object, str, str]] = [
     ("js / max", UHN(similarity="js", separation="max"), "standard", "continuous"),
     ("dot / max", UHN(similarity="dot", separation="max"), "standard", "continuous"),
     ("dot / softmax β=1 (mchn)", "mchn", "standard", "continuous"),
-    ("paper 'dot' (L1-normalised) / max", UHN(similarity="dot", separation="max"), "paper",
-     "continuous"),
+    (
+        "paper 'dot' (L1-normalised) / max",
+        UHN(similarity="dot", separation="max"),
+        "paper",
+        "continuous",
+    ),
     ("dot / identity / sign (hopfield)", "hopfield", "standard", "bipolar"),
 ]
 
@@ -47,11 +51,13 @@ class DemoResult:
     rows: list[DemoRow] = field(default_factory=list)
     #: for the figure: corruption -> (targets, queries, {model label: outputs}) of a few cues
     examples: dict[str, tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
 
 
-def run_demo(n_memories: int = 100, sigma: float = 0.3, mask: float = 0.5, seed: int = 0,
-             n_examples: int = 8) -> DemoResult:
+def run_demo(
+    n_memories: int = 100, sigma: float = 0.3, mask: float = 0.5, seed: int = 0, n_examples: int = 8
+) -> DemoResult:
     """Store ``n_memories`` digits, query each with noise and with the bottom masked."""
     X, shape = load_digits()
     if not 1 <= n_memories <= len(X):
@@ -74,13 +80,15 @@ def run_demo(n_memories: int = 100, sigma: float = 0.3, mask: float = 0.5, seed:
             Z = model.retrieve(mem, q, convention=convention)
             seconds = time.perf_counter() - t0
             Z_img = Z if patterns == "continuous" else (Z + 1) / 2
-            result.rows.append(DemoRow(
-                model=label,
-                corruption=corruption,
-                identity_accuracy=float(metrics.identity_correct(Z, mem, target).mean()),
-                sse_accuracy=float(metrics.sse_correct(Z_img, M, threshold).mean()),
-                seconds=seconds,
-            ))
+            result.rows.append(
+                DemoRow(
+                    model=label,
+                    corruption=corruption,
+                    identity_accuracy=float(metrics.identity_correct(Z, mem, target).mean()),
+                    sse_accuracy=float(metrics.sse_correct(Z_img, M, threshold).mean()),
+                    seconds=seconds,
+                )
+            )
             outputs[label] = Z_img[:n_examples]
         result.examples[corruption] = (M[:n_examples], Q[:n_examples], outputs)
     return result

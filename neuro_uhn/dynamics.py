@@ -119,8 +119,11 @@ def iterate(
 
 
 def _is_classical_hn(model: UHN) -> bool:
-    return (type(model.similarity) is Dot and type(model.separation) is Identity
-            and isinstance(model.readout, Sign))
+    return (
+        type(model.similarity) is Dot
+        and type(model.separation) is Identity
+        and isinstance(model.readout, Sign)
+    )
 
 
 def _async_sweep(M, x, rng, xp):

@@ -128,8 +128,14 @@ class Prepared:
         return Z if isinstance(model.readout, IdentityReadout) else model.readout(Z)
 
 
-def prepare(model: UHN, memories: Any, projection: Any = None, *,
-            convention: Convention = "standard", dtype=None) -> Prepared:
+def prepare(
+    model: UHN,
+    memories: Any,
+    projection: Any = None,
+    *,
+    convention: Convention = "standard",
+    dtype=None,
+) -> Prepared:
     """Check ``memories`` and ``projection`` against ``model`` and precompute on them.
 
     ``dtype`` (optional) is a floating dtype to promote everything to (e.g. the queries').
@@ -139,7 +145,9 @@ def prepare(model: UHN, memories: Any, projection: Any = None, *,
     M, xp = validate_memories(memories)
     P = _projection(model, M, projection, xp)
     dtype = xp.result_type(M.dtype, P.dtype, *(() if dtype is None else (dtype,)))
-    return Prepared(model, xp.astype(M, dtype, copy=False), xp.astype(P, dtype, copy=False), xp, convention)
+    return Prepared(
+        model, xp.astype(M, dtype, copy=False), xp.astype(P, dtype, copy=False), xp, convention
+    )
 
 
 def _projection(model: UHN, M: Array, projection: Any, xp) -> Array:
@@ -169,7 +177,11 @@ def _projection(model: UHN, M: Array, projection: Any, xp) -> Array:
 
 
 def retrieve_with(
-    model: UHN, memories: Any, queries: Any, projection: Any = None, *,
+    model: UHN,
+    memories: Any,
+    queries: Any,
+    projection: Any = None,
+    *,
     convention: Convention = "standard",
 ) -> Array:
     """:func:`retrieve` for a ready ``UHN``."""

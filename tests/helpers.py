@@ -2,6 +2,7 @@
 
 import numpy as np
 
+
 def to_xp(xp, a):
     """A NumPy array in namespace ``xp`` (float64 stays float64 on torch)."""
     if xp is np:

@@ -43,9 +43,11 @@ def test_bench_quick_writes_consistent_json(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["demo", "--n-memories", "0"], "'n_memories' must be in 1..1797"),
-     (["demo", "--sigma", "-1"], "'sigma' must be a number >= 0"),
-     (["demo", "--mask", "2"], "'fraction' must be in [0, 1]")],
+    [
+        (["demo", "--n-memories", "0"], "'n_memories' must be in 1..1797"),
+        (["demo", "--sigma", "-1"], "'sigma' must be a number >= 0"),
+        (["demo", "--mask", "2"], "'fraction' must be in [0, 1]"),
+    ],
 )
 def test_user_errors_are_one_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2

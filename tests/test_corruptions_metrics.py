@@ -14,8 +14,9 @@ def test_zero_mean_noise_is_unbiased_and_paper_noise_is_folded(rng):
     folded = corruptions.gaussian_noise(black, 0.5, rng, kind="paper")
     # |N(0, σ²)| clipped to 1 has mean about σ·sqrt(2/π) = 0.40 (a bit less after clipping)
     assert 0.33 < folded.mean() < 0.40
-    np.testing.assert_array_equal(corruptions.gaussian_noise(X, 0.3, 7),
-                                  corruptions.gaussian_noise(X, 0.3, 7))  # seeded
+    np.testing.assert_array_equal(
+        corruptions.gaussian_noise(X, 0.3, 7), corruptions.gaussian_noise(X, 0.3, 7)
+    )  # seeded
 
 
 def test_mask_bottom_zeroes_rows_in_every_channel():

@@ -20,9 +20,17 @@ def test_hopfield_asynchronous_updates_never_increase_energy(rng):
 
 
 @pytest.mark.parametrize(
-    "sep", [{"kind": "softmax", "beta": 0.5}, {"kind": "softmax", "beta": 20.0},
-            {"kind": "polynomial", "n": 3.0}, {"kind": "polynomial", "n": 0.5}, "max", "identity"],
-    ids=str)
+    "sep",
+    [
+        {"kind": "softmax", "beta": 0.5},
+        {"kind": "softmax", "beta": 20.0},
+        {"kind": "polynomial", "n": 3.0},
+        {"kind": "polynomial", "n": 0.5},
+        "max",
+        "identity",
+    ],
+    ids=str,
+)
 def test_cccp_iteration_never_increases_energy(sep, rng):
     """E(x) = ½‖x‖² − L(Mx) under x ← Mᵀ sep(Mx): MCHN, DAM (Krotov–Hopfield form), max."""
     M = rng.standard_normal((12, 20))

@@ -64,17 +64,26 @@ BAD_FILES = [
     ('colour = "red"\nsimilarity = "dot"\nseparation = "max"\n', r"unknown key\(s\) \['colour'\]"),
     ('similarity = "dot"\n', "missing required key 'separation'"),
     ('similarity = "dott"\nseparation = "max"\n', "key 'similarity': unknown similarity 'dott'"),
-    ('similarity = "dot"\n[separation]\nkind = "softmax"\nbeta = "big"\n',
-     "key 'separation'.*'beta' of separation 'softmax' must be a real number"),
-    ('similarity = "dot"\n[separation]\nkind = "softmax"\nbta = 1.0\n',
-     r"key 'separation'.*unknown parameter\(s\) \['bta'\]"),
-    ('similarity = "dot"\n[separation]\nkind = "softmax"\nbeta = -1.0\n',
-     "'beta' of separation 'softmax' must be a finite number > 0"),
+    (
+        'similarity = "dot"\n[separation]\nkind = "softmax"\nbeta = "big"\n',
+        "key 'separation'.*'beta' of separation 'softmax' must be a real number",
+    ),
+    (
+        'similarity = "dot"\n[separation]\nkind = "softmax"\nbta = 1.0\n',
+        r"key 'separation'.*unknown parameter\(s\) \['bta'\]",
+    ),
+    (
+        'similarity = "dot"\n[separation]\nkind = "softmax"\nbeta = -1.0\n',
+        "'beta' of separation 'softmax' must be a finite number > 0",
+    ),
     ('similarity = "dot"\nseparation = "max"\nassociation = "both"\n', "'association' must be"),
     ('similarity = "dot"\nseparation = "max"\nname = 3\n', "key 'name' must be a string"),
     ('similarity = 3\nseparation = "max"\n', "key 'similarity' must be a name or a table"),
     ('similarity = "dot"\n[separation]\nbeta = 1.0\n', "key 'separation' is missing 'kind'"),
-    ('similarity = "dot"\nseparation = "max"\n[readout]\nkind = "tanh"\n', "unknown readout 'tanh'"),
+    (
+        'similarity = "dot"\nseparation = "max"\n[readout]\nkind = "tanh"\n',
+        "unknown readout 'tanh'",
+    ),
     ('similarity = "dot\nseparation = "max"\n', "not valid TOML"),
     ('similarity = ["dot"]\nseparation = "max"\n', "key 'similarity' must be a table, not a list"),
     ('similarity = "hamming"\n[separation]\nkind = "topk"\nk = 1.5\n', "'k' .* must be an integer"),
@@ -101,6 +110,6 @@ def test_unknown_model_name_lists_the_bundled_ones():
 
 def test_spec_files_are_never_evaluated(tmp_path):
     path = tmp_path / "evil.toml"
-    path.write_text('similarity = "__import__(\'os\').system(\'true\')"\nseparation = "max"\n')
+    path.write_text("similarity = \"__import__('os').system('true')\"\nseparation = \"max\"\n")
     with pytest.raises(ModelFileError, match="unknown similarity"):
         nu.load_model(path)

@@ -37,9 +37,13 @@ def test_kl_forms_by_hand_with_the_official_epsilon():
 
 @pytest.mark.parametrize(
     ("name", "pair"),
-    [("inverse_euclidean", ref.official_euclidean), ("inverse_manhattan", ref.official_manhattan),
-     ("inverse_kl", ref.official_inverse_kl), ("inverse_reverse_kl", ref.official_inverse_reverse_kl),
-     ("official_js", ref.official_js)],
+    [
+        ("inverse_euclidean", ref.official_euclidean),
+        ("inverse_manhattan", ref.official_manhattan),
+        ("inverse_kl", ref.official_inverse_kl),
+        ("inverse_reverse_kl", ref.official_inverse_reverse_kl),
+        ("official_js", ref.official_js),
+    ],
 )
 def test_official_similarities_match_loops(name, pair, rng):
     A, B = rng.random((9, 13)), rng.random((4, 13))
@@ -68,27 +72,33 @@ def official_softmax(x, param):
 
 @pytest.mark.parametrize(
     ("convention_name", "official_sim"),
-    [("manhattan", lambda X, z: [ref.official_manhattan(m, z) for m in X]),
-     ("euclidean", lambda X, z: [ref.official_euclidean(m, z) for m in X]),
-     ("dot", ref.official_normalized_dot)],
+    [
+        ("manhattan", lambda X, z: [ref.official_manhattan(m, z) for m in X]),
+        ("euclidean", lambda X, z: [ref.official_euclidean(m, z) for m in X]),
+        ("dot", ref.official_normalized_dot),
+    ],
 )
 @pytest.mark.parametrize(
     ("sep_name", "params", "official_sep"),
-    [("softmax", {"beta": 1000.0}, official_softmax),
-     ("polynomial", {"n": 3.0}, lambda x, n: x ** n),
-     ("polynomial", {"n": 0.5}, lambda x, n: x ** n),
-     ("identity", {}, lambda x, _: x),
-     ("max", {}, lambda x, _: np.eye(len(x))[np.argmax(x)])],
+    [
+        ("softmax", {"beta": 1000.0}, official_softmax),
+        ("polynomial", {"n": 3.0}, lambda x, n: x**n),
+        ("polynomial", {"n": 0.5}, lambda x, n: x**n),
+        ("identity", {}, lambda x, _: x),
+        ("max", {}, lambda x, _: np.eye(len(x))[np.argmax(x)]),
+    ],
 )
 def test_paper_pipeline_equals_the_official_update_rule(
     convention_name, official_sim, sep_name, params, official_sep, rng
 ):
     X, Z = rng.random((12, 10)), rng.random((5, 10))
-    got = nu.retrieve(X, Z, similarity=convention_name, separation=sep_name, convention="paper",
-                      **params)
+    got = nu.retrieve(
+        X, Z, similarity=convention_name, separation=sep_name, convention="paper", **params
+    )
     param = params.get("beta", params.get("n"))
-    want = np.array([official_general_update_rule(X, z, 1000.0, official_sim, official_sep, param)
-                     for z in Z])
+    want = np.array(
+        [official_general_update_rule(X, z, 1000.0, official_sim, official_sep, param) for z in Z]
+    )
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
 
 
@@ -107,12 +117,12 @@ def test_exact_match_reproduces_the_official_inf_and_nan(rng):
     out = nu.retrieve(X, z, similarity="manhattan", separation="max", convention="paper")
     np.testing.assert_array_equal(out, X[3])
     # softmax: NaN everywhere, as in the official code
-    out = nu.retrieve(X, z, similarity="manhattan", separation="softmax", beta=1000.0,
-                      convention="paper")
+    out = nu.retrieve(
+        X, z, similarity="manhattan", separation="softmax", beta=1000.0, convention="paper"
+    )
     assert np.all(np.isnan(out))
     # the standard convention is exact and finite
-    np.testing.assert_array_equal(
-        nu.retrieve(X, z, similarity="manhattan", separation="max"), X[3])
+    np.testing.assert_array_equal(nu.retrieve(X, z, similarity="manhattan", separation="max"), X[3])
 
 
 def test_official_js_retrieves_the_least_similar_memory(rng):
@@ -134,8 +144,9 @@ def test_log_separation_inverts_preference_under_the_paper_pipeline():
 
 def test_hamming_has_no_paper_form():
     with pytest.raises(ValueError, match="no counterpart in the official UHN code"):
-        nu.retrieve(np.eye(3), np.eye(3), similarity="hamming", separation="max",
-                    convention="paper")
+        nu.retrieve(
+            np.eye(3), np.eye(3), similarity="hamming", separation="max", convention="paper"
+        )
 
 
 def test_pipeline_wraps_normalisations_around_the_separation():

@@ -8,10 +8,15 @@ from hypothesis.extra import numpy as hnp
 import neuro_uhn as nu
 from neuro_uhn import similarity
 
-DISTANCE_LIKE = [n for n in similarity.names()
-                 if similarity.get(n).self_is_best and not n.startswith("inverse")]
+DISTANCE_LIKE = [
+    n for n in similarity.names() if similarity.get(n).self_is_best and not n.startswith("inverse")
+]
 STANDARD = ["dot", "cosine", "euclidean", "manhattan", "hamming", "kl", "reverse_kl", "js"]
-SMOOTH_SEPARATIONS = [{"kind": "softmax", "beta": 3.0}, "identity", {"kind": "polynomial", "n": 2.0}]
+SMOOTH_SEPARATIONS = [
+    {"kind": "softmax", "beta": 3.0},
+    "identity",
+    {"kind": "polynomial", "n": 2.0},
+]
 
 settings.register_profile("ci", max_examples=40, deadline=None)
 settings.load_profile("ci")
@@ -37,8 +42,12 @@ def problem(draw, name=None, dtype=np.float64):
     return name, M, Q
 
 
-@given(problem(), st.sampled_from(["max", "softmax", "identity", "topk"]),
-       st.sampled_from([np.float32, np.float64]), st.integers(1, 5))
+@given(
+    problem(),
+    st.sampled_from(["max", "softmax", "identity", "topk"]),
+    st.sampled_from([np.float32, np.float64]),
+    st.integers(1, 5),
+)
 def test_shapes_and_dtypes(prob, sep, dtype, n_out):
     name, M, Q = prob
     M, Q = M.astype(dtype), Q.astype(dtype)

@@ -71,8 +71,12 @@ def test_sdm_equals_brute_force_hamming_ball_read(rng):
                 total += C[i]
         want[b] = np.where(total >= 0, 1.0, -1.0)
     model = nu.load_model("sdm")
-    got = nu.UHN(similarity=model.similarity, separation={"kind": "threshold", "theta": -radius / D},
-                 readout="sign", association="hetero").retrieve(A, queries, C)
+    got = nu.UHN(
+        similarity=model.similarity,
+        separation={"kind": "threshold", "theta": -radius / D},
+        readout="sign",
+        association="hetero",
+    ).retrieve(A, queries, C)
     np.testing.assert_array_equal(got, want)
     assert np.mean(got == data) > 0.95  # and it does recall the data
 
@@ -110,8 +114,9 @@ def test_max_gathers_rows_exactly(rng):
 def test_params_are_routed_to_the_component_that_takes_them(rng):
     M = rng.random((6, 5))
     z = nu.retrieve(M, M, similarity="kl", separation="softmax", beta=4.0, eps=1e-9)
-    want = nu.retrieve(M, M, similarity={"kind": "kl", "eps": 1e-9},
-                       separation=nu.separation.Softmax(beta=4.0))
+    want = nu.retrieve(
+        M, M, similarity={"kind": "kl", "eps": 1e-9}, separation=nu.separation.Softmax(beta=4.0)
+    )
     np.testing.assert_array_equal(z, want)
 
 
@@ -131,8 +136,15 @@ def test_models_run_on_every_array_namespace(name, xp, rng):
 def test_paper_convention_on_every_namespace(xp, rng):
     M, Q = rng.random((8, 10)), rng.random((3, 10))
     for sim in ("manhattan", "euclidean", "dot", "kl", "reverse_kl", "js"):
-        want = nu.retrieve(M, Q, similarity=sim, separation="softmax", beta=1000.0,
-                           convention="paper")
-        got = nu.retrieve(to_xp(xp, M), to_xp(xp, Q), similarity=sim, separation="softmax",
-                          beta=1000.0, convention="paper")
+        want = nu.retrieve(
+            M, Q, similarity=sim, separation="softmax", beta=1000.0, convention="paper"
+        )
+        got = nu.retrieve(
+            to_xp(xp, M),
+            to_xp(xp, Q),
+            similarity=sim,
+            separation="softmax",
+            beta=1000.0,
+            convention="paper",
+        )
         np.testing.assert_allclose(to_np(got), want, rtol=1e-9)

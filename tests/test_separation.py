@@ -40,8 +40,9 @@ def test_array_api_namespaces(name, params, want, xp, rng):
     for dtype in (np.float64, np.float32):
         got = separation.make(name, **params)(to_xp(xp, S.astype(dtype)))
         assert str(got.dtype).endswith(np.dtype(dtype).name)
-        np.testing.assert_allclose(to_np(got), rows(want, S), rtol=1e-5 if dtype is np.float32
-                                   else 1e-12, atol=1e-6)
+        np.testing.assert_allclose(
+            to_np(got), rows(want, S), rtol=1e-5 if dtype is np.float32 else 1e-12, atol=1e-6
+        )
 
 
 def test_log_is_the_papers_log():
@@ -67,8 +68,9 @@ def test_softmax_resolves_scores_differing_by_1e_12():
     S = np.array([[0.5, 0.5 + 1e-12]])
     d = S[0, 1] - S[0, 0]  # the representable difference, about 1e-12
     W = Softmax(beta=1e12)(S)
-    np.testing.assert_allclose(W[0], [1 / (1 + np.exp(1e12 * d)), 1 / (1 + np.exp(-1e12 * d))],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        W[0], [1 / (1 + np.exp(1e12 * d)), 1 / (1 + np.exp(-1e12 * d))], rtol=1e-9
+    )
 
 
 def test_ties_go_to_the_lowest_index():
@@ -106,15 +108,23 @@ def test_chain_composes_in_order():
 
 
 @pytest.mark.parametrize(
-    "sep", [separation.Identity(), Softmax(beta=2.5), separation.Polynomial(n=3.0),
-            separation.Polynomial(n=0.5), Max()], ids=repr)
+    "sep",
+    [
+        separation.Identity(),
+        Softmax(beta=2.5),
+        separation.Polynomial(n=3.0),
+        separation.Polynomial(n=0.5),
+        Max(),
+    ],
+    ids=repr,
+)
 def test_lagrangian_gradient_is_the_separation(sep, rng):
     """Central differences of L(s) equal sep(s): the energy view is consistent."""
     s = rng.standard_normal(6) + 0.5
     h = 1e-6
-    grad = np.array([
-        (sep.lagrangian(s + h * e) - sep.lagrangian(s - h * e)) / (2 * h) for e in np.eye(6)
-    ])
+    grad = np.array(
+        [(sep.lagrangian(s + h * e) - sep.lagrangian(s - h * e)) / (2 * h) for e in np.eye(6)]
+    )
     np.testing.assert_allclose(grad, sep(s[None, :])[0], rtol=1e-5, atol=1e-7)
 
 

@@ -64,8 +64,9 @@ def test_array_api_namespaces_agree_with_numpy(name, xp, rng):
         assert type(got) is type(to_xp(xp, M))
         assert str(got.dtype).endswith("float32" if dtype is np.float32 else "float64")
         tol = 1e-10 if dtype is np.float64 else 2e-4
-        np.testing.assert_allclose(to_np(got), ref.pairwise(M, Q, ref.STANDARD[name]),
-                                   rtol=tol, atol=tol)
+        np.testing.assert_allclose(
+            to_np(got), ref.pairwise(M, Q, ref.STANDARD[name]), rtol=tol, atol=tol
+        )
 
 
 def test_hand_computed_tiny_case():
@@ -75,12 +76,15 @@ def test_hand_computed_tiny_case():
     assert similarity.make("manhattan")(M, q).tolist() == [-3.0, -2.0]
     np.testing.assert_allclose(similarity.make("euclidean")(M, q), [-np.sqrt(5), -np.sqrt(2)])
     np.testing.assert_allclose(similarity.make("euclidean", squared=True)(M, q), [-5.0, -2.0])
-    np.testing.assert_allclose(similarity.make("cosine")(M, q),
-                               [1 / (np.sqrt(5) * np.sqrt(2)), 1 / 2])
+    np.testing.assert_allclose(
+        similarity.make("cosine")(M, q), [1 / (np.sqrt(5) * np.sqrt(2)), 1 / 2]
+    )
     B = np.array([[1, 0, 1, 1], [0, 0, 0, 1]])
     assert similarity.make("hamming")(B, np.array([1, 1, 1, 1])).tolist() == [-1.0, -3.0]
     assert similarity.make("hamming", normalized=True)(B, np.array([1, 1, 1, 1])).tolist() == [
-        -0.25, -0.75]
+        -0.25,
+        -0.75,
+    ]
     # bipolar coding gives the same distances
     assert similarity.make("hamming")(2 * B - 1, np.array([1, 1, 1, 1])).tolist() == [-1.0, -3.0]
 
