@@ -113,11 +113,11 @@ def _official_kl(P, Qd, eps, xp):
     return xp.expand_dims(xp.sum(xlogy(P, P + eps), axis=-1), axis=0) - xp.log(Qd + eps) @ P.T
 
 
-@register_similarity("inverse_kl")
 @dataclass(frozen=True, kw_only=True)
-class InverseKL(_PaperSimilarity):
-    """Official ``KL_divergence``: reciprocal of KL(memory ‖ query) with ε inside the logs."""
+class _OfficialKLBase(_PaperSimilarity):
+    """Reciprocal of the official KL with ε inside the logs; ``reverse`` swaps the roles."""
 
+    reverse: ClassVar[bool] = False
     self_is_best: ClassVar[bool] = True
     eps: float = OFFICIAL_KL_EPS
 
@@ -125,24 +125,27 @@ class InverseKL(_PaperSimilarity):
         check_distributions(M, Q, xp, self.name)
 
     def score(self, M, Q, xp):
-        kl = _official_kl(normalize_rows(M, xp), normalize_rows(Q, xp), self.eps, xp)
+        Mn, Qn = normalize_rows(M, xp), normalize_rows(Q, xp)
+        kl = (
+            _official_kl(Qn, Mn, self.eps, xp).T
+            if self.reverse
+            else _official_kl(Mn, Qn, self.eps, xp)
+        )
         return reciprocal(kl, xp)
+
+
+@register_similarity("inverse_kl")
+@dataclass(frozen=True, kw_only=True)
+class InverseKL(_OfficialKLBase):
+    """Official ``KL_divergence``: reciprocal of KL(memory ‖ query) with ε inside the logs."""
 
 
 @register_similarity("inverse_reverse_kl")
 @dataclass(frozen=True, kw_only=True)
-class InverseReverseKL(_PaperSimilarity):
+class InverseReverseKL(_OfficialKLBase):
     """Official ``reverse_KL_divergence``: reciprocal of KL(query ‖ memory), ε inside the logs."""
 
-    self_is_best: ClassVar[bool] = True
-    eps: float = OFFICIAL_KL_EPS
-
-    def check(self, M, Q, xp):
-        check_distributions(M, Q, xp, self.name)
-
-    def score(self, M, Q, xp):
-        rkl = _official_kl(normalize_rows(Q, xp), normalize_rows(M, xp), self.eps, xp).T
-        return reciprocal(rkl, xp)
+    reverse: ClassVar[bool] = True
 
 
 @register_similarity("official_js")
