@@ -1,0 +1,369 @@
+"""The Brian2 network: feature neurons → M synapses → memory neurons → P synapses → outputs.
+
+One builder serves the three modes (:class:`SpikingConfig`). Queries run in batches of
+``batch_size`` independent copies of the network inside one simulation (block-diagonal
+synapses), so one build serves many queries: the network is built once, stored, and for each
+batch restored, given the batch's feature values, and run.
+
+Variables of the memory neurons (one population of ``neurons_per_memory`` per memory, per copy)::
+
+    u     = I_sim + bias + common      the similarity current (exact, or a synaptic trace)
+    s     = h(u)                       the score (h = identity, or −sqrt(−u) for Euclidean)
+    g     = transfer(s)                the separation's transfer (linear, power, exp, step)
+    rate  = gain · g [/ Z]             Z = Σ g over the copy: global divisive inhibition
+    spike when rand() < rate · dt      (no spikes in continuous mode)
+
+Output neurons accumulate ``J_k += P[i, k]`` for each spike of memory i during the decoding
+window (continuous mode: ``J_k = Σ_i P[i, k] · rate_i · T``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._xp import namespace, to_numpy
+from ..model import UHN
+from ..readout import IdentityReadout
+from ..retrieval import prepare
+from ..similarity import validate_queries
+from ._config import SpikingConfig, UnsupportedComponent
+from ._mapping import SeparationMap, SimilarityMap, map_separation, map_similarity
+
+__all__ = ["SpikingUHN", "SpikingRun"]
+
+
+def _brian():
+    """Brian2, imported with its debug-log file switched off.
+
+    Brian2 opens ``brian_debug_*.log`` in the temp folder at import and keeps it after any
+    error; a library must not litter, so the file handler is closed and the file removed.
+    """
+    import logging
+
+    import brian2 as b2
+    from brian2.utils.logger import BrianLogger
+
+    b2.prefs.logging.file_log = False
+    b2.prefs.logging.save_script = False
+    b2.prefs.logging.std_redirection = False
+    if BrianLogger.file_handler is not None:
+        BrianLogger.file_handler.close()
+        logging.getLogger("brian2").removeHandler(BrianLogger.file_handler)
+        BrianLogger.file_handler = None
+        for path in (BrianLogger.tmp_log, f"{BrianLogger.tmp_log}.1"):
+            if path and os.path.exists(path):
+                os.remove(path)
+        BrianLogger.tmp_log = None
+    return b2
+
+
+@dataclass
+class SpikingRun:
+    """What one run over a set of queries recorded.
+
+    ``spikes[b]`` holds (memory index, time in s) arrays of query b's memory spikes (pooled
+    neurons mapped to their memory), over the whole run; ``counts`` are the decoding window's
+    pooled counts (continuous mode: rate × window); ``J`` the output neurons' accumulators.
+    """
+
+    counts: np.ndarray  # (B, N)
+    J: np.ndarray  # (B, n_out)
+    spikes: list[tuple[np.ndarray, np.ndarray]]
+    config: SpikingConfig
+
+    def counts_in(self, start: float, stop: float) -> np.ndarray:
+        """Pooled spike counts per memory in [start, stop) for every query."""
+        n = self.counts.shape[1]
+        return np.stack([np.bincount(i[(t >= start) & (t < stop)], minlength=n)
+                         for i, t in self.spikes]).astype(float)
+
+
+class SpikingUHN:
+    """A spiking network built from a ``UHN`` spec, memories ``M`` and projection ``P``.
+
+    Parameters
+    ----------
+    model : UHN or str
+        The spec (or a bundled model's name).
+    memories : array, shape (n_memories, n_features)
+    projection : array, shape (n_memories, n_out), optional
+        ``None`` for auto-association.
+    config : SpikingConfig, optional
+    """
+
+    def __init__(self, model, memories, projection=None, *, config: SpikingConfig | None = None,
+                 convention: str = "standard"):
+        from ..model import load_model
+
+        model = load_model(model) if isinstance(model, str) else model
+        if not isinstance(model, UHN):
+            raise TypeError(f"'model' must be a UHN or a model name; got {type(model).__name__}")
+        self.config = config or SpikingConfig()
+        if not isinstance(self.config, SpikingConfig):
+            raise TypeError(f"'config' must be a SpikingConfig; got {type(self.config).__name__}")
+        if convention != "standard":
+            raise UnsupportedComponent(
+                "convention 'paper'", self.config.mode,
+                "the spiking network realises the standard convention's similarities")
+        prepared = prepare(model, memories, projection)
+        self.model = model
+        self.M = np.asarray(to_numpy(prepared.M), dtype=float)
+        self.P = np.asarray(to_numpy(prepared.P), dtype=float)
+        self.sim_map: SimilarityMap = map_similarity(model.similarity, self.M, self.config)
+        self.sep_map: SeparationMap = map_separation(model.separation, self.sim_map, self.M,
+                                                     self.config)
+        if self.config.dale and self.config.mode != "spiking":
+            raise UnsupportedComponent("dale=True", self.config.mode,
+                                       "Dale's law concerns spiking feature neurons")
+        if self.config.target == "cuda_standalone":
+            try:
+                import brian2cuda  # noqa: F401
+            except ImportError:
+                raise UnsupportedComponent(
+                    "target 'cuda_standalone'", self.config.mode,
+                    "brian2cuda is not installed (it needs Python >= 3.12 and brian2 2.10.1)"
+                ) from None
+        self._net = None
+        self._channels = {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[
+            self.sim_map.sign] if self.config.mode == "spiking" else (1,)
+
+    # ----------------------------------------------------------------------------- sizes
+    @property
+    def n_memories(self) -> int:
+        return self.M.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        """Feature neurons per copy (thermometer units and on/off channels included)."""
+        return self.sim_map.W.shape[1] * len(self._channels)
+
+    @property
+    def n_neurons(self) -> int:
+        """Neurons per copy: features, memory neurons, normaliser, outputs."""
+        return (self.n_features + self.n_memories * self.config.neurons_per_memory
+                + int(self.sep_map.normalised) + self.P.shape[1])
+
+    # ----------------------------------------------------------------------------- build
+    def _weights(self) -> np.ndarray:
+        """Feature→memory weights per channel, scaled so the mean current is W·φ."""
+        W = np.concatenate([c * self.sim_map.W for c in self._channels], axis=1)
+        if self.config.mode == "spiking":
+            W = W * self.sim_map.scale / (self.config.tau_syn * self.config.input_rate)
+        return W
+
+    def _build(self, K: int) -> None:
+        b2 = _brian()
+        cfg, sep = self.config, self.sep_map
+        if cfg.target in ("cpp_standalone", "cuda_standalone"):
+            raise UnsupportedComponent(
+                f"target {cfg.target!r}", cfg.mode,
+                "use SpikingUHN.standalone(...) for compiled standalone runs")
+        b2.prefs.codegen.target = cfg.target
+        N, n, F = self.n_memories, cfg.neurons_per_memory, self.n_features
+        n_out = self.P.shape[1]
+        dt = cfg.dt * b2.second
+        continuous = cfg.mode == "continuous"
+        ns = {"a": sep.a, "b": sep.b, "npow": sep.n, "beta": sep.beta, "theta": sep.theta,
+              "gain": cfg.memory_rate * (n if sep.normalised else 1) * b2.Hz,
+              "rmax": cfg.max_rate * b2.Hz, "tau": cfg.tau_syn * b2.second,
+              "window": cfg.window * b2.second}
+
+        # feature layer
+        if cfg.mode == "spiking":
+            feat = b2.PoissonGroup(K * F, rates=0 * b2.Hz, dt=dt, name="features")
+        else:
+            feat = b2.NeuronGroup(K * F, "x : 1", dt=dt, name="features")
+
+        # memory layer
+        score = "s = -sqrt(clip(-u, 0, inf)) : 1" if self.sim_map.score_transform == "neg_sqrt" \
+            else "s = u : 1"
+        transfer = {
+            "linear": "g = (s - a) / (b - a) : 1",
+            "power": "g = (clip(s, 0, inf) / b)**npow : 1",
+            "exp": "g = exp(beta * (s - sref)) : 1",
+            "step": "g = int(s >= theta) : 1",
+        }[sep.transfer]
+        if sep.normalised:
+            rate = "rate = gain * g / Z : Hz"
+            norm_var = "Z : 1 (linked)"
+        else:
+            rate, norm_var = "rate = gain * g : Hz", ""
+        if not continuous:
+            rate = rate.replace(" : Hz", "").replace("rate = ", "rate = clip(") + \
+                ", 0*Hz, rmax) : Hz"
+        current = "dI_sim/dt = -I_sim / tau : 1" if cfg.mode == "spiking" else "I_sim : 1"
+        eqs = "\n".join([current, "bias : 1 (constant)", "common : 1", "sref : 1",
+                         "u = I_sim + bias + common : 1", score, transfer, norm_var, rate,
+                         # continuous mode: the "count" a spiking neuron would have, as a state
+                         # variable (a summed synapse cannot read a linked-variable expression)
+                         "act : 1" if continuous else ""])
+        mem_kwargs = {} if continuous else {
+            "threshold": "rand() < rate * dt", "refractory": cfg.refractory * b2.second}
+        mem = b2.NeuronGroup(K * N * n, eqs, dt=dt, name="memories",
+                             method="exact", **mem_kwargs)
+        mem.bias = np.tile(np.repeat(self.sim_map.bias, n), K)
+        if continuous:
+            mem.run_regularly("act = rate * window", dt=dt, name="activity")
+        copy_of_neuron = np.repeat(np.arange(K), N * n)
+        objects = [feat, mem]
+
+        # feature -> memory synapses: one block per copy, dense
+        W = self._weights()  # (N, F)
+        f_idx, m_idx = np.meshgrid(np.arange(F), np.arange(N * n), indexing="ij")
+        pre = (np.arange(K)[:, None, None] * F + f_idx[None]).ravel()
+        post = (np.arange(K)[:, None, None] * (N * n) + m_idx[None]).ravel()
+        w = np.tile(np.repeat(W, n, axis=0).T[None], (K, 1, 1)).ravel()
+        if cfg.mode == "spiking":
+            objects += self._spiking_synapses(b2, feat, mem, pre, post, w, K, F, dt)
+        else:
+            expr = "-abs(w - x_pre)" if self.sim_map.synapse == "neg_abs_diff" else "w * x_pre"
+            # the features are constant during a query: continuous mode updates the sum
+            # every step, hybrid mode once per run (its dt = the run's duration)
+            syn_dt = dt if continuous else cfg.duration * b2.second
+            syn = b2.Synapses(feat, mem, f"w : 1\nI_sim_post = {expr} : 1 (summed)", dt=syn_dt,
+                              name="similarity")
+            syn.connect(i=pre, j=post)
+            syn.w = w
+            objects.append(syn)
+
+        # global divisive inhibition: one normaliser per copy sums g of its memory neurons
+        if sep.normalised:
+            norm = b2.NeuronGroup(K, "Z : 1", dt=dt, name="normaliser")
+            norm.Z = 1.0  # until the first sum arrives (one step)
+            nsyn = b2.Synapses(mem, norm, "Z_post = g_pre : 1 (summed)", dt=dt, name="inhibition")
+            nsyn.connect(i=np.arange(K * N * n), j=copy_of_neuron)
+            mem.Z = b2.linked_var(norm, "Z", index=copy_of_neuron)
+            objects += [norm, nsyn]
+
+        # memory -> output synapses carry P
+        out = b2.NeuronGroup(K * n_out, "J : 1", dt=dt, name="outputs")
+        objects.append(out)
+        m_i, o_i = np.meshgrid(np.arange(N * n), np.arange(n_out), indexing="ij")
+        pre_o = (np.arange(K)[:, None, None] * (N * n) + m_i[None]).ravel()
+        post_o = (np.arange(K)[:, None, None] * n_out + o_i[None]).ravel()
+        p = np.tile(np.repeat(self.P, n, axis=0)[None], (K, 1, 1)).ravel()
+        if continuous:
+            proj = b2.Synapses(mem, out, "p : 1\nJ_post = p * act_pre : 1 (summed)", dt=dt,
+                               name="projection")
+        else:
+            proj = b2.Synapses(mem, out, "p : 1", on_pre="J_post += p", dt=dt, name="projection")
+        proj.connect(i=pre_o, j=post_o)
+        proj.p = p
+        objects.append(proj)
+        monitor = None
+        if not continuous:
+            monitor = b2.SpikeMonitor(mem, name="memory_spikes")
+            objects.append(monitor)
+        net = b2.Network(*objects)
+        net.store("built")
+        self._net, self._ns = net, ns
+        self._groups = {"features": feat, "memories": mem, "outputs": out, "monitor": monitor}
+        self._K = K
+
+    def _spiking_synapses(self, b2, feat, mem, pre, post, w, K, F, dt):
+        """Poisson features drive the memory traces; with Dale's law, negative weights go
+        through one inhibitory interneuron per feature neuron (one step of delay)."""
+        if not self.config.dale:
+            syn = b2.Synapses(feat, mem, "w : 1", on_pre="I_sim_post += w", dt=dt,
+                              name="similarity")
+            syn.connect(i=pre, j=post)
+            syn.w = w
+            return [syn]
+        pos, neg = w > 0, w < 0
+        exc = b2.Synapses(feat, mem, "w : 1", on_pre="I_sim_post += w", dt=dt, name="excitation")
+        exc.connect(i=pre[pos], j=post[pos])
+        exc.w = w[pos]
+        inter = b2.NeuronGroup(K * F, "v : 1", threshold="v > 0.5", reset="v = 0", dt=dt,
+                               name="interneurons")
+        relay = b2.Synapses(feat, inter, on_pre="v_post += 1", dt=dt, name="relay")
+        relay.connect(j="i")
+        inh = b2.Synapses(inter, mem, "w : 1", on_pre="I_sim_post -= w", dt=dt,
+                          name="inhibition_ff")
+        inh.connect(i=pre[neg], j=post[neg])
+        inh.w = -w[neg]
+        return [exc, inter, relay, inh]
+
+    # ----------------------------------------------------------------------------- run
+    def _inputs(self, Q: np.ndarray):
+        """Per-copy feature values (or rates), common currents and exp references."""
+        phi = self.sim_map.features(Q)
+        phi = np.concatenate([np.clip(c * phi, 0, None) for c in self._channels], axis=1) \
+            if self.config.mode == "spiking" else phi
+        common = self.sim_map.common(Q)
+        s_ref = self.sim_map.scores(Q).max(axis=1)
+        return phi, common, s_ref
+
+    def run(self, queries) -> SpikingRun:
+        """Simulate every query (in batches of ``batch_size`` copies)."""
+        Q, _ = validate_queries(np.asarray(queries, dtype=float), self.M, namespace(self.M))
+        Q = np.asarray(Q, dtype=float)
+        cfg = self.config
+        if self._net is None:
+            self._build(min(cfg.batch_size, len(Q)))
+        b2 = _brian()
+        K, N, n = self._K, self.n_memories, cfg.neurons_per_memory
+        counts, Js, spikes = [], [], []
+        for start in range(0, len(Q), K):
+            batch = Q[start:start + K]
+            pad = np.concatenate([batch, np.repeat(batch[-1:], K - len(batch), axis=0)])
+            c, J, sp = self._run_batch(b2, pad, seed_offset=start // K)
+            counts.append(c[:len(batch)])
+            Js.append(J[:len(batch)])
+            spikes += sp[:len(batch)]
+        return SpikingRun(np.concatenate(counts), np.concatenate(Js), spikes, cfg)
+
+    def _run_batch(self, b2, Q, seed_offset: int):
+        cfg = self.config
+        net, g = self._net, self._groups
+        K, N, n, F = self._K, self.n_memories, cfg.neurons_per_memory, self.n_features
+        net.restore("built")
+        if cfg.seed is not None:
+            b2.seed(cfg.seed + seed_offset)
+        phi, common, s_ref = self._inputs(Q)
+        mem, feat, out = g["memories"], g["features"], g["outputs"]
+        mem.common = np.repeat(common, N * n)
+        mem.sref = np.repeat(s_ref, N * n)
+        if cfg.mode == "spiking":
+            feat.rates = (cfg.input_rate / self.sim_map.scale) * phi.ravel() * b2.Hz
+        else:
+            feat.x = phi.ravel()
+        if cfg.mode == "continuous":
+            # features → currents → normaliser → activity → outputs: one step each
+            net.run(6 * cfg.dt * b2.second, namespace=self._ns)
+            act = np.asarray(mem.act[:]).reshape(K, N, n).sum(-1)
+            J = np.asarray(out.J[:]).reshape(K, -1)
+            empty = (np.zeros(0, int), np.zeros(0))
+            return act, J, [empty] * K
+        if cfg.settle > 0:
+            net.run(cfg.settle * b2.second, namespace=self._ns)
+        out.J = 0
+        net.run(cfg.window * b2.second, namespace=self._ns)
+        mon = g["monitor"]
+        i = np.asarray(mon.i[:])
+        t = np.asarray(mon.t[:] / b2.second)
+        copy, memory = i // (N * n), (i % (N * n)) // n
+        spikes = [(memory[copy == k], t[copy == k]) for k in range(K)]
+        counts = np.stack([np.bincount(m[tt >= cfg.settle], minlength=N) for m, tt in spikes])
+        return counts.astype(float), np.asarray(out.J[:]).reshape(K, -1), spikes
+
+    # ----------------------------------------------------------------------------- decode
+    def decode(self, counts: np.ndarray, window: float) -> np.ndarray:
+        """Separation weights from pooled counts over a window of ``window`` seconds."""
+        per_memory_rate = self.config.memory_rate * self.config.neurons_per_memory
+        return self.sep_map.decode(counts, per_memory_rate * window)
+
+    def outputs(self, counts: np.ndarray, window: float) -> np.ndarray:
+        """``z = readout(decode(counts) · P)``."""
+        Z = self.decode(counts, window) @ self.P
+        readout = self.model.readout
+        return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
+
+    def retrieve(self, queries) -> np.ndarray:
+        """``z`` for every query, decoded from the memory neurons over [settle, duration]."""
+        single = np.ndim(queries) == 1
+        run = self.run(np.atleast_2d(np.asarray(queries, dtype=float)))
+        Z = self.outputs(run.counts, self.config.window)
+        return Z[0] if single else Z
