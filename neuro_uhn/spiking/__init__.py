@@ -8,10 +8,20 @@ Build from the same ``UHN`` spec, memories and projection as the abstract model:
     result = compare("mchn", M, Q, config=SpikingConfig(mode="spiking"))
 """
 
+from ._compare import Comparison as Comparison
+from ._compare import compare as compare
 from ._config import SpikingConfig as SpikingConfig
 from ._config import UnsupportedComponent as UnsupportedComponent
 from ._mapping import support_matrix as support_matrix
 from ._network import SpikingRun as SpikingRun
 from ._network import SpikingUHN as SpikingUHN
 
-__all__ = ["SpikingConfig", "SpikingRun", "SpikingUHN", "UnsupportedComponent", "support_matrix"]
+__all__ = [
+    "Comparison",
+    "compare",
+    "SpikingConfig",
+    "SpikingRun",
+    "SpikingUHN",
+    "UnsupportedComponent",
+    "support_matrix",
+]

@@ -37,7 +37,10 @@ def _hertz(value: Any, name: str) -> float:
 def _in_unit(value: Any, name: str, unit: str) -> float:
     if hasattr(value, "dim"):  # a Brian2 quantity: check its dimensions, take the SI number
         from brian2 import Hz, second
-        from brian2.units.fundamentalunits import DimensionMismatchError, fail_for_dimension_mismatch
+        from brian2.units.fundamentalunits import (
+            DimensionMismatchError,
+            fail_for_dimension_mismatch,
+        )
 
         try:
             fail_for_dimension_mismatch(value, second if unit == "second" else Hz)
@@ -94,14 +97,14 @@ class SpikingConfig:
     """
 
     mode: Literal["continuous", "hybrid", "spiking"] = "hybrid"
-    duration: float = 0.3
+    duration: float = 0.5
     settle: float = 0.03
-    dt: float = 1e-4
+    dt: float = 2.5e-4
     input_rate: float = 200.0
     memory_rate: float = 200.0
     max_rate: float = 1000.0
     tau_syn: float = 0.01
-    neurons_per_memory: int = 1
+    neurons_per_memory: int = 4
     wta_gain: float = 5.0
     levels: int = 16
     refractory: float = 0.0
@@ -141,7 +144,9 @@ class SpikingConfig:
             raise ValueError(f"'wta_gain' must be > 0; got {self.wta_gain!r}")
         if not isinstance(self.dale, bool):
             raise TypeError(f"'dale' must be true or false; got {self.dale!r}")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int)
+        ):
             raise TypeError(f"'seed' must be an integer or None; got {self.seed!r}")
 
     @property

@@ -102,8 +102,7 @@ def map_similarity(sim: Similarity, M: np.ndarray, cfg: SpikingConfig) -> Simila
     zeros = lambda Q: np.zeros(len(Q))  # noqa: E731
     kind = type(sim)
     if kind is Dot:
-        return SimilarityMap(M.copy(), np.zeros(len(M)), lambda Q: Q, zeros,
-                             scale=_scale(M))
+        return SimilarityMap(M.copy(), np.zeros(len(M)), lambda Q: Q, zeros, scale=_scale(M))
     if kind is Cosine:
         Mn = sim.prepare(M, np)
         unit = lambda Q: Cosine().prepare(Q, np)  # noqa: E731  (same per-row norms)
@@ -112,8 +111,13 @@ def map_similarity(sim: Similarity, M: np.ndarray, cfg: SpikingConfig) -> Simila
         Mc, m2, mean = sim.prepare(M, np)  # centred rows and their squared norms
         centre = lambda Q: Q - mean  # noqa: E731
         return SimilarityMap(
-            2 * Mc, -m2, centre, lambda Q: -np.sum((Q - mean) ** 2, axis=-1),
-            score_transform="identity" if sim.squared else "neg_sqrt", scale=_scale(Mc))
+            2 * Mc,
+            -m2,
+            centre,
+            lambda Q: -np.sum((Q - mean) ** 2, axis=-1),
+            score_transform="identity" if sim.squared else "neg_sqrt",
+            scale=_scale(Mc),
+        )
     if kind is Hamming:
         Mb, m1 = sim.prepare(M, np)
         norm = M.shape[1] if sim.normalized else 1.0
@@ -122,23 +126,43 @@ def map_similarity(sim: Similarity, M: np.ndarray, cfg: SpikingConfig) -> Simila
         # -KL(m̃‖q̃) = Σ m̃ log q̃ − Σ m̃ log m̃: features carry log q̃ (all <= 0)
         P, _, neg_entropy = sim.prepare(M, np)
         logq = lambda Q: np.log(normalize_rows(Q, np, sim.eps))  # noqa: E731
-        return SimilarityMap(P, -neg_entropy, logq, zeros, sign="nonpositive",
-                             scale=float(-np.log(sim.eps / (1 + M.shape[1] * sim.eps))))
+        return SimilarityMap(
+            P,
+            -neg_entropy,
+            logq,
+            zeros,
+            sign="nonpositive",
+            scale=float(-np.log(sim.eps / (1 + M.shape[1] * sim.eps))),
+        )
     if kind is ReverseKL:
         # -KL(q̃‖m̃) = Σ q̃ log m̃ − Σ q̃ log q̃: features carry q̃, the entropy is common
         _, logP, _ = sim.prepare(M, np)
         qn = lambda Q: normalize_rows(Q, np, sim.eps)  # noqa: E731
         common = lambda Q: -np.sum(qn(Q) * np.log(qn(Q)), axis=-1)  # noqa: E731
-        return SimilarityMap(logP, np.zeros(len(M)), qn, common, sign="nonnegative",
-                             scale=float(np.max(normalize_rows(M, np, sim.eps))))
+        return SimilarityMap(
+            logP,
+            np.zeros(len(M)),
+            qn,
+            common,
+            sign="nonnegative",
+            scale=float(np.max(normalize_rows(M, np, sim.eps))),
+        )
     if kind is Manhattan:
         if cfg.mode != "spiking":
-            return SimilarityMap(M.copy(), np.zeros(len(M)), lambda Q: Q, zeros,
-                                 synapse="neg_abs_diff", scale=_scale(M))
+            return SimilarityMap(
+                M.copy(),
+                np.zeros(len(M)),
+                lambda Q: Q,
+                zeros,
+                synapse="neg_abs_diff",
+                scale=_scale(M),
+            )
         return _thermometer(M, cfg.levels)
     raise UnsupportedComponent(
-        f"similarity {sim.name!r}", cfg.mode,
-        "supported: " + ", ".join(c.name for c in SIMILARITIES))
+        f"similarity {sim.name!r}",
+        cfg.mode,
+        "supported: " + ", ".join(c.name for c in SIMILARITIES),
+    )
 
 
 def _scale(X) -> float:
@@ -164,8 +188,13 @@ def _thermometer(M: np.ndarray, levels: int) -> SimilarityMap:
         return (X[..., :, None] > thresholds).reshape(X.shape[:-1] + (-1,)).astype(float)
 
     Um = code(M)
-    return SimilarityMap(delta * (2 * Um - 1), -delta * Um.sum(-1), code,
-                         lambda Q: np.zeros(len(Q)), sign="nonnegative")
+    return SimilarityMap(
+        delta * (2 * Um - 1),
+        -delta * Um.sum(-1),
+        code,
+        lambda Q: np.zeros(len(Q)),
+        sign="nonnegative",
+    )
 
 
 @dataclass
@@ -230,21 +259,24 @@ def map_separation(sep, sim_map: SimilarityMap, M: np.ndarray, cfg: SpikingConfi
         return SeparationMap("exp", True, "ratio", beta=sep.beta)
     if kind in (Max, TopK):
         if kind is TopK and sep.weighting != "uniform":
-            raise UnsupportedComponent("separation 'topk' with weighting='score'", cfg.mode,
-                                       "counts decode to the k winners with equal weight")
+            raise UnsupportedComponent(
+                "separation 'topk' with weighting='score'",
+                cfg.mode,
+                "counts decode to the k winners with equal weight",
+            )
         S = sim_map.scores(M)
         spread = float(np.std(S)) or 1.0
         k = sep.k if kind is TopK else 1
         if k > len(M):
-            raise ValueError(f"'k' of separation 'topk' must be in 1..n_memories={len(M)}; "
-                             f"got {k}")
-        return SeparationMap("exp", True, "argmax" if kind is Max else "topk",
-                             beta=cfg.wta_gain / spread, k=k)
+            raise ValueError(f"'k' of separation 'topk' must be in 1..n_memories={len(M)}; got {k}")
+        return SeparationMap(
+            "exp", True, "argmax" if kind is Max else "topk", beta=cfg.wta_gain / spread, k=k
+        )
     if kind is Threshold:
         return SeparationMap("step", False, "threshold", theta=sep.theta)
     raise UnsupportedComponent(
-        f"separation {sep.name!r}", cfg.mode,
-        "supported: " + ", ".join(c.name for c in SEPARATIONS))
+        f"separation {sep.name!r}", cfg.mode, "supported: " + ", ".join(c.name for c in SEPARATIONS)
+    )
 
 
 def support_matrix() -> dict[str, dict[str, str]]:

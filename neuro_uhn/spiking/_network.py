@@ -77,8 +77,9 @@ class SpikingRun:
     def counts_in(self, start: float, stop: float) -> np.ndarray:
         """Pooled spike counts per memory in [start, stop) for every query."""
         n = self.counts.shape[1]
-        return np.stack([np.bincount(i[(t >= start) & (t < stop)], minlength=n)
-                         for i, t in self.spikes]).astype(float)
+        return np.stack(
+            [np.bincount(i[(t >= start) & (t < stop)], minlength=n) for i, t in self.spikes]
+        ).astype(float)
 
 
 class SpikingUHN:
@@ -94,8 +95,15 @@ class SpikingUHN:
     config : SpikingConfig, optional
     """
 
-    def __init__(self, model, memories, projection=None, *, config: SpikingConfig | None = None,
-                 convention: str = "standard"):
+    def __init__(
+        self,
+        model,
+        memories,
+        projection=None,
+        *,
+        config: SpikingConfig | None = None,
+        convention: str = "standard",
+    ):
         from ..model import load_model
 
         model = load_model(model) if isinstance(model, str) else model
@@ -106,29 +114,37 @@ class SpikingUHN:
             raise TypeError(f"'config' must be a SpikingConfig; got {type(self.config).__name__}")
         if convention != "standard":
             raise UnsupportedComponent(
-                "convention 'paper'", self.config.mode,
-                "the spiking network realises the standard convention's similarities")
+                "convention 'paper'",
+                self.config.mode,
+                "the spiking network realises the standard convention's similarities",
+            )
         prepared = prepare(model, memories, projection)
         self.model = model
         self.M = np.asarray(to_numpy(prepared.M), dtype=float)
         self.P = np.asarray(to_numpy(prepared.P), dtype=float)
         self.sim_map: SimilarityMap = map_similarity(model.similarity, self.M, self.config)
-        self.sep_map: SeparationMap = map_separation(model.separation, self.sim_map, self.M,
-                                                     self.config)
+        self.sep_map: SeparationMap = map_separation(
+            model.separation, self.sim_map, self.M, self.config
+        )
         if self.config.dale and self.config.mode != "spiking":
-            raise UnsupportedComponent("dale=True", self.config.mode,
-                                       "Dale's law concerns spiking feature neurons")
+            raise UnsupportedComponent(
+                "dale=True", self.config.mode, "Dale's law concerns spiking feature neurons"
+            )
         if self.config.target == "cuda_standalone":
             try:
                 import brian2cuda  # noqa: F401
             except ImportError:
                 raise UnsupportedComponent(
-                    "target 'cuda_standalone'", self.config.mode,
-                    "brian2cuda is not installed (it needs Python >= 3.12 and brian2 2.10.1)"
+                    "target 'cuda_standalone'",
+                    self.config.mode,
+                    "brian2cuda is not installed (it needs Python >= 3.12 and brian2 2.10.1)",
                 ) from None
         self._net = None
-        self._channels = {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[
-            self.sim_map.sign] if self.config.mode == "spiking" else (1,)
+        self._channels = (
+            {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[self.sim_map.sign]
+            if self.config.mode == "spiking"
+            else (1,)
+        )
 
     # ----------------------------------------------------------------------------- sizes
     @property
@@ -143,10 +159,26 @@ class SpikingUHN:
     @property
     def n_neurons(self) -> int:
         """Neurons per copy: features, memory neurons, normaliser, outputs."""
-        return (self.n_features + self.n_memories * self.config.neurons_per_memory
-                + int(self.sep_map.normalised) + self.P.shape[1])
+        return (
+            self.n_features
+            + self.n_memories * self.config.neurons_per_memory
+            + int(self.sep_map.normalised)
+            + self.P.shape[1]
+        )
 
     # ----------------------------------------------------------------------------- build
+    #: Copies of the network per simulation are capped so all copies together hold at most
+    #: this many synapses (memory and per-step cost grow with it).
+    SYNAPSE_BUDGET = 4_000_000
+
+    def synapses_per_copy(self) -> int:
+        n = self.config.neurons_per_memory
+        return self.n_memories * n * (self.n_features + self.P.shape[1] + 1)
+
+    def _copies(self, n_queries: int) -> int:
+        by_budget = max(1, self.SYNAPSE_BUDGET // self.synapses_per_copy())
+        return max(1, min(self.config.batch_size, n_queries, by_budget))
+
     def _weights(self) -> np.ndarray:
         """Feature→memory weights per channel, scaled so the mean current is W·φ."""
         W = np.concatenate([c * self.sim_map.W for c in self._channels], axis=1)
@@ -159,17 +191,26 @@ class SpikingUHN:
         cfg, sep = self.config, self.sep_map
         if cfg.target in ("cpp_standalone", "cuda_standalone"):
             raise UnsupportedComponent(
-                f"target {cfg.target!r}", cfg.mode,
-                "use SpikingUHN.standalone(...) for compiled standalone runs")
+                f"target {cfg.target!r}",
+                cfg.mode,
+                "use SpikingUHN.standalone(...) for compiled standalone runs",
+            )
         b2.prefs.codegen.target = cfg.target
         N, n, F = self.n_memories, cfg.neurons_per_memory, self.n_features
         n_out = self.P.shape[1]
         dt = cfg.dt * b2.second
         continuous = cfg.mode == "continuous"
-        ns = {"a": sep.a, "b": sep.b, "npow": sep.n, "beta": sep.beta, "theta": sep.theta,
-              "gain": cfg.memory_rate * (n if sep.normalised else 1) * b2.Hz,
-              "rmax": cfg.max_rate * b2.Hz, "tau": cfg.tau_syn * b2.second,
-              "window": cfg.window * b2.second}
+        ns = {
+            "a": sep.a,
+            "b": sep.b,
+            "npow": sep.n,
+            "beta": sep.beta,
+            "theta": sep.theta,
+            "gain": cfg.memory_rate * (n if sep.normalised else 1) * b2.Hz,
+            "rmax": cfg.max_rate * b2.Hz,
+            "tau": cfg.tau_syn * b2.second,
+            "window": cfg.window * b2.second,
+        }
 
         # feature layer
         if cfg.mode == "spiking":
@@ -178,8 +219,11 @@ class SpikingUHN:
             feat = b2.NeuronGroup(K * F, "x : 1", dt=dt, name="features")
 
         # memory layer
-        score = "s = -sqrt(clip(-u, 0, inf)) : 1" if self.sim_map.score_transform == "neg_sqrt" \
+        score = (
+            "s = -sqrt(clip(-u, 0, inf)) : 1"
+            if self.sim_map.score_transform == "neg_sqrt"
             else "s = u : 1"
+        )
         transfer = {
             "linear": "g = (s - a) / (b - a) : 1",
             "power": "g = (clip(s, 0, inf) / b)**npow : 1",
@@ -192,18 +236,32 @@ class SpikingUHN:
         else:
             rate, norm_var = "rate = gain * g : Hz", ""
         if not continuous:
-            rate = rate.replace(" : Hz", "").replace("rate = ", "rate = clip(") + \
-                ", 0*Hz, rmax) : Hz"
+            rate = (
+                rate.replace(" : Hz", "").replace("rate = ", "rate = clip(") + ", 0*Hz, rmax) : Hz"
+            )
         current = "dI_sim/dt = -I_sim / tau : 1" if cfg.mode == "spiking" else "I_sim : 1"
-        eqs = "\n".join([current, "bias : 1 (constant)", "common : 1", "sref : 1",
-                         "u = I_sim + bias + common : 1", score, transfer, norm_var, rate,
-                         # continuous mode: the "count" a spiking neuron would have, as a state
-                         # variable (a summed synapse cannot read a linked-variable expression)
-                         "act : 1" if continuous else ""])
-        mem_kwargs = {} if continuous else {
-            "threshold": "rand() < rate * dt", "refractory": cfg.refractory * b2.second}
-        mem = b2.NeuronGroup(K * N * n, eqs, dt=dt, name="memories",
-                             method="exact", **mem_kwargs)
+        eqs = "\n".join(
+            [
+                current,
+                "bias : 1 (constant)",
+                "common : 1",
+                "sref : 1",
+                "u = I_sim + bias + common : 1",
+                score,
+                transfer,
+                norm_var,
+                rate,
+                # continuous mode: the "count" a spiking neuron would have, as a state
+                # variable (a summed synapse cannot read a linked-variable expression)
+                "act : 1" if continuous else "",
+            ]
+        )
+        mem_kwargs = (
+            {}
+            if continuous
+            else {"threshold": "rand() < rate * dt", "refractory": cfg.refractory * b2.second}
+        )
+        mem = b2.NeuronGroup(K * N * n, eqs, dt=dt, name="memories", method="exact", **mem_kwargs)
         mem.bias = np.tile(np.repeat(self.sim_map.bias, n), K)
         if continuous:
             mem.run_regularly("act = rate * window", dt=dt, name="activity")
@@ -220,11 +278,11 @@ class SpikingUHN:
             objects += self._spiking_synapses(b2, feat, mem, pre, post, w, K, F, dt)
         else:
             expr = "-abs(w - x_pre)" if self.sim_map.synapse == "neg_abs_diff" else "w * x_pre"
-            # the features are constant during a query: continuous mode updates the sum
-            # every step, hybrid mode once per run (its dt = the run's duration)
-            syn_dt = dt if continuous else cfg.duration * b2.second
-            syn = b2.Synapses(feat, mem, f"w : 1\nI_sim_post = {expr} : 1 (summed)", dt=syn_dt,
-                              name="similarity")
+            # the features are constant during a query: hybrid mode computes the sum in the
+            # first step and then switches these synapses off (see _run_batch)
+            syn = b2.Synapses(
+                feat, mem, f"w : 1\nI_sim_post = {expr} : 1 (summed)", dt=dt, name="similarity"
+            )
             syn.connect(i=pre, j=post)
             syn.w = w
             objects.append(syn)
@@ -246,8 +304,9 @@ class SpikingUHN:
         post_o = (np.arange(K)[:, None, None] * n_out + o_i[None]).ravel()
         p = np.tile(np.repeat(self.P, n, axis=0)[None], (K, 1, 1)).ravel()
         if continuous:
-            proj = b2.Synapses(mem, out, "p : 1\nJ_post = p * act_pre : 1 (summed)", dt=dt,
-                               name="projection")
+            proj = b2.Synapses(
+                mem, out, "p : 1\nJ_post = p * act_pre : 1 (summed)", dt=dt, name="projection"
+            )
         else:
             proj = b2.Synapses(mem, out, "p : 1", on_pre="J_post += p", dt=dt, name="projection")
         proj.connect(i=pre_o, j=post_o)
@@ -260,15 +319,22 @@ class SpikingUHN:
         net = b2.Network(*objects)
         net.store("built")
         self._net, self._ns = net, ns
-        self._groups = {"features": feat, "memories": mem, "outputs": out, "monitor": monitor}
+        self._groups = {
+            "features": feat,
+            "memories": mem,
+            "outputs": out,
+            "monitor": monitor,
+            "similarity": objects[2],
+        }
         self._K = K
 
     def _spiking_synapses(self, b2, feat, mem, pre, post, w, K, F, dt):
         """Poisson features drive the memory traces; with Dale's law, negative weights go
         through one inhibitory interneuron per feature neuron (one step of delay)."""
         if not self.config.dale:
-            syn = b2.Synapses(feat, mem, "w : 1", on_pre="I_sim_post += w", dt=dt,
-                              name="similarity")
+            syn = b2.Synapses(
+                feat, mem, "w : 1", on_pre="I_sim_post += w", dt=dt, name="similarity"
+            )
             syn.connect(i=pre, j=post)
             syn.w = w
             return [syn]
@@ -276,12 +342,14 @@ class SpikingUHN:
         exc = b2.Synapses(feat, mem, "w : 1", on_pre="I_sim_post += w", dt=dt, name="excitation")
         exc.connect(i=pre[pos], j=post[pos])
         exc.w = w[pos]
-        inter = b2.NeuronGroup(K * F, "v : 1", threshold="v > 0.5", reset="v = 0", dt=dt,
-                               name="interneurons")
+        inter = b2.NeuronGroup(
+            K * F, "v : 1", threshold="v > 0.5", reset="v = 0", dt=dt, name="interneurons"
+        )
         relay = b2.Synapses(feat, inter, on_pre="v_post += 1", dt=dt, name="relay")
         relay.connect(j="i")
-        inh = b2.Synapses(inter, mem, "w : 1", on_pre="I_sim_post -= w", dt=dt,
-                          name="inhibition_ff")
+        inh = b2.Synapses(
+            inter, mem, "w : 1", on_pre="I_sim_post -= w", dt=dt, name="inhibition_ff"
+        )
         inh.connect(i=pre[neg], j=post[neg])
         inh.w = -w[neg]
         return [exc, inter, relay, inh]
@@ -290,8 +358,11 @@ class SpikingUHN:
     def _inputs(self, Q: np.ndarray):
         """Per-copy feature values (or rates), common currents and exp references."""
         phi = self.sim_map.features(Q)
-        phi = np.concatenate([np.clip(c * phi, 0, None) for c in self._channels], axis=1) \
-            if self.config.mode == "spiking" else phi
+        phi = (
+            np.concatenate([np.clip(c * phi, 0, None) for c in self._channels], axis=1)
+            if self.config.mode == "spiking"
+            else phi
+        )
         common = self.sim_map.common(Q)
         s_ref = self.sim_map.scores(Q).max(axis=1)
         return phi, common, s_ref
@@ -302,23 +373,23 @@ class SpikingUHN:
         Q = np.asarray(Q, dtype=float)
         cfg = self.config
         if self._net is None:
-            self._build(min(cfg.batch_size, len(Q)))
+            self._build(self._copies(len(Q)))
         b2 = _brian()
-        K, N, n = self._K, self.n_memories, cfg.neurons_per_memory
+        K = self._K
         counts, Js, spikes = [], [], []
         for start in range(0, len(Q), K):
-            batch = Q[start:start + K]
+            batch = Q[start : start + K]
             pad = np.concatenate([batch, np.repeat(batch[-1:], K - len(batch), axis=0)])
             c, J, sp = self._run_batch(b2, pad, seed_offset=start // K)
-            counts.append(c[:len(batch)])
-            Js.append(J[:len(batch)])
-            spikes += sp[:len(batch)]
+            counts.append(c[: len(batch)])
+            Js.append(J[: len(batch)])
+            spikes += sp[: len(batch)]
         return SpikingRun(np.concatenate(counts), np.concatenate(Js), spikes, cfg)
 
     def _run_batch(self, b2, Q, seed_offset: int):
         cfg = self.config
         net, g = self._net, self._groups
-        K, N, n, F = self._K, self.n_memories, cfg.neurons_per_memory, self.n_features
+        K, N, n = self._K, self.n_memories, cfg.neurons_per_memory
         net.restore("built")
         if cfg.seed is not None:
             b2.seed(cfg.seed + seed_offset)
@@ -337,10 +408,21 @@ class SpikingUHN:
             J = np.asarray(out.J[:]).reshape(K, -1)
             empty = (np.zeros(0, int), np.zeros(0))
             return act, J, [empty] * K
-        if cfg.settle > 0:
-            net.run(cfg.settle * b2.second, namespace=self._ns)
-        out.J = 0
-        net.run(cfg.window * b2.second, namespace=self._ns)
+        elapsed = 0.0
+        try:
+            if cfg.mode == "hybrid":
+                # constant features: the summed similarity current is exact after one step,
+                # so the feature→memory synapses are switched off for the rest of the run
+                net.run(cfg.dt * b2.second, namespace=self._ns)
+                _set_active(g["similarity"], False)
+                elapsed = cfg.dt
+            if cfg.settle > elapsed:
+                net.run((cfg.settle - elapsed) * b2.second, namespace=self._ns)
+            if cfg.settle >= elapsed:
+                out.J = 0  # the outputs integrate the decoding window only
+            net.run((cfg.duration - max(cfg.settle, elapsed)) * b2.second, namespace=self._ns)
+        finally:
+            _set_active(g["similarity"], True)
         mon = g["monitor"]
         i = np.asarray(mon.i[:])
         t = np.asarray(mon.t[:] / b2.second)
@@ -367,3 +449,9 @@ class SpikingUHN:
         run = self.run(np.atleast_2d(np.asarray(queries, dtype=float)))
         Z = self.outputs(run.counts, self.config.window)
         return Z[0] if single else Z
+
+
+def _set_active(obj, active: bool) -> None:
+    obj.active = active
+    for child in obj.contained_objects:
+        child.active = active

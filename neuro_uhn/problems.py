@@ -1,0 +1,113 @@
+"""Small retrieval problems suited to each literature model, for comparisons and tests.
+
+Each model was made for a kind of pattern: the classical Hopfield network and DAM for random
+bipolar patterns well below capacity, SDM for binary addresses with bipolar contents,
+attention for keys of size 64 (its β = 1/8), the continuous models for images. A ``Problem``
+carries the memories, the cues, the projection, which memory each cue comes from, and the
+rows an output should match (``truth``: the projection, or SDM's stored data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import corruptions
+
+__all__ = ["Problem", "model_problem", "PROBLEM_KINDS"]
+
+
+@dataclass
+class Problem:
+    memories: np.ndarray  # (n_memories, n_features)
+    queries: np.ndarray  # (n_queries, n_features)
+    projection: np.ndarray | None  # (n_memories, n_out) or None (auto)
+    targets: np.ndarray  # (n_queries,) index of the row of `truth` each query should retrieve
+    truth: np.ndarray  # (n_items, n_out): what a correct output looks like
+    description: str
+
+
+PROBLEM_KINDS = {
+    "hopfield": "bipolar",
+    "dam": "bipolar",
+    "sdm": "sdm",
+    "attention": "keys",
+    "mchn": "digits",
+    "uhn_best": "digits",
+}
+
+
+def model_problem(
+    kind: str, n_memories: int = 20, n_queries: int = 50, seed: int = 0, noise: float | None = None
+) -> Problem:
+    """A problem of ``kind`` ("bipolar", "sdm", "keys", "digits", "patterns") or the kind
+    suited to a bundled model's name (``PROBLEM_KINDS``)."""
+    kind = PROBLEM_KINDS.get(kind, kind)
+    if not isinstance(n_memories, int) or n_memories < 1:
+        raise ValueError(f"'n_memories' must be an integer >= 1; got {n_memories!r}")
+    if not isinstance(n_queries, int) or n_queries < 1:
+        raise ValueError(f"'n_queries' must be an integer >= 1; got {n_queries!r}")
+    rng = np.random.default_rng(seed)
+    targets = rng.integers(0, n_memories, n_queries)
+    if kind == "bipolar":
+        D, flip = 256, 0.1 if noise is None else noise
+        M = rng.choice([-1.0, 1.0], size=(n_memories, D))
+        Q = corruptions.flip_bits(M[targets], flip, rng)
+        return Problem(
+            M,
+            Q,
+            None,
+            targets,
+            M,
+            f"{n_memories} random bipolar patterns (D={D}), {flip:.0%} bits flipped",
+        )
+    if kind == "sdm":
+        D, n_locations, flip = 128, 500, 0.05 if noise is None else noise
+        data = rng.choice([-1.0, 1.0], size=(n_memories, D))
+        A = rng.integers(0, 2, (n_locations, D)).astype(float)  # hard-location addresses
+        bits = (data > 0).astype(float)
+        # write: add each pattern to every location within 0.45 D of its address
+        near = (A @ bits.T + (1 - A) @ (1 - bits).T) >= D - int(0.45 * D)
+        C = near.astype(float) @ data
+        Q = (corruptions.flip_bits(data[targets], flip, rng) > 0).astype(float)
+        return Problem(
+            A,
+            Q,
+            C,
+            targets,
+            data,
+            f"SDM: {n_locations} hard locations, {n_memories} bipolar patterns "
+            f"(D={D}) written, {flip:.0%} bits flipped",
+        )
+    if kind == "keys":
+        D, n_out, flip = 64, 16, 0.1 if noise is None else noise
+        K = rng.choice([-1.0, 1.0], size=(n_memories, D))
+        V = rng.standard_normal((n_memories, n_out))
+        Q = corruptions.flip_bits(K[targets], flip, rng)
+        return Problem(
+            K,
+            Q,
+            V,
+            targets,
+            V,
+            f"{n_memories} bipolar keys (D={D}) → random values ({n_out}), "
+            f"{flip:.0%} of key bits flipped",
+        )
+    if kind in ("digits", "patterns"):
+        sigma = 0.2 if noise is None else noise
+        if kind == "digits":
+            from .datasets import load_digits
+
+            X, _ = load_digits()
+            M = X[rng.permutation(len(X))[:n_memories]]
+            what = "scikit-learn digits (8×8)"
+        else:
+            M = rng.random((n_memories, 64))
+            what = "uniform random patterns (D=64)"
+        Q = corruptions.gaussian_noise(M[targets], sigma, rng)
+        return Problem(M, Q, None, targets, M, f"{n_memories} {what}, Gaussian noise σ={sigma}")
+    raise ValueError(
+        f"unknown problem kind {kind!r}; use a model name ({', '.join(PROBLEM_KINDS)}) or one "
+        "of bipolar, sdm, keys, digits, patterns"
+    )

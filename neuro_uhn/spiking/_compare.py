@@ -1,0 +1,224 @@
+"""Spiking vs abstract retrieval on the same memories and queries (a contract: ``compare``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import metrics
+from .._xp import to_numpy
+from ..model import UHN, load_model
+from ._config import SpikingConfig
+from ._network import SpikingRun, SpikingUHN
+
+__all__ = ["Comparison", "compare"]
+
+
+@dataclass
+class Comparison:
+    """Spiking and abstract outputs side by side, one row per query.
+
+    ``same_memory[b]``: the stored item nearest to the spiking output is the one nearest to
+    the abstract output (items: rows of ``truth``, by default the projection ``P``).
+    ``relative_error`` = ‖z_spiking − z_abstract‖ / ‖z_abstract‖. ``sse_correct_*`` apply
+    the paper's criterion (sum of squared error to the target item <= ``threshold``) and
+    ``identity_correct_*`` the nearest-item criterion, when ``targets`` were given.
+    ``settling_time[b]`` (s): from then on the output decoded from the spikes so far is
+    nearest to the same item as the final output. ``sweep``: the same figures for decoding
+    windows ending at each T.
+    """
+
+    z_spiking: np.ndarray
+    z_abstract: np.ndarray
+    same_memory: np.ndarray
+    agreement: float
+    cosine: np.ndarray
+    relative_error: np.ndarray
+    settling_time: np.ndarray
+    sse_correct_spiking: np.ndarray | None
+    sse_correct_abstract: np.ndarray | None
+    identity_correct_spiking: np.ndarray | None
+    identity_correct_abstract: np.ndarray | None
+    threshold: float
+    sweep: list[dict] = field(default_factory=list)
+    build_seconds: float = 0.0
+    run_seconds: float = 0.0
+    config: SpikingConfig | None = None
+    run: SpikingRun | None = None
+
+    @property
+    def agreement_where_abstract_correct(self) -> float:
+        """Agreement over the queries the abstract model gets right (needs ``targets``)."""
+        if self.identity_correct_abstract is None:
+            raise ValueError(
+                "pass 'targets' to compare() to know where the abstract model is right"
+            )
+        ok = self.identity_correct_abstract
+        return float(self.same_memory[ok].mean()) if ok.any() else float("nan")
+
+    def summary(self) -> dict[str, float]:
+        out = {
+            "agreement": self.agreement,
+            "median_relative_error": float(np.median(self.relative_error)),
+            "mean_cosine": float(np.nanmean(self.cosine)),
+            "median_settling_ms": 1e3 * float(np.nanmedian(self.settling_time))
+            if np.isfinite(self.settling_time).any()
+            else float("nan"),
+            "wall_seconds_per_query": self.run_seconds / max(1, len(self.z_spiking)),
+        }
+        if self.identity_correct_abstract is not None:
+            out.update(
+                accuracy_abstract=float(self.identity_correct_abstract.mean()),
+                accuracy_spiking=float(self.identity_correct_spiking.mean()),
+                sse_accuracy_abstract=float(self.sse_correct_abstract.mean()),
+                sse_accuracy_spiking=float(self.sse_correct_spiking.mean()),
+                agreement_where_abstract_correct=self.agreement_where_abstract_correct,
+            )
+        return out
+
+
+def compare(
+    model,
+    memories,
+    queries,
+    *,
+    projection=None,
+    config: SpikingConfig | None = None,
+    targets=None,
+    truth=None,
+    threshold: float | None = None,
+    windows=None,
+) -> Comparison:
+    """Run the spiking network and the abstract model on the same queries and compare them.
+
+    Parameters
+    ----------
+    model : UHN or str
+        The spec, or the name of a bundled model.
+    memories, queries, projection
+        As for :func:`neuro_uhn.retrieve` (NumPy arrays or anything ``np.asarray`` takes).
+    config : SpikingConfig
+        Mode, duration, seed, ...
+    targets : array of int, optional
+        Index (into ``truth``) of the item each query should retrieve: enables the accuracy
+        figures.
+    truth : array, shape (n_items, n_out), optional
+        What correct outputs look like; default the projection (``P = M`` if auto).
+    threshold : float, optional
+        The paper's criterion on the summed squared error; default 60 per 784 outputs.
+    windows : sequence of float, optional
+        Ends (s) of the decoding windows of the T sweep; default 6 between settle and duration.
+    """
+    model = load_model(model) if isinstance(model, str) else model
+    if not isinstance(model, UHN):
+        raise TypeError(f"'model' must be a UHN or a model name; got {type(model).__name__}")
+    config = config or SpikingConfig()
+    t0 = time.perf_counter()
+    net = SpikingUHN(model, memories, projection, config=config)
+    build = time.perf_counter() - t0
+    Q = np.atleast_2d(np.asarray(to_numpy(queries), dtype=float))
+    t0 = time.perf_counter()
+    run = net.run(Q)
+    run_seconds = time.perf_counter() - t0
+    z_spiking = net.outputs(run.counts, config.window)
+    z_abstract = np.asarray(
+        model.retrieve(net.M, Q, None if projection is None else net.P), dtype=float
+    )
+    items = net.P if truth is None else np.asarray(truth, dtype=float)
+    if items.shape[1] != z_abstract.shape[1]:
+        raise ValueError(
+            f"'truth' rows have {items.shape[1]} values but outputs have {z_abstract.shape[1]}"
+        )
+    near_s = metrics.nearest_memory(z_spiking, items)
+    near_a = metrics.nearest_memory(z_abstract, items)
+    threshold = metrics.PAPER_THRESHOLD * items.shape[1] / 784 if threshold is None else threshold
+    result = Comparison(
+        z_spiking=z_spiking,
+        z_abstract=z_abstract,
+        same_memory=near_s == near_a,
+        agreement=float(np.mean(near_s == near_a)),
+        cosine=_cosine(z_spiking, z_abstract),
+        relative_error=_relative_error(z_spiking, z_abstract),
+        settling_time=np.full(len(Q), np.nan),
+        sse_correct_spiking=None,
+        sse_correct_abstract=None,
+        identity_correct_spiking=None,
+        identity_correct_abstract=None,
+        threshold=threshold,
+        build_seconds=build,
+        run_seconds=run_seconds,
+        config=config,
+        run=run,
+    )
+    if targets is not None:
+        targets = np.asarray(targets)
+        if targets.shape != (len(Q),):
+            raise ValueError(
+                f"'targets' must hold one index per query ({len(Q)}); got shape {targets.shape}"
+            )
+        result.identity_correct_spiking = near_s == targets
+        result.identity_correct_abstract = near_a == targets
+        result.sse_correct_spiking = metrics.sse_correct(z_spiking, items[targets], threshold)
+        result.sse_correct_abstract = metrics.sse_correct(z_abstract, items[targets], threshold)
+    if config.mode != "continuous":
+        result.settling_time = settling_times(net, run, items)
+        result.sweep = window_sweep(net, run, z_abstract, items, windows)
+    return result
+
+
+def window_sweep(net: SpikingUHN, run: SpikingRun, z_abstract, items, windows=None) -> list[dict]:
+    """Agreement and error when decoding only [settle, T], for each T (from the same spikes)."""
+    cfg = net.config
+    if windows is None:
+        windows = np.geomspace(cfg.settle + cfg.window / 16, cfg.duration, 6)
+    near_a = metrics.nearest_memory(z_abstract, items)
+    rows = []
+    for end in windows:
+        if not cfg.settle < end <= cfg.duration + 1e-12:
+            raise ValueError(f"each window end must be in (settle, duration]; got {end}")
+        z = net.outputs(run.counts_in(cfg.settle, end), end - cfg.settle)
+        rows.append(
+            {
+                "T": float(end),
+                "agreement": float(np.mean(metrics.nearest_memory(z, items) == near_a)),
+                "median_relative_error": float(np.median(_relative_error(z, z_abstract))),
+                "mean_cosine": float(np.nanmean(_cosine(z, z_abstract))),
+            }
+        )
+    return rows
+
+
+def settling_times(net: SpikingUHN, run: SpikingRun, items, step: float = 5e-3) -> np.ndarray:
+    """Per query: the first time from which the output decoded from the spikes so far (from
+    ``settle`` on) stays nearest to the same item as the final output; NaN without spikes
+    (continuous mode)."""
+    cfg = run.config
+    if cfg.mode == "continuous":
+        return np.full(len(run.spikes), np.nan)
+    grid = np.arange(cfg.settle + step, cfg.duration + step / 2, step)
+    nearest = np.stack(
+        [
+            metrics.nearest_memory(
+                net.outputs(run.counts_in(cfg.settle, end), end - cfg.settle), items
+            )
+            for end in grid
+        ]
+    )  # (n_grid, B)
+    out = np.empty(nearest.shape[1])
+    for b in range(nearest.shape[1]):
+        wrong = np.nonzero(nearest[:, b] != nearest[-1, b])[0]
+        out[b] = grid[wrong[-1] + 1] if len(wrong) else grid[0]
+    return out
+
+
+def _cosine(A, B):
+    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((na > 0) & (nb > 0), np.sum(A * B, axis=1) / (na * nb), np.nan)
+
+
+def _relative_error(A, B):
+    nb = np.linalg.norm(B, axis=1)
+    return np.linalg.norm(A - B, axis=1) / np.where(nb > 0, nb, 1.0)

@@ -1,0 +1,230 @@
+"""The spiking network against the abstract model (Brian2, numpy target, small networks)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import neuro_uhn as nu
+from neuro_uhn.problems import model_problem
+from neuro_uhn.spiking import SpikingConfig, SpikingUHN, UnsupportedComponent, compare
+
+SIMILARITIES = ["dot", "cosine", "euclidean", "manhattan", "hamming", "kl", "reverse_kl"]
+SEPARATIONS = [
+    {"kind": "identity"},
+    {"kind": "polynomial", "n": 2.0},
+    {"kind": "softmax", "beta": 3.0},
+    "max",
+    {"kind": "topk", "k": 2},
+    {"kind": "threshold", "theta": -1.5},
+]
+
+
+def small_inputs(sim, rng):
+    if sim == "hamming":
+        M = rng.integers(0, 2, (5, 12)).astype(float)
+        return M, np.abs(M[[0, 1, 2, 3]] - (rng.random((4, 12)) < 0.15))
+    M = rng.random((5, 12))
+    return M, np.clip(M[[0, 1, 2, 3]] + 0.1 * rng.standard_normal((4, 12)), 0.01, 1)
+
+
+@pytest.mark.parametrize("sep", SEPARATIONS, ids=str)
+@pytest.mark.parametrize("sim", SIMILARITIES)
+def test_continuous_mode_equals_the_abstract_model(sim, sep, rng):
+    """The wiring proof: no spikes, every coupling a summed variable, <= 1e-9 relative."""
+    M, Q = small_inputs(sim, rng)
+    P = rng.standard_normal((5, 3))
+    model = nu.UHN(similarity=sim, separation=sep)
+    for projection in (None, P):
+        net = SpikingUHN(model, M, projection, config=SpikingConfig(mode="continuous"))
+        run = net.run(Q)
+        Zs = net.outputs(run.counts, net.config.window)
+        Za = model.retrieve(M, Q, projection)
+        scale = max(np.abs(Za).max(), 1e-300)
+        assert np.abs(Zs - Za).max() / scale <= 1e-9
+        # the output neurons' accumulators carry P: J = counts · P
+        np.testing.assert_allclose(run.J, run.counts @ net.P, rtol=1e-9, atol=1e-12)
+
+
+TRANSFERS = [
+    ("identity", {"kind": "identity"}),
+    ("power", {"kind": "polynomial", "n": 2.0}),
+    ("exp, divisive", {"kind": "softmax", "beta": 1.5}),
+    ("step", {"kind": "threshold", "theta": 0.5}),
+]
+
+
+@pytest.mark.parametrize(("name", "sep"), TRANSFERS, ids=[t[0] for t in TRANSFERS])
+@pytest.mark.parametrize("refractory", [0.0, 0.004])
+def test_memory_neurons_fire_at_their_transfer_rate(name, sep, refractory):
+    """Constant input current s → counts within 5 Poisson sigma of rate(s)·T."""
+    s = np.array([-0.5, 0.2, 0.6, 1.0, 1.4])  # scores = dot(e_i, q) with q = s
+    M, q = np.eye(5), s[None, :]
+    cfg = SpikingConfig(
+        mode="hybrid", duration=2.0, settle=0.0, neurons_per_memory=1, refractory=refractory, seed=3
+    )
+    net = SpikingUHN(nu.UHN(similarity="dot", separation=sep), M, config=cfg)
+    run = net.run(np.repeat(q, 8, axis=0))  # 8 copies: 8 × 2 s of spikes per memory
+    g = net.sep_map.drive(s[None, :], s.max(keepdims=True))[0]
+    rate = cfg.memory_rate * (g / g.sum() if net.sep_map.normalised else g)
+    rate = np.clip(rate, 0, cfg.max_rate)
+    rate = rate / (1 + rate * refractory)  # dead time compresses the rate
+    expected = rate * cfg.window * 8
+    got = run.counts.sum(axis=0)
+    assert np.all(np.abs(got - expected) <= 5 * np.sqrt(expected) + 1), (got, expected)
+
+
+def agreement(name, mode, seed=1, **cfg):
+    p = model_problem(name, n_memories=20, n_queries=50, seed=seed)
+    config = SpikingConfig(mode=mode, seed=seed, **cfg)
+    return compare(
+        name,
+        p.memories,
+        p.queries,
+        projection=p.projection,
+        targets=p.targets,
+        truth=p.truth,
+        config=config,
+    )
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "spiking"])
+@pytest.mark.parametrize("name", ["uhn_best", "mchn", "hopfield", "dam", "sdm", "attention"])
+def test_every_model_file_retrieves_the_same_memory_spiking(name, mode):
+    """At T = 500 ms (default config), >= 95 % agreement where the abstract model is right."""
+    result = agreement(name, mode)
+    assert result.config.duration <= 0.5
+    assert result.identity_correct_abstract.mean() >= 0.5  # a problem the model can solve
+    assert result.agreement_where_abstract_correct >= 0.95, result.summary()
+
+
+def test_error_falls_as_one_over_root_t():
+    """Relative error of z against the window T: fitted log-log slope near −1/2."""
+    p = model_problem("mchn", n_memories=20, n_queries=40, seed=4)
+    cfg = SpikingConfig(mode="hybrid", duration=1.6, settle=0.03, neurons_per_memory=1, seed=4)
+    windows = 0.03 + np.array([0.05, 0.1, 0.2, 0.4, 0.8, 1.57])
+    result = compare("mchn", p.memories, p.queries, config=cfg, windows=windows)
+    T = np.array([w["T"] for w in result.sweep]) - cfg.settle
+    err = np.array([w["median_relative_error"] for w in result.sweep])
+    slope = np.polyfit(np.log(T), np.log(err), 1)[0]
+    assert -0.65 <= slope <= -0.35, (slope, err)
+
+
+def test_more_neurons_per_memory_lower_the_error():
+    p = model_problem("mchn", n_memories=20, n_queries=40, seed=5)
+    errs = [
+        np.median(
+            compare(
+                "mchn",
+                p.memories,
+                p.queries,
+                config=SpikingConfig(mode="hybrid", duration=0.3, neurons_per_memory=n, seed=5),
+            ).relative_error
+        )
+        for n in (1, 16)
+    ]
+    assert errs[1] < 0.5 * errs[0]  # 1/sqrt(16) = 0.25 in theory
+
+
+def test_dales_law_keeps_the_result():
+    """Negative weights through inhibitory interneurons: same retrieval, one step later."""
+    with_dale = agreement("uhn_best", "spiking", dale=True, duration=0.3)
+    assert with_dale.agreement_where_abstract_correct >= 0.95
+    net = SpikingUHN("uhn_best", np.eye(3), config=SpikingConfig(mode="spiking", dale=True))
+    net.run(np.eye(3)[:1])
+    assert "interneurons" in {o.name for o in net._net.objects}
+
+
+def test_compare_result_contract():
+    p = model_problem("uhn_best", n_memories=8, n_queries=6, seed=0)
+    r = compare(
+        "uhn_best",
+        p.memories,
+        p.queries,
+        targets=p.targets,
+        config=SpikingConfig(mode="spiking", duration=0.2, seed=0),
+    )
+    assert r.z_spiking.shape == r.z_abstract.shape == p.queries.shape
+    assert r.same_memory.dtype == bool and r.agreement == r.same_memory.mean()
+    assert r.cosine.shape == r.relative_error.shape == r.settling_time.shape == (6,)
+    assert np.all((r.settling_time >= r.config.settle) & (r.settling_time <= 0.2 + 1e-9))
+    assert len(r.sweep) == 6 and r.sweep[-1]["T"] == pytest.approx(0.2)
+    assert set(r.summary()) >= {"agreement", "accuracy_spiking", "sse_accuracy_abstract"}
+    assert r.sse_correct_spiking.dtype == bool
+
+
+def test_unsupported_components_are_named_with_the_mode():
+    M = np.random.default_rng(0).random((4, 6))
+    cases = [
+        (nu.UHN(similarity="js", separation="max"), "similarity 'js'"),
+        (nu.UHN(similarity="dot", separation="log"), "separation 'log'"),
+        (
+            nu.UHN(similarity="dot", separation={"kind": "topk", "k": 2, "weighting": "score"}),
+            "weighting='score'",
+        ),
+    ]
+    for model, what in cases:
+        with pytest.raises(
+            UnsupportedComponent, match=f"{what}.*not supported in spiking mode 'hybrid'"
+        ):
+            SpikingUHN(model, M, config=SpikingConfig(mode="hybrid"))
+    with pytest.raises(UnsupportedComponent, match="convention 'paper'"):
+        SpikingUHN("uhn_best", M, convention="paper")
+    with pytest.raises(UnsupportedComponent, match="Dale's law"):
+        SpikingUHN("uhn_best", M, config=SpikingConfig(mode="hybrid", dale=True))
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="brian2cuda may be installable there")
+def test_cuda_target_without_brian2cuda_is_a_clear_error():
+    with pytest.raises(UnsupportedComponent, match="brian2cuda is not installed"):
+        SpikingUHN("uhn_best", np.eye(3), config=SpikingConfig(target="cuda_standalone"))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"mode": "fast"}, ValueError, "'mode' must be one of"),
+        ({"duration": -1.0}, ValueError, "'duration' must be > 0"),
+        ({"settle": 0.6}, ValueError, r"'settle' must be in \[0, duration"),
+        ({"duration": "1s"}, TypeError, "'duration' must be a finite number of seconds"),
+        ({"max_rate": 5000.0, "dt": 2e-4}, ValueError, "'max_rate' \\* 'dt'"),
+        ({"neurons_per_memory": 0}, ValueError, "'neurons_per_memory' must be an integer >= 1"),
+        ({"target": "gpu"}, ValueError, "'target' must be one of"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        SpikingConfig(**kwargs)
+
+
+def test_config_takes_brian2_quantities():
+    from brian2 import Hz, ms
+
+    cfg = SpikingConfig(duration=200 * ms, settle=20 * ms, input_rate=150 * Hz)
+    assert cfg.duration == pytest.approx(0.2) and cfg.input_rate == pytest.approx(150.0)
+    with pytest.raises(ValueError, match="'duration' must be in seconds"):
+        SpikingConfig(duration=200 * Hz)
+
+
+def test_importing_neuro_uhn_does_not_import_brian2():
+    code = "import sys, neuro_uhn; import neuro_uhn.retrieval; print('brian2' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_brian2_leaves_no_debug_log(tmp_path):
+    code = (
+        "import tempfile, glob, os; import neuro_uhn.spiking._network as n; n._brian();"
+        "print(len(glob.glob(os.path.join(tempfile.gettempdir(), 'brian_debug_*'))))"
+    )
+    env = {"TMPDIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert out.stdout.strip() == "0" and list(tmp_path.iterdir()) == []
