@@ -1,4 +1,4 @@
-"""The ``neuro-uhn`` command: ``demo`` (the main job) and ``bench``.
+"""The ``neuro-uhn`` command: ``demo`` (the main job), ``compare`` and ``bench``.
 
 Errors a user can fix are printed as one line and exit with status 2; ``--debug`` shows the
 traceback.
@@ -20,7 +20,13 @@ def _demo(args) -> int:
     from .plotting import demo_figure
 
     t0 = time.perf_counter()
-    result = run_demo(n_memories=args.n_memories, sigma=args.sigma, mask=args.mask, seed=args.seed)
+    result = run_demo(
+        n_memories=args.n_memories,
+        sigma=args.sigma,
+        mask=args.mask,
+        seed=args.seed,
+        spiking_queries=args.spiking_queries,
+    )
     print(
         f"neuro_uhn demo: {result.n_memories} scikit-learn digits (8x8) stored; every one "
         f"queried once per corruption (seed {args.seed})"
@@ -37,8 +43,102 @@ def _demo(args) -> int:
             f"{r.model:<36} {r.corruption:<20} {r.identity_accuracy:>8.2f} "
             f"{r.sse_accuracy:>6.2f} {1e3 * r.seconds:>8.2f}"
         )
-    path = demo_figure(result, Path(args.out) / "demo.png")
-    print(f"\nfigure: {path}   ({time.perf_counter() - t0:.1f} s in all)")
+    paths = [demo_figure(result, Path(args.out) / "demo.png")]
+    if result.spiking:
+        from .plotting import raster_figure, spiking_images_figure
+
+        print(
+            f"\nspiking network (Brian2) vs abstract model, first {args.spiking_queries} "
+            "noisy cues, default SpikingConfig (T = 500 ms, 4 neurons per memory):\n"
+        )
+        print(_comparison_table({f"{m} / {mode}": c for (m, mode), c in result.spiking.items()}))
+        best = result.spiking[("uhn_best", "spiking")]
+        paths.append(
+            raster_figure(
+                best,
+                Path(args.out) / "raster.png",
+                title="uhn_best, fully spiking: memory neurons, query 0",
+            )
+        )
+        paths.append(
+            spiking_images_figure(
+                result.spiking[("mchn", "spiking")],
+                result.image_shape,
+                Path(args.out) / "spiking_vs_abstract.png",
+                title="mchn: abstract (top) vs fully spiking (bottom)",
+            )
+        )
+    print(f"\nfigures: {', '.join(map(str, paths))}   ({time.perf_counter() - t0:.1f} s in all)")
+    return 0
+
+
+def _comparison_table(comparisons) -> str:
+    header = (
+        f"{'network':<22} {'agree':>6} {'acc abs':>7} {'acc spk':>7} {'rel err':>7} "
+        f"{'settle ms':>9} {'wall s/q':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for label, c in comparisons.items():
+        s = c.summary()
+        lines.append(
+            f"{label:<22} {s['agreement']:>6.2f} {s.get('accuracy_abstract', float('nan')):>7.2f} "
+            f"{s.get('accuracy_spiking', float('nan')):>7.2f} {s['median_relative_error']:>7.3f} "
+            f"{s['median_settling_ms']:>9.0f} {s['wall_seconds_per_query']:>8.3f}"
+        )
+    return "\n".join(lines)
+
+
+def _compare(args) -> int:
+    from .problems import model_problem
+    from .spiking import SpikingConfig, compare
+
+    problem = model_problem(
+        args.problem or args.model,
+        n_memories=args.n_memories,
+        n_queries=args.n_queries,
+        seed=args.seed,
+    )
+    config = SpikingConfig(
+        mode=args.mode,
+        duration=args.duration,
+        seed=args.seed,
+        neurons_per_memory=args.neurons_per_memory,
+        target=args.target,
+    )
+    result = compare(
+        args.model,
+        problem.memories,
+        problem.queries,
+        projection=problem.projection,
+        targets=problem.targets,
+        truth=problem.truth,
+        config=config,
+    )
+    print(f"{args.model}: {problem.description}; {args.n_queries} queries")
+    print(
+        f"{config.mode} mode, T = {1e3 * config.duration:.0f} ms (decoded after "
+        f"{1e3 * config.settle:.0f} ms), {config.neurons_per_memory} neuron(s) per memory, "
+        f"target {config.target}; build {result.build_seconds:.1f} s, "
+        f"run {result.run_seconds:.1f} s\n"
+    )
+    print(_comparison_table({f"{args.model} / {config.mode}": result}))
+    s = result.summary()
+    print(
+        f"\nagreement where the abstract model is right: "
+        f"{s['agreement_where_abstract_correct']:.3f}; paper's SSE criterion: abstract "
+        f"{s['sse_accuracy_abstract']:.2f}, spiking {s['sse_accuracy_spiking']:.2f}"
+    )
+    if result.sweep:
+        print("\nT (ms)  agreement  median rel. error")
+        for row in result.sweep:
+            print(
+                f"{1e3 * row['T']:6.0f}  {row['agreement']:9.2f}  "
+                f"{row['median_relative_error']:17.4f}"
+            )
+    if args.out and config.mode != "continuous":
+        from .plotting import raster_figure
+
+        print(f"\nfigure: {raster_figure(result, Path(args.out) / f'raster_{args.model}.png')}")
     return 0
 
 
@@ -122,8 +222,31 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sigma", type=float, default=0.3, help="Gaussian noise std")
     demo.add_argument("--mask", type=float, default=0.5, help="fraction of rows masked")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--out", default="neuro-uhn-demo", help="folder for the figure")
+    demo.add_argument("--out", default="neuro-uhn-demo", help="folder for the figures")
+    demo.add_argument(
+        "--spiking-queries",
+        type=int,
+        default=50,
+        help="noisy cues also run through the Brian2 network (0 = none)",
+    )
     demo.set_defaults(func=_demo)
+
+    comp = sub.add_parser("compare", help="spiking (Brian2) vs abstract retrieval on one model")
+    comp.add_argument("--model", default="uhn_best", help="a bundled model name")
+    comp.add_argument(
+        "--problem",
+        default=None,
+        help="bipolar, sdm, keys, digits or patterns (default: the model's own)",
+    )
+    comp.add_argument("--mode", default="hybrid", choices=["continuous", "hybrid", "spiking"])
+    comp.add_argument("--duration", type=float, default=0.5, help="simulated s per query")
+    comp.add_argument("--neurons-per-memory", type=int, default=4)
+    comp.add_argument("--target", default="numpy", help="Brian2 code-generation target")
+    comp.add_argument("--n-memories", type=int, default=20)
+    comp.add_argument("--n-queries", type=int, default=50)
+    comp.add_argument("--seed", type=int, default=0)
+    comp.add_argument("--out", default="", help="folder for a raster figure ('' = none)")
+    comp.set_defaults(func=_compare)
 
     bench = sub.add_parser("bench", help="batched vs per-query loop vs matmul, as ratios")
     bench.add_argument("--quick", action="store_true", help="small sizes (seconds)")

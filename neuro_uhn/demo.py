@@ -53,15 +53,30 @@ class DemoResult:
     examples: dict[str, tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = field(
         default_factory=dict
     )
+    #: spiking vs abstract: (model, mode) -> neuro_uhn.spiking.Comparison
+    spiking: dict[tuple[str, str], object] = field(default_factory=dict)
 
 
 def run_demo(
-    n_memories: int = 100, sigma: float = 0.3, mask: float = 0.5, seed: int = 0, n_examples: int = 8
+    n_memories: int = 100,
+    sigma: float = 0.3,
+    mask: float = 0.5,
+    seed: int = 0,
+    n_examples: int = 8,
+    spiking_queries: int = 0,
 ) -> DemoResult:
-    """Store ``n_memories`` digits, query each with noise and with the bottom masked."""
+    """Store ``n_memories`` digits, query each with noise and with the bottom masked.
+
+    With ``spiking_queries`` > 0, the first that many noisy cues also go through the Brian2
+    network (``uhn_best`` and ``mchn``, hybrid and spiking modes, default SpikingConfig).
+    """
     X, shape = load_digits()
     if not 1 <= n_memories <= len(X):
         raise ValueError(f"'n_memories' must be in 1..{len(X)}; got {n_memories}")
+    if not isinstance(spiking_queries, int) or not 0 <= spiking_queries <= n_memories:
+        raise ValueError(
+            f"'spiking_queries' must be in 0..n_memories={n_memories}; got {spiking_queries!r}"
+        )
     rng = np.random.default_rng(seed)
     M = X[rng.permutation(len(X))[:n_memories]]
     cues = {
@@ -91,6 +106,19 @@ def run_demo(
             )
             outputs[label] = Z_img[:n_examples]
         result.examples[corruption] = (M[:n_examples], Q[:n_examples], outputs)
+    if spiking_queries:
+        from .spiking import SpikingConfig, compare
+
+        Q = next(iter(cues.values()))[:spiking_queries]
+        for name in ("uhn_best", "mchn"):
+            for mode in ("hybrid", "spiking"):
+                result.spiking[(name, mode)] = compare(
+                    name,
+                    M,
+                    Q,
+                    targets=target[:spiking_queries],
+                    config=SpikingConfig(mode=mode, seed=seed),
+                )
     return result
 
 

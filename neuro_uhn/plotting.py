@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["demo_figure"]
+__all__ = ["demo_figure", "raster_figure", "spiking_images_figure"]
 
 
 def _pyplot():
@@ -66,7 +66,82 @@ def demo_figure(result, path: str | Path) -> Path:
         f"neuro_uhn demo: {result.n_memories} stored scikit-learn digits, cues and retrievals",
         fontsize=10,
     )
-    fig.subplots_adjust(left=0.28, right=0.99, top=0.88, bottom=0.02, wspace=0.05, hspace=0.08)
+    fig.subplots_adjust(left=0.22, right=0.99, top=0.88, bottom=0.02, wspace=0.05, hspace=0.08)
+    return _save(fig, path, plt)
+
+
+def raster_figure(comparison, path: str | Path, query: int = 0, title: str = "") -> Path:
+    """Spike raster of the memory neurons for one query, the decoded winner marked, and the
+    running agreement of the T sweep."""
+    plt = _pyplot()
+    run, cfg = comparison.run, comparison.config
+    memory, times = run.spikes[query]
+    counts = run.counts[query]
+    winner = int(np.argmax(counts))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [2, 1]})
+    others = memory != winner
+    ax.plot(1e3 * times[others], memory[others], "|", color="0.4", ms=4)
+    ax.plot(
+        1e3 * times[~others],
+        memory[~others],
+        "|",
+        color="C3",
+        ms=6,
+        label=f"winner: memory {winner}",
+    )
+    ax.axvspan(0, 1e3 * cfg.settle, color="0.9", label="settling (not decoded)")
+    ax.set(
+        xlabel="time (ms)",
+        ylabel="memory",
+        xlim=(0, 1e3 * cfg.duration),
+        title=title or f"memory neurons, query {query} ({cfg.mode} mode)",
+    )
+    ax.legend(loc="upper right", fontsize=7)
+    T = [1e3 * r["T"] for r in comparison.sweep]
+    ax2.plot(T, [r["agreement"] for r in comparison.sweep], "s-", color="C0", label="agreement")
+    ax2.set(
+        xlabel="decoding window end T (ms)",
+        ylabel="agreement",
+        ylim=(0, 1.05),
+        title="convergence with T",
+    )
+    ax3 = ax2.twinx()
+    ax3.plot(
+        T,
+        [r["median_relative_error"] for r in comparison.sweep],
+        "o-",
+        color="C1",
+        label="median relative error",
+    )
+    ax3.set_ylabel("median relative error of z", color="C1")
+    ax3.set_ylim(bottom=0)
+    ax2.legend(loc="lower left", fontsize=7)
+    ax3.legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path, plt)
+
+
+def spiking_images_figure(
+    comparison, image_shape, path: str | Path, n: int = 8, title: str = ""
+) -> Path:
+    """Two rows of images: the abstract output and the spiking output for ``n`` queries."""
+    plt = _pyplot()
+    rows = [("abstract", comparison.z_abstract), ("spiking", comparison.z_spiking)]
+    n = min(n, len(comparison.z_abstract))
+    fig, axes = plt.subplots(2, n, figsize=(0.9 * n + 1, 2.3), squeeze=False)
+    for r, (name, Z) in enumerate(rows):
+        for j in range(n):
+            ax = axes[r, j]
+            ax.imshow(Z[j].reshape(image_shape), cmap="gray_r", interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(name, fontsize=8)
+    fig.suptitle(title or "z_abstract vs z_spiking", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path, plt)
+
+
+def _save(fig, path, plt) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

@@ -10,11 +10,34 @@ from neuro_uhn.demo import run_demo
 
 
 def test_demo_prints_a_table_and_saves_the_figure(tmp_path, capsys):
-    assert main(["demo", "--n-memories", "60", "--out", str(tmp_path)]) == 0
+    argv = ["demo", "--n-memories", "60", "--spiking-queries", "4", "--out", str(tmp_path)]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "manhattan / max (uhn_best)" in out and "identity" in out
-    png = tmp_path / "demo.png"
-    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "uhn_best / spiking" in out and "mchn / hybrid" in out
+    for name in ("demo.png", "raster.png", "spiking_vs_abstract.png"):
+        png = tmp_path / name
+        assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_prints_agreement_and_the_t_sweep(tmp_path, capsys):
+    argv = [
+        "compare",
+        "--model",
+        "attention",
+        "--mode",
+        "spiking",
+        "--duration",
+        "0.2",
+        "--n-queries",
+        "8",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "agreement where the abstract model is right" in out and "T (ms)" in out
+    assert (tmp_path / "raster_attention.png").is_file()
 
 
 def test_demo_reproduces_the_papers_ranking():
