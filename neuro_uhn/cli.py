@@ -143,6 +143,8 @@ def _compare(args) -> int:
 
 
 def _bench(args) -> int:
+    if args.spiking:
+        return _bench_spiking(args)
     from .bench import machine_label, retrieval_speedup, run_bench
 
     if args.quick:
@@ -183,6 +185,47 @@ def _bench(args) -> int:
         )
         print(f"JSON: {args.json}")
     return 0
+
+
+def _bench_spiking(args) -> int:
+    from .bench import machine_label
+    from .spiking._bench import run_spiking_bench
+
+    if args.quick:
+        kw = dict(n_memories=(20,), n_queries=3, d=64, targets=("numpy",))
+    else:
+        kw = dict(
+            n_memories=tuple(
+                args.n_memories if args.n_memories != [100, 1000, 10000] else [100, 1000]
+            ),
+            n_queries=10,
+        )
+    label = machine_label()
+    print(f"machine: {label}")
+    records = run_spiking_bench(progress=lambda s: print("  " + s, file=sys.stderr), **kw)
+    print()
+    print(format_spiking_table(records))
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"machine": label, "spiking": [r.to_dict() for r in records]}, indent=1)
+        )
+        print(f"JSON: {args.json}")
+    return 0
+
+
+def format_spiking_table(records) -> str:
+    lines = [
+        "| system | memories | neurons/query | build s | wall s per query per sim. s "
+        "| accuracy (abstract) | settling ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in records:
+        lines.append(
+            f"| {r.system} | {r.n_memories} | {r.neurons} | {r.build_seconds:.1f} | "
+            f"{r.wall_per_query_per_sim_second:.3f} | {r.accuracy:.2f} "
+            f"({r.accuracy_abstract:.2f}) | {r.median_settling_ms:.0f} |"
+        )
+    return "\n".join(lines)
 
 
 def format_table(records) -> str:
@@ -250,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="batched vs per-query loop vs matmul, as ratios")
     bench.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    bench.add_argument(
+        "--spiking",
+        action="store_true",
+        help="the Brian2 network per target, and nengo_spa if installed",
+    )
     bench.add_argument("--n-memories", type=_positive_int_list, default=[100, 1000, 10000])
     bench.add_argument("--json", default="bench.json", help="write results here ('' = don't)")
     bench.set_defaults(func=_bench)

@@ -64,6 +64,16 @@ def test_bench_quick_writes_consistent_json(tmp_path, capsys):
     assert "| dtype | d | n | similarity |" in capsys.readouterr().out
 
 
+def test_spiking_bench_quick_reports_a_row_per_system(tmp_path, capsys):
+    path = tmp_path / "spiking.json"
+    assert main(["bench", "--spiking", "--quick", "--json", str(path)]) == 0
+    rows = json.loads(path.read_text())["spiking"]
+    systems = {r["system"] for r in rows}
+    assert {"neuro_uhn numpy hybrid", "neuro_uhn numpy spiking"} <= systems
+    assert all(r["wall_per_query_per_sim_second"] > 0 and 0 <= r["accuracy"] <= 1 for r in rows)
+    assert "wall s per query per sim. s" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -117,8 +117,9 @@ def compare(
     config = config or SpikingConfig()
     t0 = time.perf_counter()
     net = SpikingUHN(model, memories, projection, config=config)
-    build = time.perf_counter() - t0
     Q = np.atleast_2d(np.asarray(to_numpy(queries), dtype=float))
+    net.build(len(Q))
+    build = time.perf_counter() - t0
     t0 = time.perf_counter()
     run = net.run(Q)
     run_seconds = time.perf_counter() - t0
@@ -191,20 +192,15 @@ def window_sweep(net: SpikingUHN, run: SpikingRun, z_abstract, items, windows=No
 
 
 def settling_times(net: SpikingUHN, run: SpikingRun, items, step: float = 5e-3) -> np.ndarray:
-    """Per query: the first time from which the output decoded from the spikes so far (from
-    ``settle`` on) stays nearest to the same item as the final output; NaN without spikes
-    (continuous mode)."""
+    """Per query: the first time from which the output decoded from all spikes so far stays
+    nearest to the same item as the final output (so it includes the synaptic latency);
+    NaN without spikes (continuous mode)."""
     cfg = run.config
     if cfg.mode == "continuous":
         return np.full(len(run.spikes), np.nan)
-    grid = np.arange(cfg.settle + step, cfg.duration + step / 2, step)
+    grid = np.arange(step, cfg.duration + step / 2, step)
     nearest = np.stack(
-        [
-            metrics.nearest_memory(
-                net.outputs(run.counts_in(cfg.settle, end), end - cfg.settle), items
-            )
-            for end in grid
-        ]
+        [metrics.nearest_memory(net.outputs(run.counts_in(0.0, end), end), items) for end in grid]
     )  # (n_grid, B)
     out = np.empty(nearest.shape[1])
     for b in range(nearest.shape[1]):

@@ -280,11 +280,17 @@ def map_separation(sep, sim_map: SimilarityMap, M: np.ndarray, cfg: SpikingConfi
 
 
 def support_matrix() -> dict[str, dict[str, str]]:
-    """``{component: {mode: "yes" | reason}}`` for the docs."""
+    """``{component: {mode: "yes" | why not}}``, as published in docs/spiking.md."""
+    modes = ("continuous", "hybrid", "spiking")
     out: dict[str, dict[str, str]] = {}
     for cls in SIMILARITIES:
-        out[f"similarity {cls.name}"] = {m: "yes" for m in ("continuous", "hybrid", "spiking")}
+        out[f"similarity {cls.name}"] = dict.fromkeys(modes, "yes")
     out["similarity manhattan"]["spiking"] = "yes (thermometer code, exact on a `levels` grid)"
+    for name in ("js", "paper convention (reciprocal forms)"):
+        out[f"similarity {name}"] = dict.fromkeys(modes, "UnsupportedComponent")
     for cls in SEPARATIONS:
-        out[f"separation {cls.name}"] = {m: "yes" for m in ("continuous", "hybrid", "spiking")}
+        out[f"separation {cls.name}"] = dict.fromkeys(modes, "yes")
+    out["separation topk"] = dict.fromkeys(modes, "yes (weighting='uniform' only)")
+    for name in ("log", "normalize", "chain"):
+        out[f"separation {name}"] = dict.fromkeys(modes, "UnsupportedComponent")
     return out

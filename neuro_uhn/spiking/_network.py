@@ -140,6 +140,7 @@ class SpikingUHN:
                     "brian2cuda is not installed (it needs Python >= 3.12 and brian2 2.10.1)",
                 ) from None
         self._net = None
+        self._standalone = None
         self._channels = (
             {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[self.sim_map.sign]
             if self.config.mode == "spiking"
@@ -189,13 +190,12 @@ class SpikingUHN:
     def _build(self, K: int) -> None:
         b2 = _brian()
         cfg, sep = self.config, self.sep_map
-        if cfg.target in ("cpp_standalone", "cuda_standalone"):
-            raise UnsupportedComponent(
-                f"target {cfg.target!r}",
-                cfg.mode,
-                "use SpikingUHN.standalone(...) for compiled standalone runs",
-            )
-        b2.prefs.codegen.target = cfg.target
+        standalone = cfg.target in ("cpp_standalone", "cuda_standalone")
+        if standalone:
+            self._standalone = _Standalone.start(b2, cfg.target)
+        else:
+            b2.set_device("runtime")
+            b2.prefs.codegen.target = cfg.target
         N, n, F = self.n_memories, cfg.neurons_per_memory, self.n_features
         n_out = self.P.shape[1]
         dt = cfg.dt * b2.second
@@ -317,7 +317,6 @@ class SpikingUHN:
             monitor = b2.SpikeMonitor(mem, name="memory_spikes")
             objects.append(monitor)
         net = b2.Network(*objects)
-        net.store("built")
         self._net, self._ns = net, ns
         self._groups = {
             "features": feat,
@@ -327,6 +326,10 @@ class SpikingUHN:
             "similarity": objects[2],
         }
         self._K = K
+        if standalone:
+            self._standalone.build(self, b2)
+        else:
+            net.store("built")
 
     def _spiking_synapses(self, b2, feat, mem, pre, post, w, K, F, dt):
         """Poisson features drive the memory traces; with Dale's law, negative weights go
@@ -367,6 +370,11 @@ class SpikingUHN:
         s_ref = self.sim_map.scores(Q).max(axis=1)
         return phi, common, s_ref
 
+    def build(self, n_queries: int = 1) -> None:
+        """Build (and, for standalone targets, compile) the network for ``n_queries`` queries
+        at a time; :meth:`run` builds on first use otherwise."""
+        self._build(self._copies(n_queries))
+
     def run(self, queries) -> SpikingRun:
         """Simulate every query (in batches of ``batch_size`` copies)."""
         Q, _ = validate_queries(np.asarray(queries, dtype=float), self.M, namespace(self.M))
@@ -386,28 +394,26 @@ class SpikingUHN:
             spikes += sp[: len(batch)]
         return SpikingRun(np.concatenate(counts), np.concatenate(Js), spikes, cfg)
 
-    def _run_batch(self, b2, Q, seed_offset: int):
-        cfg = self.config
-        net, g = self._net, self._groups
-        K, N, n = self._K, self.n_memories, cfg.neurons_per_memory
-        net.restore("built")
-        if cfg.seed is not None:
-            b2.seed(cfg.seed + seed_offset)
+    def _input_values(self, b2, Q):
+        """The per-query variables of a batch: {variable view: values}."""
+        cfg, g = self.config, self._groups
+        N, n = self.n_memories, cfg.neurons_per_memory
         phi, common, s_ref = self._inputs(Q)
-        mem, feat, out = g["memories"], g["features"], g["outputs"]
-        mem.common = np.repeat(common, N * n)
-        mem.sref = np.repeat(s_ref, N * n)
+        mem, feat = g["memories"], g["features"]
+        values = {mem.common: np.repeat(common, N * n), mem.sref: np.repeat(s_ref, N * n)}
         if cfg.mode == "spiking":
-            feat.rates = (cfg.input_rate / self.sim_map.scale) * phi.ravel() * b2.Hz
+            values[feat.rates] = (cfg.input_rate / self.sim_map.scale) * phi.ravel() * b2.Hz
         else:
-            feat.x = phi.ravel()
+            values[feat.x] = phi.ravel()
+        return values
+
+    def _schedule(self, b2) -> None:
+        """The runs of one batch (recorded once by a standalone device, replayed by runtime)."""
+        cfg, net, g = self.config, self._net, self._groups
         if cfg.mode == "continuous":
             # features → currents → normaliser → activity → outputs: one step each
             net.run(6 * cfg.dt * b2.second, namespace=self._ns)
-            act = np.asarray(mem.act[:]).reshape(K, N, n).sum(-1)
-            J = np.asarray(out.J[:]).reshape(K, -1)
-            empty = (np.zeros(0, int), np.zeros(0))
-            return act, J, [empty] * K
+            return
         elapsed = 0.0
         try:
             if cfg.mode == "hybrid":
@@ -419,17 +425,36 @@ class SpikingUHN:
             if cfg.settle > elapsed:
                 net.run((cfg.settle - elapsed) * b2.second, namespace=self._ns)
             if cfg.settle >= elapsed:
-                out.J = 0  # the outputs integrate the decoding window only
+                g["outputs"].J = 0  # the outputs integrate the decoding window only
             net.run((cfg.duration - max(cfg.settle, elapsed)) * b2.second, namespace=self._ns)
         finally:
             _set_active(g["similarity"], True)
+
+    def _collect(self, b2):
+        cfg, g = self.config, self._groups
+        K, N, n = self._K, self.n_memories, cfg.neurons_per_memory
+        J = np.asarray(g["outputs"].J[:]).reshape(K, -1)
+        if cfg.mode == "continuous":
+            act = np.asarray(g["memories"].act[:]).reshape(K, N, n).sum(-1)
+            return act, J, [(np.zeros(0, int), np.zeros(0))] * K
         mon = g["monitor"]
         i = np.asarray(mon.i[:])
         t = np.asarray(mon.t[:] / b2.second)
         copy, memory = i // (N * n), (i % (N * n)) // n
         spikes = [(memory[copy == k], t[copy == k]) for k in range(K)]
         counts = np.stack([np.bincount(m[tt >= cfg.settle], minlength=N) for m, tt in spikes])
-        return counts.astype(float), np.asarray(out.J[:]).reshape(K, -1), spikes
+        return counts.astype(float), J, spikes
+
+    def _run_batch(self, b2, Q, seed_offset: int):
+        if self._standalone is not None:
+            return self._standalone.run(self, b2, Q)
+        self._net.restore("built")
+        if self.config.seed is not None:
+            b2.seed(self.config.seed + seed_offset)
+        for view, values in self._input_values(b2, Q).items():
+            view[:] = values
+        self._schedule(b2)
+        return self._collect(b2)
 
     # ----------------------------------------------------------------------------- decode
     def decode(self, counts: np.ndarray, window: float) -> np.ndarray:
@@ -455,3 +480,50 @@ def _set_active(obj, active: bool) -> None:
     obj.active = active
     for child in obj.contained_objects:
         child.active = active
+
+
+class _Standalone:
+    """A compiled standalone project for one network: built once, run per batch.
+
+    Brian2 has one standalone device per process; building a second network resets it, so
+    an older standalone SpikingUHN refuses to run afterwards (build it again instead). Every
+    network compiles in its own temporary folder, so parallel processes never share one.
+    """
+
+    generation = 0
+
+    def __init__(self, device, directory: str, generation: int):
+        self.device, self.directory, self.generation = device, directory, generation
+        self.inputs = []
+
+    @classmethod
+    def start(cls, b2, target: str) -> _Standalone:
+        import tempfile
+
+        if target == "cuda_standalone":
+            import brian2cuda  # noqa: F401  (registers the device)
+        b2.set_device(target, build_on_run=False)
+        b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j", "-s"]  # quiet make
+        device = b2.get_device()
+        device.reinit()
+        device.activate(build_on_run=False)
+        cls.generation += 1
+        return cls(device, tempfile.mkdtemp(prefix="neuro_uhn_standalone_"), cls.generation)
+
+    def build(self, net: SpikingUHN, b2) -> None:
+        if net.config.seed is not None:
+            b2.seed(net.config.seed)  # compiled in: every device.run repeats the same noise
+        self.inputs = [view for view in net._input_values(b2, np.zeros((net._K, net.M.shape[1])))]
+        net._schedule(b2)
+        self.device.build(directory=self.directory, compile=True, run=False, with_output=False)
+        b2.set_device("runtime")  # later runtime networks in this process stay runtime
+
+    def run(self, net: SpikingUHN, b2, Q):
+        if self.generation != _Standalone.generation:
+            raise RuntimeError(
+                "a newer standalone network was built in this process since this "
+                "one; Brian2 keeps one standalone project at a time: rebuild it"
+            )
+        run_args = dict(net._input_values(b2, Q).items())
+        self.device.run(directory=self.directory, with_output=False, run_args=run_args)
+        return net._collect(b2)
