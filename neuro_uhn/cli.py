@@ -113,6 +113,7 @@ def _compare(args) -> int:
         targets=problem.targets,
         truth=problem.truth,
         config=config,
+        convention=args.convention,
     )
     print(f"{args.model}: {problem.description}; {args.n_queries} queries")
     print(
@@ -285,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--duration", type=float, default=0.5, help="simulated s per query")
     comp.add_argument("--neurons-per-memory", type=int, default=4)
     comp.add_argument("--target", default="numpy", help="Brian2 code-generation target")
+    comp.add_argument("--convention", default="standard", choices=["standard", "paper"])
     comp.add_argument("--n-memories", type=int, default=20)
     comp.add_argument("--n-queries", type=int, default=50)
     comp.add_argument("--seed", type=int, default=0)

@@ -169,8 +169,6 @@ def test_unsupported_components_are_named_with_the_mode():
             UnsupportedComponent, match=f"{what}.*not supported in spiking mode 'hybrid'"
         ):
             SpikingUHN(model, M, config=SpikingConfig(mode="hybrid"))
-    with pytest.raises(UnsupportedComponent, match="convention 'paper'"):
-        SpikingUHN("uhn_best", M, convention="paper")
     with pytest.raises(UnsupportedComponent, match="Dale's law"):
         SpikingUHN("uhn_best", M, config=SpikingConfig(mode="hybrid", dale=True))
 
@@ -261,3 +259,47 @@ def test_cpp_standalone_compiles_once_and_agrees_with_runtime(tmp_path, monkeypa
     SpikingUHN("attention", p.memories, p.projection, config=cfg).build(4)
     with pytest.raises(RuntimeError, match="a newer standalone network was built"):
         old.run(p.queries[:4])
+
+
+PAPER_SEPARATIONS = [
+    {"kind": "softmax", "beta": 1000.0},
+    "max",
+    "identity",
+    {"kind": "polynomial", "n": 2.0},
+]
+
+
+@pytest.mark.parametrize("sep", PAPER_SEPARATIONS, ids=str)
+@pytest.mark.parametrize("sim", ["manhattan", "euclidean", "dot"])
+def test_paper_convention_continuous_equals_the_official_pipeline(sim, sep, rng):
+    """Reciprocal distances through a divisive unit, sum-normalisation through a second."""
+    M = rng.random((6, 10))
+    Q = np.clip(M[[0, 1, 2, 3]] + 0.1 * rng.standard_normal((4, 10)), 0.01, 1)
+    model = nu.UHN(similarity=sim, separation=sep)
+    net = SpikingUHN(model, M, config=SpikingConfig(mode="continuous"), convention="paper")
+    run = net.run(Q)
+    Zs = net.outputs(run.counts, net.config.window)
+    Za = model.retrieve(M, Q, convention="paper")
+    assert np.abs(Zs - Za).max() / np.abs(Za).max() <= 1e-9
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "spiking"])
+def test_paper_convention_spiking_agrees(mode):
+    p = model_problem("uhn_best", n_memories=20, n_queries=50, seed=1)
+    r = compare(
+        "uhn_best",
+        p.memories,
+        p.queries,
+        targets=p.targets,
+        config=SpikingConfig(mode=mode, seed=1),
+        convention="paper",
+    )
+    assert r.agreement_where_abstract_correct >= 0.95
+
+
+def test_paper_convention_without_a_spiking_form_is_named():
+    M = np.random.default_rng(0).random((4, 6))
+    with pytest.raises(UnsupportedComponent, match="similarity 'inverse_kl' \\(paper"):
+        SpikingUHN(nu.UHN(similarity="kl", separation="max"), M, convention="paper")
+    with pytest.raises(UnsupportedComponent, match="separation 'threshold' \\(paper"):
+        SpikingUHN(nu.UHN(similarity="manhattan", separation="threshold"), M, convention="paper")

@@ -90,6 +90,7 @@ def compare(
     truth=None,
     threshold: float | None = None,
     windows=None,
+    convention: str = "standard",
 ) -> Comparison:
     """Run the spiking network and the abstract model on the same queries and compare them.
 
@@ -108,6 +109,9 @@ def compare(
         What correct outputs look like; default the projection (``P = M`` if auto).
     threshold : float, optional
         The paper's criterion on the summed squared error; default 60 per 784 outputs.
+    convention : {"standard", "paper"}
+        ``"paper"``: the official code's reciprocal distances and sum-normalisations, with a
+        divisive unit per query copy (see docs/spiking.md).
     windows : sequence of float, optional
         Ends (s) of the decoding windows of the T sweep; default 6 between settle and duration.
     """
@@ -116,7 +120,7 @@ def compare(
         raise TypeError(f"'model' must be a UHN or a model name; got {type(model).__name__}")
     config = config or SpikingConfig()
     t0 = time.perf_counter()
-    net = SpikingUHN(model, memories, projection, config=config)
+    net = SpikingUHN(model, memories, projection, config=config, convention=convention)
     Q = np.atleast_2d(np.asarray(to_numpy(queries), dtype=float))
     net.build(len(Q))
     build = time.perf_counter() - t0
@@ -125,7 +129,8 @@ def compare(
     run_seconds = time.perf_counter() - t0
     z_spiking = net.outputs(run.counts, config.window)
     z_abstract = np.asarray(
-        model.retrieve(net.M, Q, None if projection is None else net.P), dtype=float
+        model.retrieve(net.M, Q, None if projection is None else net.P, convention=convention),
+        dtype=float,
     )
     items = net.P if truth is None else np.asarray(truth, dtype=float)
     if items.shape[1] != z_abstract.shape[1]:

@@ -87,9 +87,15 @@ class SimilarityMap:
         return apply_score_transform(self.currents(Q), self.score_transform)
 
 
+#: Smallest distance the reciprocal unit divides by (an exact match would be 1/0).
+RECIPROCAL_FLOOR = 1e-12
+
+
 def apply_score_transform(u, transform: str):
     if transform == "neg_sqrt":
         return -np.sqrt(np.clip(-u, 0, None))
+    if transform == "reciprocal":
+        return 1 / np.clip(-u, RECIPROCAL_FLOOR, None)
     return u
 
 
@@ -210,6 +216,7 @@ class SeparationMap:
     beta: float = 1.0
     theta: float = 0.0
     k: int = 1
+    prenormalise: bool = False  # scores divided by their sum first (a divisive unit)
 
     def drive(self, s: np.ndarray, s_ref: np.ndarray) -> np.ndarray:
         """``g(s)`` per (query, memory); ``s_ref`` per query (exp transfer only)."""
@@ -279,6 +286,58 @@ def map_separation(sep, sim_map: SimilarityMap, M: np.ndarray, cfg: SpikingConfi
     )
 
 
+def map_paper_similarity(sim: Similarity, M: np.ndarray, cfg: SpikingConfig) -> SimilarityMap:
+    """The official code's similarities: a distance current and a reciprocal (divisive) unit,
+    or the L1-normalised dot product (features q/Σq, weights m/Σm)."""
+    from ..paper import InverseEuclidean, InverseManhattan, L1NormalizedDot
+
+    kind = type(sim)
+    if kind in (InverseEuclidean, InverseManhattan):
+        base = Euclidean(squared=True) if kind is InverseEuclidean else Manhattan()
+        sim_map = map_similarity(base, M, cfg)
+        sim_map.score_transform = "reciprocal"
+        return sim_map
+    if kind is L1NormalizedDot:
+        l1 = lambda X: X / X.sum(axis=-1, keepdims=True)  # noqa: E731
+        W = l1(M)
+        return SimilarityMap(
+            W, np.zeros(len(M)), l1, lambda Q: np.zeros(len(Q)), scale=_scale(l1(M))
+        )
+    raise UnsupportedComponent(
+        f"similarity {sim.name!r} (paper convention)",
+        cfg.mode,
+        "supported: inverse_euclidean, inverse_manhattan, l1_normalized_dot",
+    )
+
+
+def map_paper_separation(chain, sim_map: SimilarityMap, M, cfg: SpikingConfig) -> SeparationMap:
+    """``Normalize >> sep >> Normalize``: a divisive unit normalises the scores, the
+    separation's transfer acts on them, and the ratio decoder is the final normalisation."""
+    from ..paper import NanFirstMax
+    from ..separation import Normalize
+
+    stages = getattr(chain, "stages", ())
+    inner = stages[1] if len(stages) == 3 else None
+    if not (isinstance(stages[0], Normalize) and isinstance(stages[-1], Normalize)):
+        inner = None
+    kind = type(inner)
+    if kind is Softmax:
+        return SeparationMap("exp", True, "ratio", beta=inner.beta, prenormalise=True)
+    if kind in (Max, NanFirstMax):
+        S = sim_map.scores(M)
+        spread = float(np.std(S / S.sum(axis=1, keepdims=True))) or 1.0
+        return SeparationMap("exp", True, "argmax", beta=cfg.wta_gain / spread, prenormalise=True)
+    if kind is Identity:
+        return SeparationMap("linear", False, "ratio", a=0.0, b=1.0, prenormalise=True)
+    if kind is Polynomial:
+        return SeparationMap("power", False, "ratio", b=1.0, n=inner.n, prenormalise=True)
+    raise UnsupportedComponent(
+        f"separation {getattr(inner, 'name', chain.name)!r} (paper convention)",
+        cfg.mode,
+        "supported: softmax, max, identity, polynomial",
+    )
+
+
 def support_matrix() -> dict[str, dict[str, str]]:
     """``{component: {mode: "yes" | why not}}``, as published in docs/spiking.md."""
     modes = ("continuous", "hybrid", "spiking")
@@ -286,8 +345,13 @@ def support_matrix() -> dict[str, dict[str, str]]:
     for cls in SIMILARITIES:
         out[f"similarity {cls.name}"] = dict.fromkeys(modes, "yes")
     out["similarity manhattan"]["spiking"] = "yes (thermometer code, exact on a `levels` grid)"
-    for name in ("js", "paper convention (reciprocal forms)"):
-        out[f"similarity {name}"] = dict.fromkeys(modes, "UnsupportedComponent")
+    out["similarity js"] = dict.fromkeys(modes, "UnsupportedComponent")
+    for name in ("inverse_euclidean", "inverse_manhattan", "l1_normalized_dot"):
+        out[f"similarity {name} (paper convention)"] = dict.fromkeys(
+            modes, "yes, with softmax/max/identity/polynomial"
+        )
+    for name in ("inverse_kl", "inverse_reverse_kl", "official_js", "frobenius_cosine"):
+        out[f"similarity {name} (paper convention)"] = dict.fromkeys(modes, "UnsupportedComponent")
     for cls in SEPARATIONS:
         out[f"separation {cls.name}"] = dict.fromkeys(modes, "yes")
     out["separation topk"] = dict.fromkeys(modes, "yes (weighting='uniform' only)")

@@ -30,7 +30,13 @@ from ..readout import IdentityReadout
 from ..retrieval import prepare
 from ..similarity import validate_queries
 from ._config import SpikingConfig, UnsupportedComponent
-from ._mapping import SeparationMap, SimilarityMap, map_separation, map_similarity
+from ._mapping import (
+    RECIPROCAL_FLOOR,
+    map_paper_separation,
+    map_paper_similarity,
+    map_separation,
+    map_similarity,
+)
 
 __all__ = ["SpikingUHN", "SpikingRun"]
 
@@ -112,20 +118,19 @@ class SpikingUHN:
         self.config = config or SpikingConfig()
         if not isinstance(self.config, SpikingConfig):
             raise TypeError(f"'config' must be a SpikingConfig; got {type(self.config).__name__}")
-        if convention != "standard":
-            raise UnsupportedComponent(
-                "convention 'paper'",
-                self.config.mode,
-                "the spiking network realises the standard convention's similarities",
-            )
-        prepared = prepare(model, memories, projection)
-        self.model = model
+        prepared = prepare(model, memories, projection, convention=convention)
+        self.model, self.convention = model, convention
         self.M = np.asarray(to_numpy(prepared.M), dtype=float)
         self.P = np.asarray(to_numpy(prepared.P), dtype=float)
-        self.sim_map: SimilarityMap = map_similarity(model.similarity, self.M, self.config)
-        self.sep_map: SeparationMap = map_separation(
-            model.separation, self.sim_map, self.M, self.config
-        )
+        if convention == "paper":
+            resolved = prepared.model
+            self.sim_map = map_paper_similarity(resolved.similarity, self.M, self.config)
+            self.sep_map = map_paper_separation(
+                resolved.separation, self.sim_map, self.M, self.config
+            )
+        else:
+            self.sim_map = map_similarity(model.similarity, self.M, self.config)
+            self.sep_map = map_separation(model.separation, self.sim_map, self.M, self.config)
         if self.config.dale and self.config.mode != "spiking":
             raise UnsupportedComponent(
                 "dale=True", self.config.mode, "Dale's law concerns spiking feature neurons"
@@ -219,17 +224,22 @@ class SpikingUHN:
             feat = b2.NeuronGroup(K * F, "x : 1", dt=dt, name="features")
 
         # memory layer
-        score = (
-            "s = -sqrt(clip(-u, 0, inf)) : 1"
-            if self.sim_map.score_transform == "neg_sqrt"
-            else "s = u : 1"
-        )
+        score = {
+            "neg_sqrt": "s = -sqrt(clip(-u, 0, inf)) : 1",
+            "reciprocal": "s = 1 / clip(-u, dmin, inf) : 1",  # a divisive unit
+            "identity": "s = u : 1",
+        }[self.sim_map.score_transform]
+        ns["dmin"] = RECIPROCAL_FLOOR
+        x = "sn" if sep.prenormalise else "s"  # the paper's scores are divided by their sum
         transfer = {
-            "linear": "g = (s - a) / (b - a) : 1",
-            "power": "g = (clip(s, 0, inf) / b)**npow : 1",
-            "exp": "g = exp(beta * (s - sref)) : 1",
-            "step": "g = int(s >= theta) : 1",
+            "linear": f"g = ({x} - a) / (b - a) : 1",
+            "power": f"g = (clip({x}, 0, inf) / b)**npow : 1",
+            "exp": f"g = exp(clip(beta * ({x} - sref), -1000, 50)) : 1",  # no overflow
+            "step": f"g = int({x} >= theta) : 1",
         }[sep.transfer]
+        prenorm = (
+            ["S : 1 (linked)", "S_held : 1", "sn = s / S_held : 1"] if sep.prenormalise else []
+        )
         if sep.normalised:
             rate = "rate = gain * g / Z : Hz"
             norm_var = "Z : 1 (linked)"
@@ -248,6 +258,7 @@ class SpikingUHN:
                 "sref : 1",
                 "u = I_sim + bias + common : 1",
                 score,
+                *prenorm,
                 transfer,
                 norm_var,
                 rate,
@@ -286,6 +297,26 @@ class SpikingUHN:
             syn.connect(i=pre, j=post)
             syn.w = w
             objects.append(syn)
+
+        # the paper's first sum-normalisation: a divisive unit per copy sums the scores (each
+        # memory once: its population's neurons share one score); the memory neurons hold
+        # the sum in a state variable (a summed synapse cannot read a linked expression)
+        if sep.prenormalise:
+            ns["npop"] = n
+            pre_norm = b2.NeuronGroup(K, "S : 1", dt=dt, name="score_sum")
+            pre_norm.S = 1.0
+            psyn = b2.Synapses(
+                mem,
+                pre_norm,
+                "S_post = s_pre / npop : 1 (summed)",
+                dt=dt,
+                name="score_normalisation",
+            )
+            psyn.connect(i=np.arange(K * N * n), j=copy_of_neuron)
+            mem.S = b2.linked_var(pre_norm, "S", index=copy_of_neuron)
+            mem.S_held = 1.0
+            mem.run_regularly("S_held = S + int(S == 0)", dt=dt, name="hold_score_sum")
+            objects += [pre_norm, psyn]
 
         # global divisive inhibition: one normaliser per copy sums g of its memory neurons
         if sep.normalised:
@@ -367,7 +398,10 @@ class SpikingUHN:
             else phi
         )
         common = self.sim_map.common(Q)
-        s_ref = self.sim_map.scores(Q).max(axis=1)
+        S = self.sim_map.scores(Q)
+        if self.sep_map.prenormalise:
+            S = S / S.sum(axis=1, keepdims=True)
+        s_ref = S.max(axis=1)
         return phi, common, s_ref
 
     def build(self, n_queries: int = 1) -> None:
@@ -412,7 +446,7 @@ class SpikingUHN:
         cfg, net, g = self.config, self._net, self._groups
         if cfg.mode == "continuous":
             # features → currents → normaliser → activity → outputs: one step each
-            net.run(6 * cfg.dt * b2.second, namespace=self._ns)
+            net.run(10 * cfg.dt * b2.second, namespace=self._ns)
             return
         elapsed = 0.0
         try:
