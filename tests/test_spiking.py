@@ -303,3 +303,18 @@ def test_paper_convention_without_a_spiking_form_is_named():
         SpikingUHN(nu.UHN(similarity="kl", separation="max"), M, convention="paper")
     with pytest.raises(UnsupportedComponent, match="separation 'threshold' \\(paper"):
         SpikingUHN(nu.UHN(similarity="manhattan", separation="threshold"), M, convention="paper")
+
+
+def test_auto_target_compiles_only_when_it_pays():
+    small = SpikingUHN("uhn_best", np.eye(8), config=SpikingConfig(mode="hybrid"))
+    assert small.chosen_target(50) == "numpy"
+    M = (np.random.default_rng(0).random((1000, 784)) < 0.2).astype(float)
+    big = SpikingUHN(
+        nu.UHN(similarity="dot", separation="max"),
+        M,
+        config=SpikingConfig(mode="spiking", neurons_per_memory=1),
+    )
+    assert big.chosen_target(100) == "cpp_standalone"  # 1.57 M synapses × 50 sim. s
+    assert big.chosen_target(5) == "numpy"
+    fixed = SpikingUHN("uhn_best", np.eye(8), config=SpikingConfig(target="cython"))
+    assert fixed.chosen_target(10_000) == "cython"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 __all__ = ["SpikingConfig", "UnsupportedComponent", "MODES", "TARGETS"]
 
 MODES = ("continuous", "hybrid", "spiking")
-TARGETS = ("numpy", "cython", "cpp_standalone", "cuda_standalone")
+TARGETS = ("auto", "numpy", "cython", "cpp_standalone", "cuda_standalone")
 
 
 class UnsupportedComponent(ValueError):
@@ -90,8 +90,10 @@ class SpikingConfig:
         Route negative feature→memory weights through inhibitory interneurons (spiking mode).
     batch_size : int
         Queries simulated side by side as independent copies of the network in one run.
-    target : {"numpy", "cython", "cpp_standalone", "cuda_standalone"}
-        Brian2 code-generation target.
+    target : {"auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"}
+        Brian2 code-generation target. ``"auto"`` picks ``cpp_standalone`` when the work is
+        large enough to repay its one-off compilation (about 12 s) and a C++ compiler is
+        present, ``numpy`` otherwise (see ``SpikingUHN.chosen_target``).
     seed : int or None
         Seed of Brian2's and NumPy's random numbers.
     """
@@ -110,7 +112,7 @@ class SpikingConfig:
     refractory: float = 0.0
     dale: bool = False
     batch_size: int = 50
-    target: Literal["numpy", "cython", "cpp_standalone", "cuda_standalone"] = "numpy"
+    target: Literal["auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"] = "auto"
     seed: int | None = 0
 
     def __post_init__(self) -> None:
