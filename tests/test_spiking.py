@@ -214,7 +214,7 @@ def test_importing_neuro_uhn_does_not_import_brian2():
 def test_brian2_leaves_no_debug_log(tmp_path):
     code = (
         "import tempfile, glob, os; import neuro_uhn.spiking._network as n; n._brian();"
-        "print(len(glob.glob(os.path.join(tempfile.gettempdir(), 'brian_debug_*'))))"
+        "print(len(glob.glob(os.path.join(tempfile.gettempdir(), 'brian_*'))))"
     )
     env = {"TMPDIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(

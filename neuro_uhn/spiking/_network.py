@@ -44,8 +44,9 @@ __all__ = ["SpikingUHN", "SpikingRun"]
 def _brian():
     """Brian2, imported with its debug-log file switched off.
 
-    Brian2 opens ``brian_debug_*.log`` in the temp folder at import and keeps it after any
-    error; a library must not litter, so the file handler is closed and the file removed.
+    Brian2 opens ``brian_debug_*.log`` and copies the running script to ``brian_script_*.py``
+    in the temp folder at import, and keeps both after any error; a library must not litter,
+    so the log handler is closed and both files removed.
     """
     import logging
 
@@ -63,6 +64,10 @@ def _brian():
             if path and os.path.exists(path):
                 os.remove(path)
         BrianLogger.tmp_log = None
+    if BrianLogger.tmp_script is not None:  # a copy of the user's script, kept after errors
+        if os.path.exists(BrianLogger.tmp_script):
+            os.remove(BrianLogger.tmp_script)
+        BrianLogger.tmp_script = None
     return b2
 
 
