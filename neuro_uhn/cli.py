@@ -1,4 +1,4 @@
-"""The ``neuro-uhn`` command: ``demo`` (the main job), ``compare`` and ``bench``.
+"""The ``neuro-uhn`` command: ``demo`` (the main job), ``run``, ``figures``, ``compare``, ``bench``.
 
 Errors a user can fix are printed as one line and exit with status 2; ``--debug`` shows the
 traceback.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -244,6 +246,130 @@ def format_table(records) -> str:
     return "\n".join(lines)
 
 
+def _run(args) -> int:
+    from .experiments import ResultStore, run_experiment, summarize, write_csv
+
+    options = dict(
+        conventions=args.convention,
+        runs=args.runs,
+        similarities=args.similarity,
+        separations=args.separation,
+        n_memories=args.n_memories,
+        levels=args.levels,
+        threshold=args.threshold,
+        models=args.models,
+        max_queries=args.max_queries,
+    )
+    if args.experiment == "spiking":
+        options["spiking"] = {"mode": args.spiking_mode, "duration": args.duration}
+        options["conventions"] = args.convention or ["standard"]
+    if args.store:
+        store = ResultStore(args.store)
+    else:
+        store = ResultStore(":memory:")
+    t0 = time.perf_counter()
+    with store:
+        sweep = run_experiment(
+            args.experiment,
+            args.dataset,
+            store=store,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+            seed=args.seed,
+            **options,
+        )
+    ds = sweep.dataset
+    print(
+        f"neuro-uhn run {args.experiment}: {ds.title if hasattr(ds, 'title') else ds.name}, "
+        f"{len(sweep.rows)} cells ({sweep.computed} computed, {sweep.reused} from the store) "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
+    if args.csv:
+        write_csv(sweep.rows, args.csv)
+        print(f"table: {args.csv}")
+    print(_summary_table(summarize(sweep.rows), summarize(sweep.rows, "fraction_identity")))
+    return 0
+
+
+def _summary_table(sse, ident) -> str:
+    by_key = {
+        tuple(sorted((k, v) for k, v in r.items() if k not in ("mean", "std"))): r for r in ident
+    }
+    cols = (
+        "convention",
+        "similarity",
+        "separation",
+        "association",
+        "network",
+        "n_memories",
+        "corruption",
+        "level",
+        "threshold",
+    )
+    varying = [c for c in cols if len({r[c] for r in sse}) > 1] or ["similarity"]
+    head = " ".join(f"{c:>12}" for c in varying) + f" {'SSE ok':>14} {'identity':>14}"
+    lines = [head, "-" * len(head)]
+    for r in sse:
+        i = by_key.get(tuple(sorted((k, v) for k, v in r.items() if k not in ("mean", "std"))))
+        cells = " ".join(f"{_fmt(r[c]):>12}" for c in varying)
+        ident_s = f"{i['mean']:.2f} ± {i['std']:.2f}" if i else ""
+        lines.append(f"{cells} {r['mean']:>7.2f} ± {r['std']:.2f} {ident_s:>14}")
+    return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _figures(args) -> int:
+    from .figures import make_figures
+
+    t0 = time.perf_counter()
+    made = make_figures(
+        args.out,
+        quick=args.quick,
+        only=args.only,
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    for name, paths, seconds in made:
+        print(f"{name:<28} {seconds:>7.1f} s  {', '.join(map(str, paths))}")
+    print(f"{len(made)} figure scripts in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _label_list(text: str) -> list[str]:
+    from .experiments import split_labels
+
+    try:
+        return split_labels(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _conventions(text: str) -> list[str]:
+    values = [v.strip() for v in text.split(",")]
+    bad = [v for v in values if v not in ("paper", "standard")]
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"expected paper, standard or paper,standard; got {text!r}"
+        )
+    return values
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas; got {text!r}"
+        ) from None
+    return values
+
+
 def _positive_int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",")]
@@ -303,19 +429,97 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--n-memories", type=_positive_int_list, default=[100, 1000, 10000])
     bench.add_argument("--json", default="bench.json", help="write results here ('' = don't)")
     bench.set_defaults(func=_bench)
+
+    from .experiments import EXPERIMENTS
+
+    run = sub.add_parser(
+        "run",
+        help="run (or resume) one of the paper's experiments and print/export its table",
+        description="Run one experiment as a sweep of cells; with --store, finished cells are "
+        "kept and a rerun computes only the missing ones.",
+    )
+    run.add_argument("experiment", choices=list(EXPERIMENTS))
+    run.add_argument(
+        "--dataset",
+        required=True,
+        help="mnist, cifar10, tiny_imagenet, digits, cifar10_standin, tiny_imagenet_standin, "
+        "or a path to a .npy/.npz array (n, D) in [0, 1]",
+    )
+    run.add_argument(
+        "--convention",
+        type=_conventions,
+        default=None,
+        help="paper, standard or paper,standard (default: both; spiking: standard)",
+    )
+    run.add_argument("--runs", type=int, default=5, help="runs on disjoint memory blocks")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--similarity", type=_label_list, default=None, help="e.g. manhattan,dot")
+    run.add_argument(
+        "--separation", type=_label_list, default=None, help="e.g. max,softmax(beta=1000)"
+    )
+    run.add_argument("--n-memories", type=_positive_int_list, default=None, help="e.g. 10,100")
+    run.add_argument(
+        "--levels",
+        type=_float_list,
+        default=None,
+        help="corruption levels (σ, fractions); the threshold experiment's thresholds",
+    )
+    run.add_argument(
+        "--threshold", type=float, default=None, help="SSE threshold (default: per convention)"
+    )
+    run.add_argument(
+        "--models", type=_label_list, default=None, help="spiking: bundled model names"
+    )
+    run.add_argument("--max-queries", type=int, default=None, help="queries per cell (spiking: 20)")
+    run.add_argument("--spiking-mode", default="spiking", choices=["hybrid", "spiking"])
+    run.add_argument("--duration", type=float, default=0.3, help="spiking: simulated s per query")
+    run.add_argument("--store", default="", help="SQLite results file (resumable)")
+    run.add_argument("--csv", default="", help="write the tidy table here")
+    run.add_argument("--workers", type=int, default=None, help="local processes (default: CPUs)")
+    run.add_argument(
+        "--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786"
+    )
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+
+    figs = sub.add_parser("figures", help="regenerate the figures (paper's and spiking ones)")
+    figs.add_argument("--quick", action="store_true", help="small sweeps (CI: minutes)")
+    figs.add_argument("--only", type=_label_list, default=None, help="figure names, e.g. capacity")
+    figs.add_argument("--out", default="figures", help="folder for the images")
+    figs.add_argument("--workers", type=int, default=None)
+    figs.add_argument("--no-progress", action="store_true")
+    figs.set_defaults(func=_figures)
     return parser
+
+
+def _terminate(signum, frame):
+    # a scheduler's SIGTERM ends the run like Ctrl-C: finished cells are already stored
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = None
+    if args.command in ("run", "figures") and threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as err:
+    except KeyboardInterrupt:
+        print(
+            f"neuro-uhn {args.command}: interrupted; finished cells are in the store, "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    except (ValueError, TypeError, OSError, RuntimeError) as err:
         if args.debug:
             raise
         print(f"neuro-uhn {args.command}: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

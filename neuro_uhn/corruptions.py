@@ -11,7 +11,15 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["gaussian_noise", "mask_bottom", "flip_bits"]
+__all__ = [
+    "gaussian_noise",
+    "mask_bottom",
+    "random_mask",
+    "inpaint",
+    "flip_bits",
+    "to_bipolar",
+    "CORRUPTIONS",
+]
 
 
 def _generator(rng) -> np.random.Generator:
@@ -44,34 +52,102 @@ def gaussian_noise(
     return np.clip(noisy, 0.0, 1.0)
 
 
+def _fraction(fraction, name: str = "fraction") -> float:
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.floating):
+        raise TypeError(f"{name!r} must be a number in [0, 1]; got {fraction!r}")
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"{name!r} must be in [0, 1]; got {fraction!r}")
+    return float(fraction)
+
+
+def _as_images(X: np.ndarray, image_shape) -> np.ndarray:
+    """View rows as images of ``image_shape``: (H, W) grey or (H, W, C) colour, row-major."""
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise ValueError(f"'image_shape' must be (H, W) or (H, W, C); got {image_shape!r}")
+    if int(np.prod(shape)) != X.shape[-1]:
+        raise ValueError(
+            f"'image_shape' {shape} has {int(np.prod(shape))} values but the images have "
+            f"{X.shape[-1]} features"
+        )
+    return X.reshape(X.shape[:-1] + shape).copy()
+
+
 def mask_bottom(images, fraction: float, image_shape: tuple[int, ...]) -> np.ndarray:
     """Zero the bottom ``fraction`` of rows of each image (the paper's masking).
 
-    ``image_shape`` is (H, W) or (H, W, C) for rows stored in that (row-major) order; the
-    same rows are masked in every channel.
+    ``image_shape`` is (H, W) or (H, W, C) for rows stored in that (row-major, channels
+    last) order; the same rows are masked in every channel. (The official code reshaped
+    channels-last Tiny ImageNet rows as channels-first, masking three stripes instead.)
     """
     X = _images(images)
-    if not (isinstance(fraction, int | float) and 0 <= fraction <= 1):
-        raise ValueError(f"'fraction' must be in [0, 1]; got {fraction!r}")
-    if int(np.prod(image_shape)) != X.shape[-1]:
-        raise ValueError(
-            f"'image_shape' {tuple(image_shape)} has {int(np.prod(image_shape))} pixels but the "
-            f"images have {X.shape[-1]} features"
-        )
-    H = image_shape[0]
+    fraction = _fraction(fraction)
+    out = _as_images(X, image_shape)
+    H = out.shape[X.ndim - 1]
     keep = H - int(round(fraction * H))
-    out = X.reshape(X.shape[:-1] + tuple(image_shape)).copy()
     out[(slice(None),) * (X.ndim - 1) + (slice(keep, None),)] = 0.0
     return out.reshape(X.shape)
+
+
+def random_mask(images, fraction: float, image_shape: tuple[int, ...], rng=None) -> np.ndarray:
+    """Zero each *pixel* (all its channels together) with probability ``fraction``.
+
+    The official ``random_mask_frac_handle_color``: one Bernoulli draw per pixel, so a
+    colour pixel is either kept or black, never a changed hue.
+    """
+    X = _images(images)
+    fraction = _fraction(fraction)
+    out = _as_images(X, image_shape)
+    pixels = out.shape[: X.ndim - 1 + 2]  # (..., H, W)
+    drop = _generator(rng).random(pixels) < fraction
+    out[drop] = 0.0
+    return out.reshape(X.shape)
+
+
+def inpaint(images, fraction: float, image_shape: tuple[int, ...]) -> np.ndarray:
+    """Keep only the centre: zero a frame ``int(H·fraction // 2)`` rows (and the matching
+    ``int(W·fraction // 2)`` columns) wide on all four sides (official ``image_inpaint``)."""
+    X = _images(images)
+    fraction = _fraction(fraction)
+    out = _as_images(X, image_shape)
+    lead = (slice(None),) * (X.ndim - 1)
+    H, W = out.shape[X.ndim - 1], out.shape[X.ndim]
+    fh, fw = int(H * fraction // 2), int(W * fraction // 2)
+    if fh:
+        out[lead + (slice(0, fh),)] = 0.0
+        out[lead + (slice(H - fh, None),)] = 0.0
+    if fw:
+        out[lead + (slice(None), slice(0, fw))] = 0.0
+        out[lead + (slice(None), slice(W - fw, None))] = 0.0
+    return out.reshape(X.shape)
+
+
+def to_bipolar(images) -> np.ndarray:
+    """Binarise [0, 1] images to bipolar {-1, +1} at 0.5 (ties to +1), for the classical
+    Hopfield network. (The official ``binary_to_bipolar`` is ``sign(x − 0.5)``, which maps
+    exactly 0.5 to 0.)"""
+    X = _images(images)
+    return np.where(X >= 0.5, 1.0, -1.0)
 
 
 def flip_bits(patterns, fraction: float, rng=None) -> np.ndarray:
     """Flip a random ``fraction`` of the entries of binary {0,1} or bipolar {-1,+1} patterns."""
     X = _images(patterns)
-    if not (isinstance(fraction, int | float) and 0 <= fraction <= 1):
-        raise ValueError(f"'fraction' must be in [0, 1]; got {fraction!r}")
+    fraction = _fraction(fraction)
     bipolar = bool(np.any(X < 0))
     if not (np.all(np.isin(X, (-1.0, 1.0))) if bipolar else np.all(np.isin(X, (0.0, 1.0)))):
         raise ValueError("'patterns' must be binary {0, 1} or bipolar {-1, +1}")
     flip = _generator(rng).random(X.shape) < fraction
     return np.where(flip, -X if bipolar else 1.0 - X, X)
+
+
+#: Every corruption by the name the experiments and their tables use, with what it takes.
+CORRUPTIONS = {
+    "gaussian": "zero-mean Gaussian noise of std `level`, clipped to [0, 1]",
+    "gaussian_folded": "the official noise: |x + N(0, level²)| clipped to [0, 1] (biased bright)",
+    "mask_bottom": "bottom `level` fraction of rows zeroed",
+    "random_mask": "each pixel zeroed with probability `level`",
+    "inpaint": "a frame of `level`/2 of the height and width zeroed on every side",
+    "flip": "a `level` fraction of bipolar/binary entries flipped",
+    "none": "the stored pattern itself",
+}

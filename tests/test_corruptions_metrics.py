@@ -1,4 +1,4 @@
-"""Corruptions and scoring used by the demo (and later the experiments)."""
+"""Corruptions and scoring used by the demo and the experiments."""
 
 import numpy as np
 import pytest
@@ -26,7 +26,7 @@ def test_mask_bottom_zeroes_rows_in_every_channel():
     grey = np.ones((3, 16))
     out = corruptions.mask_bottom(grey, 0.25, (4, 4)).reshape(3, 4, 4)
     assert np.all(out[:, 3] == 0) and np.all(out[:, :3] == 1)
-    with pytest.raises(ValueError, match="'image_shape' .* has 12 pixels"):
+    with pytest.raises(ValueError, match="'image_shape' .* has 12 values"):
         corruptions.mask_bottom(grey, 0.5, (3, 4))
 
 
@@ -47,3 +47,53 @@ def test_sse_and_identity_criteria():
     assert metrics.sse_correct(Z, M[[0, 0, 1]], threshold=0.05).tolist() == [True, False, True]
     assert metrics.nearest_memory(Z, M).tolist() == [0, -1, 1]
     assert metrics.identity_correct(Z, M, [0, 0, 1]).tolist() == [True, False, True]
+
+
+def test_random_mask_drops_whole_pixels_across_channels(rng):
+    X = rng.random((50, 8 * 8 * 3)) + 0.1  # no zero pixels before masking
+    Y = corruptions.random_mask(X, 0.3, (8, 8, 3), rng).reshape(50, 8, 8, 3)
+    dropped = Y == 0
+    # a pixel is dropped in all of its channels or in none
+    assert np.array_equal(dropped.all(axis=-1), dropped.any(axis=-1))
+    assert abs(dropped[..., 0].mean() - 0.3) < 0.03
+    kept = ~dropped
+    np.testing.assert_array_equal(Y[kept], X.reshape(50, 8, 8, 3)[kept])
+
+
+def test_random_mask_is_seeded():
+    X = np.ones((4, 36))
+    a = corruptions.random_mask(X, 0.5, (6, 6), 3)
+    np.testing.assert_array_equal(a, corruptions.random_mask(X, 0.5, (6, 6), 3))
+    assert not np.array_equal(a, corruptions.random_mask(X, 0.5, (6, 6), 4))
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.1, 0.3, 0.5, 0.7, 1.0])
+def test_inpaint_keeps_only_the_centre(fraction):
+    H, W = 10, 6
+    X = np.ones((2, H * W * 3))
+    Y = corruptions.inpaint(X, fraction, (H, W, 3)).reshape(2, H, W, 3)
+    fh, fw = int(H * fraction // 2), int(W * fraction // 2)
+    for i in range(H):  # brute force: a pixel survives iff it is inside the frame
+        for j in range(W):
+            inside = fh <= i < H - fh and fw <= j < W - fw
+            assert np.all(Y[:, i, j] == (1.0 if inside else 0.0)), (i, j)
+
+
+def test_to_bipolar_thresholds_at_one_half():
+    np.testing.assert_array_equal(
+        corruptions.to_bipolar([0.0, 0.49, 0.5, 1.0]), [-1.0, -1.0, 1.0, 1.0]
+    )
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: corruptions.random_mask(np.ones((2, 9)), 1.5, (3, 3)), ValueError, "fraction"),
+        (lambda: corruptions.inpaint(np.ones((2, 9)), "half", (3, 3)), TypeError, "fraction"),
+        (lambda: corruptions.inpaint(np.ones((2, 9)), 0.5, (9,)), ValueError, "image_shape"),
+        (lambda: corruptions.random_mask(np.ones((2, 9)), 0.5, (2, 2)), ValueError, "9 features"),
+    ],
+)
+def test_mask_arguments_are_checked(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

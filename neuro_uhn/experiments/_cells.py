@@ -1,0 +1,303 @@
+"""Cells and tasks: the unit of bookkeeping and the unit of work.
+
+A *cell* is one number of a figure: (experiment, dataset, convention, similarity,
+separation, read-out, association, network, n_memories, corruption, level, threshold, run).
+It is what the results store keys on, so a killed sweep resumes cell by cell. A *task* is the
+cells that share one memory block and one set of corrupted queries (everything but the
+model); it is what a worker computes, so the queries are made once and every model sees the
+same ones (a paired comparison).
+
+Randomness is a pure function of the sweep's seed and the task's (corruption, level,
+n_memories, run), never of the order tasks run in or of the worker that runs them: a local
+pool, a Dask cluster and a resumed sweep give the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import corruptions, metrics
+from ._definitions import parse_label
+
+__all__ = ["Cell", "Task", "compute_task", "COLUMNS", "block_indices"]
+
+#: Columns of the tidy table, in order (one row per cell and run).
+COLUMNS = (
+    "experiment",
+    "dataset",
+    "convention",
+    "similarity",
+    "separation",
+    "readout",
+    "association",
+    "network",
+    "n_memories",
+    "corruption",
+    "level",
+    "threshold",
+    "run",
+    "n_queries",
+    "fraction_correct",
+    "fraction_identity",
+    "agreement",
+    "seed",
+    "stand_in",
+    "seconds",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What one result depends on; ``key`` hashes all of it (and the sweep context)."""
+
+    experiment: str
+    dataset: str
+    convention: str
+    similarity: str
+    separation: str
+    readout: str
+    association: str
+    network: str
+    n_memories: int
+    corruption: str
+    level: float
+    threshold: float
+    run: int
+    # context that changes the numbers without being a table column of its own
+    seed: int
+    block_size: int
+    dataset_fingerprint: str
+    max_queries: int
+    settings: str = ""  # canonical JSON of extra settings (spiking config)
+
+    @property
+    def key(self) -> str:
+        blob = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class Task:
+    """Cells sharing one memory block and one set of corrupted queries."""
+
+    experiment: str
+    image_shape: tuple[int, ...]
+    seed: int
+    block_size: int
+    n_memories: int
+    corruption: str
+    level: float
+    run: int
+    max_queries: int
+    stand_in: str
+    cells: list[Cell] = field(default_factory=list)
+
+
+def _crc(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+def task_rng(seed: int, *parts: Any) -> np.random.Generator:
+    """A generator that depends only on ``seed`` and ``parts`` (stable across processes)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, *(_crc(repr(p)) for p in parts)]))
+
+
+def block_indices(n_images: int, block_size: int, run: int, seed: int) -> np.ndarray:
+    """Rows of the dataset that hold run ``run``'s memories.
+
+    Disjoint contiguous blocks (the paper's protocol) while the dataset is large enough;
+    beyond that, a seeded random block per run (runs then overlap, and say so nowhere else,
+    so the figures note it when ``n_images < runs × block_size``).
+    """
+    if block_size > n_images:
+        raise ValueError(
+            f"the sweep needs {block_size} memories per run but the dataset has only "
+            f"{n_images} images: lower --n-memories"
+        )
+    if (run + 1) * block_size <= n_images:
+        return np.arange(run * block_size, (run + 1) * block_size)
+    rng = task_rng(seed, "block", block_size, run)
+    return np.sort(rng.choice(n_images, size=block_size, replace=False))
+
+
+def corrupt(X: np.ndarray, name: str, level: float, image_shape, rng) -> np.ndarray:
+    if name == "gaussian":
+        return corruptions.gaussian_noise(X, level, rng, kind="zero_mean")
+    if name == "gaussian_folded":
+        return corruptions.gaussian_noise(X, level, rng, kind="paper")
+    if name == "mask_bottom":
+        return corruptions.mask_bottom(X, level, image_shape)
+    if name == "random_mask":
+        return corruptions.random_mask(X, level, image_shape, rng)
+    if name == "inpaint":
+        return corruptions.inpaint(X, level, image_shape)
+    if name == "flip":
+        return corruptions.flip_bits(X, level, rng)
+    if name == "none":
+        return X.copy()
+    raise ValueError(
+        f"unknown corruption {name!r}; expected one of {sorted(corruptions.CORRUPTIONS)}"
+    )
+
+
+def _top_half_zeroed(X: np.ndarray, image_shape) -> np.ndarray:
+    """The hetero projection of the official experiment: each image with its top half zeroed."""
+    shape = tuple(image_shape)
+    out = X.reshape((len(X),) + shape).copy()
+    out[:, : shape[0] // 2] = 0.0
+    return out.reshape(X.shape)
+
+
+def _separation_spec(label: str, convention: str, experiment: str):
+    spec = parse_label(label, "separation")
+    if (
+        convention == "standard"
+        and experiment == "separation"
+        and spec["kind"]
+        not in (
+            "max",
+            "softmax",
+        )
+    ):
+        # weights that are not a distribution are normalised so the output is a convex
+        # combination of memories (the official code's post-normalisation, kept for these)
+        return [spec, "normalize"]
+    return spec
+
+
+def _similarity_spec(label: str, convention: str, experiment: str):
+    spec = parse_label(label, "similarity")
+    if convention == "standard" and experiment == "separation" and spec["kind"] == "manhattan":
+        # polynomial separations need positive scores: the reciprocal distance, without the
+        # official sum-normalisation (so a softmax's β is live)
+        return {**spec, "kind": "inverse_manhattan"}
+    return spec
+
+
+def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
+    """Every cell of ``task`` as a row of the tidy table (see :data:`COLUMNS`)."""
+    t0 = time.perf_counter()
+    if task.experiment == "spiking":
+        return _compute_spiking(images, task, t0)
+    from ..model import UHN
+
+    rows: list[dict[str, Any]] = []
+    idx = block_indices(len(images), task.block_size, task.run, task.seed)
+    M = np.ascontiguousarray(images[idx[: task.n_memories]])
+    rng = task_rng(task.seed, task.corruption, task.level, task.n_memories, task.run)
+    bipolar = task.corruption == "flip"
+    if bipolar:
+        M = corruptions.to_bipolar(M)
+    Q = corrupt(M, task.corruption, task.level, task.image_shape, rng)
+    targets = np.arange(len(M))
+    cache: dict[tuple, np.ndarray] = {}
+    for cell in task.cells:
+        ident = (cell.convention, cell.similarity, cell.separation, cell.readout, cell.association)
+        if cell.association == "hetero":
+            P = _top_half_zeroed(images[idx[: task.n_memories]], task.image_shape)
+            if bipolar:
+                P = corruptions.to_bipolar(P)
+        else:
+            P = M
+        if ident not in cache:
+            model = UHN(
+                similarity=_similarity_spec(cell.similarity, cell.convention, cell.experiment),
+                separation=_separation_spec(cell.separation, cell.convention, cell.experiment),
+                readout=cell.readout,
+                association=cell.association,
+            )
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                Z = np.asarray(
+                    model.retrieve(
+                        M, Q, None if cell.association == "auto" else P, convention=cell.convention
+                    ),
+                    dtype=float,
+                )
+            cache[ident] = Z
+        Z = cache[ident]
+        rows.append(
+            _row(
+                cell,
+                task,
+                n_queries=len(Q),
+                fraction_correct=float(np.mean(metrics.sse_correct(Z, P, cell.threshold))),
+                fraction_identity=float(np.mean(metrics.identity_correct(Z, P, targets))),
+                seconds=time.perf_counter() - t0,
+            )
+        )
+    return rows
+
+
+def _row(cell: Cell, task: Task, **values) -> dict[str, Any]:
+    row = {c: getattr(cell, c) for c in COLUMNS if hasattr(cell, c)}
+    row.update(agreement=None, stand_in=task.stand_in or None, key=cell.key)
+    row.update(values)
+    return row
+
+
+def _compute_spiking(images: np.ndarray, task: Task, t0: float) -> list[dict[str, Any]]:
+    from ..model import load_model
+    from ..spiking import SpikingConfig, compare
+
+    settings = json.loads(task.cells[0].settings or "{}")
+    idx = block_indices(len(images), task.block_size, task.run, task.seed)
+    base = images[idx[: task.n_memories]]
+    rng = task_rng(task.seed, task.corruption, task.level, task.n_memories, task.run)
+    n_q = min(task.n_memories, task.max_queries)
+    noisy = corrupt(base[:n_q], task.corruption, task.level, task.image_shape, rng)
+    rows = []
+    by_model: dict[str, list[Cell]] = {}
+    for cell in task.cells:
+        by_model.setdefault(settings_model(cell), []).append(cell)
+    for name, cells in by_model.items():
+        model = load_model(name)
+        if model.readout.to_dict()["kind"] == "sign":  # binary models store bipolar images
+            M, Q = corruptions.to_bipolar(base), corruptions.to_bipolar(noisy)
+        else:
+            M, Q = base, noisy
+        config = SpikingConfig(
+            mode=settings.get("mode", "spiking"),
+            duration=settings.get("duration", 0.3),
+            target=settings.get("target", "numpy"),
+            seed=int(
+                task_rng(
+                    task.seed, "spiking", name, task.level, task.n_memories, task.run
+                ).integers(2**31)
+            ),
+        )
+        result = compare(
+            model,
+            M,
+            Q,
+            config=config,
+            targets=np.arange(n_q),
+            threshold=cells[0].threshold,
+            windows=[config.duration],
+        )
+        for cell in cells:
+            spiking = cell.network != "abstract"
+            sse = result.sse_correct_spiking if spiking else result.sse_correct_abstract
+            ident = result.identity_correct_spiking if spiking else result.identity_correct_abstract
+            rows.append(
+                _row(
+                    cell,
+                    task,
+                    n_queries=n_q,
+                    fraction_correct=float(np.mean(sse)),
+                    fraction_identity=float(np.mean(ident)),
+                    agreement=result.agreement if spiking else None,
+                    seconds=time.perf_counter() - t0,
+                )
+            )
+    return rows
+
+
+def settings_model(cell: Cell) -> str:
+    return json.loads(cell.settings)["model"]

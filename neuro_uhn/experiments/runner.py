@@ -1,0 +1,480 @@
+"""Plan a sweep into tasks, skip what the store already holds, run the rest anywhere.
+
+Where the work runs is a choice of executor, not of code: in this process (``workers=1``),
+a local process pool (the default), or a Dask distributed cluster (``scheduler=ADDRESS``:
+the route to a cluster or an HPC queue through dask-jobqueue). Workers only compute; this
+process writes each finished task's cells to the store in one transaction as it arrives,
+so an interrupted sweep loses at most the tasks in flight and a rerun computes only those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._cells import Cell, Task, compute_task
+from ._definitions import CONVENTIONS, EXPERIMENTS, component_spec
+from .store import ResultStore
+
+__all__ = ["plan", "run_experiment", "Sweep", "default_threshold", "summarize"]
+
+
+@dataclass
+class Sweep:
+    """The rows of every planned cell (stored or computed), in plan order."""
+
+    experiment: str
+    dataset: Any
+    rows: list[dict[str, Any]]
+    computed: int = 0
+    reused: int = 0
+    tasks: list[Task] = field(default_factory=list, repr=False)
+
+
+def default_threshold(experiment: str, convention: str, n_features: int) -> float:
+    """The squared-error threshold a cell is judged by when the user gives none.
+
+    ``paper``: the official code — 60, and ``60·784/D`` in the capacity experiment (its
+    ``normalize_error_threshold``). ``standard``: ``60·D/784``, the same per-pixel mean
+    squared error (0.077) as the official MNIST criterion on every image size.
+    """
+    if convention == "paper":
+        return 60.0 * 784 / n_features if experiment == "capacity" else 60.0
+    return 60.0 * n_features / 784
+
+
+def _fingerprint(images: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update(repr((images.shape, str(images.dtype))).encode())
+    h.update(np.ascontiguousarray(images).data)
+    return h.hexdigest()[:16]
+
+
+def _check_ints(values, name: str, minimum: int = 1) -> tuple[int, ...]:
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < minimum:
+            raise ValueError(f"{name!r} must hold integers >= {minimum}; got {v!r}")
+        out.append(int(v))
+    if not out:
+        raise ValueError(f"{name!r} must not be empty")
+    return tuple(out)
+
+
+def _check_levels(values, name: str = "levels") -> tuple[float, ...]:
+    out = []
+    for v in values:
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | float | np.floating)
+            or not np.isfinite(v)
+        ):
+            raise ValueError(f"{name!r} must hold finite numbers; got {v!r}")
+        if v < 0:
+            raise ValueError(f"{name!r} must hold numbers >= 0; got {v!r}")
+        out.append(float(v))
+    if not out:
+        raise ValueError(f"{name!r} must not be empty")
+    return tuple(out)
+
+
+def _model_labels(name: str) -> tuple[str, str, str]:
+    from ..model import load_model
+
+    model = load_model(name)
+
+    def label(d: dict) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in d.items() if k != "kind")
+        return f"{d['kind']}({params})" if params else d["kind"]
+
+    sep = model.separation.to_dict()
+    return label(model.similarity.to_dict()), label(sep), model.readout.to_dict()["kind"]
+
+
+def plan(
+    experiment: str,
+    dataset,
+    *,
+    conventions: Sequence[str] | None = None,
+    runs: int = 5,
+    seed: int = 0,
+    similarities: Sequence[str] | None = None,
+    separations: Sequence[str] | None = None,
+    n_memories: Sequence[int] | None = None,
+    levels: Sequence[float] | None = None,
+    threshold: float | None = None,
+    models: Sequence[str] | None = None,
+    max_queries: int | None = None,
+    spiking: dict[str, Any] | None = None,
+) -> list[Task]:
+    """The tasks (and their cells) of ``experiment`` on ``dataset`` (a :class:`Dataset`)."""
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {experiment!r}; expected one of {list(EXPERIMENTS)}")
+    exp = EXPERIMENTS[experiment]
+    conventions = tuple(conventions or exp.conventions)
+    for c in conventions:
+        if c not in CONVENTIONS:
+            raise ValueError(f"'convention' must be one of {list(CONVENTIONS)}; got {c!r}")
+    if experiment == "spiking" and "paper" in conventions:
+        raise ValueError("the spiking experiment runs in the 'standard' convention only")
+    runs = _check_ints([runs], "runs")[0]
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"'seed' must be an integer >= 0; got {seed!r}")
+    if threshold is not None:
+        threshold = _check_levels([threshold], "threshold")[0]
+    sims = tuple(similarities or exp.similarities)
+    seps = tuple(separations or exp.separations)
+    for s in sims:
+        component_spec(s, "similarity")
+    for s in seps:
+        component_spec(s, "separation")
+    n_images = len(dataset.images)
+    if n_memories is None:  # the defaults that fit the dataset
+        ns = tuple(n for n in exp.n_memories if n <= n_images)
+        classical_ns = tuple(
+            n for n in exp.extra.get("classical_n_memories", (1,)) if n <= n_images
+        )
+        if not ns:
+            raise ValueError(
+                f"dataset {dataset.name!r} has {n_images} images, fewer than the "
+                f"{experiment} experiment's smallest N ({min(exp.n_memories)}): pass --n-memories"
+            )
+    else:
+        ns = classical_ns = _check_ints(n_memories, "n_memories")
+    max_queries = _check_ints([max_queries or exp.extra.get("max_queries", 10**9)], "max_queries")[
+        0
+    ]
+    images = dataset.images
+    D = images.shape[1]
+    fingerprint = _fingerprint(images)
+    # Each run draws its memories from its own block of the (seeded, shuffled) dataset. The
+    # block size depends only on the experiment's defaults and the largest N asked for, so
+    # adding N values later reuses the stored cells; small datasets cap it at their size
+    # (runs beyond the first then use seeded random blocks: see block_indices).
+    if max(ns) > len(images):
+        raise ValueError(
+            f"--n-memories asks for {max(ns)} memories but dataset {dataset.name!r} has only "
+            f"{len(images)} images"
+        )
+    block = min(max(max(ns), max(exp.n_memories), max(classical_ns)), len(images))
+    stand_in = getattr(dataset, "stand_in", None) or ""
+
+    tasks: dict[tuple, Task] = {}
+
+    def add(
+        convention, sim, sep, readout, association, network, n, corruption, level, thr, settings=""
+    ):
+        for run in range(runs):
+            key = (n, corruption, level, run)
+            task = tasks.get(key)
+            if task is None:
+                task = tasks[key] = Task(
+                    experiment,
+                    tuple(dataset.image_shape),
+                    int(seed),
+                    block,
+                    n,
+                    corruption,
+                    level,
+                    run,
+                    max_queries,
+                    stand_in,
+                )
+            task.cells.append(
+                Cell(
+                    experiment,
+                    dataset.name,
+                    convention,
+                    sim,
+                    sep,
+                    readout,
+                    association,
+                    network,
+                    n,
+                    corruption,
+                    level,
+                    thr,
+                    run,
+                    int(seed),
+                    block,
+                    fingerprint,
+                    max_queries,
+                    settings,
+                )
+            )
+
+    def thr_for(convention):
+        return threshold if threshold is not None else default_threshold(experiment, convention, D)
+
+    if experiment == "spiking":
+        spiking = dict(spiking or {})
+        for name in models or exp.extra["models"]:
+            sim, sep, readout = _model_labels(name)
+            settings = json.dumps({**spiking, "model": name}, sort_keys=True)
+            for n in ns:
+                for corruption in exp.corruption_for("standard"):
+                    for level in _check_levels(levels or exp.levels[corruption]):
+                        for network in ("abstract", "spiking"):
+                            add(
+                                "standard",
+                                sim,
+                                sep,
+                                readout,
+                                "auto",
+                                network,
+                                n,
+                                corruption,
+                                level,
+                                thr_for("standard"),
+                                settings,
+                            )
+        return list(tasks.values())
+
+    for convention in conventions:
+        for corruption in exp.corruption_for(convention):
+            lv = exp.levels[corruption] if (levels is None or exp.threshold_sweep) else levels
+            for level in _check_levels(lv):
+                for n in ns:
+                    for sim in sims:
+                        for sep in seps:
+                            associations = (
+                                ("auto", "hetero") if experiment == "hetero" else ("auto",)
+                            )
+                            for association in associations:
+                                if exp.threshold_sweep:
+                                    for thr in _check_levels(
+                                        levels or exp.extra["thresholds"], "levels"
+                                    ):
+                                        add(
+                                            convention,
+                                            sim,
+                                            sep,
+                                            "identity",
+                                            association,
+                                            "abstract",
+                                            n,
+                                            corruption,
+                                            level,
+                                            thr,
+                                        )
+                                else:
+                                    add(
+                                        convention,
+                                        sim,
+                                        sep,
+                                        "identity",
+                                        association,
+                                        "abstract",
+                                        n,
+                                        corruption,
+                                        level,
+                                        thr_for(convention),
+                                    )
+        if (
+            experiment == "hetero"
+            and convention == "standard"
+            and not (similarities or separations)
+        ):
+            # the classical Hopfield network, done right: bipolar images, flipped bits
+            for level in _check_levels(levels or exp.levels["flip"]):
+                for n in classical_ns:
+                    for association in ("auto", "hetero"):
+                        add(
+                            convention,
+                            "dot",
+                            "identity",
+                            "sign",
+                            association,
+                            "abstract",
+                            n,
+                            "flip",
+                            level,
+                            thr_for(convention),
+                        )
+    return list(tasks.values())
+
+
+_IMAGES: np.ndarray | None = None
+
+
+def _init_worker(images: np.ndarray) -> None:
+    global _IMAGES
+    _IMAGES = images
+
+
+def _compute_in_worker(task: Task) -> list[dict[str, Any]]:
+    assert _IMAGES is not None
+    return compute_task(_IMAGES, task)
+
+
+def _execute(
+    images: np.ndarray,
+    tasks: list[Task],
+    workers: int,
+    scheduler: str | None,
+) -> Iterable[list[dict[str, Any]]]:
+    """Yield each task's rows as soon as it finishes, wherever it ran."""
+    if not tasks:
+        return
+    if scheduler is not None:
+        try:
+            from dask.distributed import Client, as_completed
+        except ImportError:
+            raise RuntimeError(
+                "--scheduler needs Dask: pip install 'neuro_uhn[distributed]'"
+            ) from None
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as err:
+            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler!r}: {err}") from None
+        try:
+            [images_f] = client.scatter([images], broadcast=True)
+            futures = [client.submit(compute_task, images_f, t, pure=False) for t in tasks]
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            client.close()
+        return
+    if workers <= 1:
+        for t in tasks:
+            yield compute_task(images, t)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn, not fork: workers start clean (no copied locks or threads) on every platform
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(images,)
+    )
+    try:
+        futures = [pool.submit(_compute_in_worker, t) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+    except BaseException:
+        # interrupted (Ctrl-C, SIGTERM, a failing task): drop the queue, don't wait for it
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def run_experiment(
+    experiment: str,
+    dataset,
+    *,
+    store: ResultStore | str | os.PathLike | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = False,
+    on_rows: Callable[[list[dict[str, Any]]], None] | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> Sweep:
+    """Run (or resume) ``experiment`` on ``dataset`` and return every cell's row.
+
+    Parameters
+    ----------
+    experiment : str
+        One of :data:`EXPERIMENTS`.
+    dataset : Dataset or str or path
+        A :class:`neuro_uhn.datasets.Dataset`, a dataset name or a ``.npy``/``.npz`` path
+        (loaded with ``seed``).
+    store : ResultStore or path, optional
+        Where finished cells go; cells already there are not recomputed.
+    workers : int, optional
+        Local processes (default: the number of CPUs); 1 computes in this process.
+    scheduler : str, optional
+        A Dask scheduler address (``tcp://host:8786``): the cells run on that cluster.
+    progress : bool
+        Show a progress bar with an ETA on stderr.
+    **options
+        Forwarded to :func:`plan`: ``conventions``, ``runs``, ``similarities``,
+        ``separations``, ``n_memories``, ``levels``, ``threshold``, ``models``,
+        ``max_queries``, ``spiking``.
+    """
+    from .. import datasets as _datasets
+
+    if isinstance(dataset, str | os.PathLike):
+        dataset = _datasets.load(dataset, seed=seed)
+    elif not all(hasattr(dataset, a) for a in ("name", "images", "image_shape")):
+        raise TypeError(
+            "'dataset' must be a dataset name, a path to a .npy/.npz file or a "
+            f"neuro_uhn.datasets.Dataset; got {type(dataset).__name__}"
+        )
+    tasks = plan(experiment, dataset, seed=seed, **options)
+    own_store = not isinstance(store, ResultStore)
+    db = ResultStore(":memory:" if store is None else store) if own_store else store
+    try:
+        done = db.keys()
+        todo = [
+            Task(**{**t.__dict__, "cells": [c for c in t.cells if c.key not in done]})
+            for t in tasks
+        ]
+        todo = [t for t in todo if t.cells]
+        # big tasks first: the pool stays busy to the end
+        todo.sort(key=lambda t: -t.n_memories * len(t.cells))
+        n_todo = sum(len(t.cells) for t in todo)
+        n_cells = sum(len(t.cells) for t in tasks)
+        if workers is None:
+            workers = os.cpu_count() or 1
+        workers = max(1, min(int(workers), len(todo) or 1))
+        bar = None
+        if progress and n_todo:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=n_todo,
+                unit="cell",
+                desc=f"{experiment} on {dataset.name}",
+                initial=0,
+                dynamic_ncols=True,
+            )
+        computed = 0
+        try:
+            for rows in _execute(dataset.images, todo, workers, scheduler):
+                computed += db.add(rows)
+                if on_rows is not None:
+                    on_rows(rows)
+                if bar is not None:
+                    bar.update(len(rows))
+        finally:
+            if bar is not None:
+                bar.close()
+        keys = [c.key for t in tasks for c in t.cells]
+        rows = db.rows(keys)
+        return Sweep(experiment, dataset, rows, computed, n_cells - n_todo, tasks)
+    finally:
+        if own_store:
+            db.close()
+
+
+def summarize(
+    rows: Iterable[dict[str, Any]], value: str = "fraction_correct"
+) -> list[dict[str, Any]]:
+    """Mean ± std (population, over runs) of ``value`` for each cell without its run."""
+    groups: dict[tuple, list[float]] = {}
+    skip = {
+        "run",
+        "seconds",
+        "key",
+        "fraction_correct",
+        "fraction_identity",
+        "agreement",
+        "n_queries",
+    }
+    first: dict[tuple, dict[str, Any]] = {}
+    for r in rows:
+        k = tuple((c, r[c]) for c in r if c not in skip)
+        groups.setdefault(k, []).append(r[value])
+        first.setdefault(k, {c: r[c] for c in r if c not in skip})
+    out = []
+    for k, vals in groups.items():
+        v = np.asarray([np.nan if x is None else x for x in vals], dtype=float)
+        out.append({**first[k], "mean": float(np.mean(v)), "std": float(np.std(v)), "runs": len(v)})
+    return out
