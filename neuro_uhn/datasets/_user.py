@@ -1,4 +1,8 @@
-"""A user's own images from ``.npy`` / ``.npz``: read as data (``allow_pickle=False``), checked."""
+"""A user's own images from ``.npy`` / ``.npz``: read as data (``allow_pickle=False``), checked.
+
+Every way a file can be wrong gets a message that names the file and says what to change,
+because a bad array found here would otherwise surface as a puzzling result much later.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import numpy as np
 
 __all__ = ["load_user"]
 
+#: image shapes of the flat sizes that have an obvious one (MNIST, CIFAR-10, Tiny ImageNet)
 _KNOWN_SHAPES = {784: (28, 28), 3072: (32, 32, 3), 12288: (64, 64, 3)}
 
 
@@ -18,68 +23,89 @@ def _infer_shape(D: int) -> tuple[int, ...]:
     return (side, side) if side * side == D else (1, D)
 
 
-def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str]:
-    """``(images (n, ...) float64 in [0, 1], image_shape, name)`` from a user file."""
-    if path.suffix not in (".npy", ".npz"):
-        raise ValueError(f"dataset file {str(path)!r} must end in .npy or .npz")
-    if not path.is_file():
-        raise FileNotFoundError(f"dataset file {str(path)!r} does not exist")
-    shape = None
+def _read(path: Path) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray | None]:
+    """(array, image_shape or None, labels or None) as stored, unchecked."""
+    where = repr(str(path))
     try:
         data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.lib.npyio.NpzFile):
-            with data:
-                keys = list(data.keys())
-                if "images" in keys:
-                    arr = data["images"]
-                elif len([k for k in keys if k != "image_shape"]) == 1:
-                    arr = data[next(k for k in keys if k != "image_shape")]
-                else:
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            return data, None, None
+        with data:
+            keys = list(data.keys())
+            others = [k for k in keys if k not in ("image_shape", "labels")]
+            if "images" in keys:
+                key = "images"
+            elif len(others) == 1:
+                key = others[0]
+            else:
+                raise ValueError(
+                    f"dataset file {where} holds arrays {keys}: name the images 'images'"
+                )
+            arr = data[key]
+            shape = labels = None
+            if "image_shape" in keys:
+                raw = np.asarray(data["image_shape"]).ravel()
+                if raw.dtype.kind not in "iu" or raw.size == 0 or raw.min() < 1:
                     raise ValueError(
-                        f"dataset file {str(path)!r} holds arrays {keys}: name the images 'images'"
+                        f"dataset file {where}: image_shape must be positive integers; "
+                        f"got {raw.tolist()}"
                     )
-                if "image_shape" in keys:
-                    shape = tuple(int(s) for s in np.asarray(data["image_shape"]).ravel())
-        else:
-            arr = data
+                shape = tuple(int(s) for s in raw)
+            if "labels" in keys:
+                labels = np.asarray(data["labels"]).ravel()
+            return arr, shape, labels
     except ValueError as err:
         if "pickle" in str(err).lower():
             raise ValueError(
-                f"dataset file {str(path)!r} holds Python objects (it would need unpickling, "
+                f"dataset file {where} holds Python objects (reading it would need unpickling, "
                 "which neuro_uhn never does): save a numeric array"
             ) from None
         raise
     except (OSError, EOFError) as err:
+        raise ValueError(f"dataset file {where} cannot be read as NumPy data: {err}") from None
+
+
+def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray | None]:
+    """``(pixels, image_shape, name, labels)`` from a user file; pixels (n, D) in [0, 1].
+
+    Accepts (n, D), (n, H, W) or (n, H, W, C) arrays of floats in [0, 1], uint8 (scaled by
+    1/255), other integers or booleans in {0, 1}. An ``.npz`` takes the array ``images`` (or
+    its only array), and optionally ``image_shape`` and ``labels``.
+    """
+    where = repr(str(path))
+    if path.suffix not in (".npy", ".npz"):
+        raise ValueError(f"dataset file {where} must end in .npy or .npz")
+    if not path.is_file():
+        raise FileNotFoundError(f"dataset file {where} does not exist")
+    arr, shape, labels = _read(path)
+    if arr.dtype.kind not in "biuf":
         raise ValueError(
-            f"dataset file {str(path)!r} cannot be read as NumPy data: {err}"
-        ) from None
-    if arr.dtype.kind not in "uif" or arr.dtype == np.bool_:
-        raise ValueError(
-            f"dataset file {str(path)!r} holds {arr.dtype} values; expected floats in [0, 1] "
-            "or uint8"
+            f"dataset file {where} holds {arr.dtype} values; expected floats in [0, 1] or uint8"
         )
-    if arr.ndim not in (2, 3, 4) or arr.shape[0] == 0 or arr[0].size == 0:
+    if arr.ndim not in (2, 3, 4) or arr.size == 0:
         raise ValueError(
-            f"dataset file {str(path)!r} holds an array of shape {arr.shape}; expected "
-            "(n, D), (n, H, W) or (n, H, W, C) with n, D >= 1"
+            f"dataset file {where} holds an array of shape {arr.shape}; expected a non-empty "
+            "(n, D), (n, H, W) or (n, H, W, C)"
         )
     if arr.dtype == np.uint8:
-        images = arr.astype(np.float64) / 255.0
+        pixels = arr.reshape(len(arr), -1).astype(np.float64) / 255.0
     else:
-        images = arr.astype(np.float64)
-        if not np.all(np.isfinite(images)):
-            raise ValueError(f"dataset file {str(path)!r} contains NaN or infinite values")
-        lo, hi = float(images.min()), float(images.max())
+        pixels = arr.reshape(len(arr), -1).astype(np.float64)
+        if not np.all(np.isfinite(pixels)):
+            raise ValueError(f"dataset file {where} contains NaN or infinite values")
+        lo, hi = float(pixels.min()), float(pixels.max())
         if lo < 0 or hi > 1:
             raise ValueError(
-                f"dataset file {str(path)!r} has values in [{lo:g}, {hi:g}]; expected [0, 1] "
+                f"dataset file {where} has values in [{lo:g}, {hi:g}]; expected [0, 1] "
                 "(scale it, or save uint8)"
             )
     if shape is None:
         shape = tuple(arr.shape[1:]) if arr.ndim > 2 else _infer_shape(arr.shape[1])
-    if int(np.prod(shape)) != images[0].size:
+    if int(np.prod(shape)) != pixels.shape[1]:
         raise ValueError(
-            f"dataset file {str(path)!r}: image_shape {shape} does not match {images[0].size} "
-            "values per image"
+            f"dataset file {where}: image_shape {shape} does not match the "
+            f"{pixels.shape[1]} values per image"
         )
-    return images.reshape(len(images), -1), shape, path.stem
+    if labels is not None and len(labels) != len(pixels):
+        raise ValueError(f"dataset file {where} has {len(labels)} labels for {len(pixels)} images")
+    return pixels, shape, path.stem, labels

@@ -187,6 +187,7 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
     if task.experiment == "spiking":
         return _compute_spiking(images, task, t0)
     from ..model import UHN
+    from ..retrieval import prepare
 
     rows: list[dict[str, Any]] = []
     idx = block_indices(len(images), task.block_size, task.run, task.seed)
@@ -197,7 +198,8 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
         M = corruptions.to_bipolar(M)
     Q = corrupt(M, task.corruption, task.level, task.image_shape, rng)
     targets = np.arange(len(M))
-    cache: dict[tuple, np.ndarray] = {}
+    outputs: dict[tuple, np.ndarray] = {}
+    scores: dict[tuple, np.ndarray] = {}  # one similarity matrix serves every separation
     for cell in task.cells:
         ident = (cell.convention, cell.similarity, cell.separation, cell.readout, cell.association)
         if cell.association == "hetero":
@@ -206,7 +208,7 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
                 P = corruptions.to_bipolar(P)
         else:
             P = M
-        if ident not in cache:
+        if ident not in outputs:
             model = UHN(
                 similarity=_similarity_spec(cell.similarity, cell.convention, cell.experiment),
                 separation=_separation_spec(cell.separation, cell.convention, cell.experiment),
@@ -214,14 +216,12 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
                 association=cell.association,
             )
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                Z = np.asarray(
-                    model.retrieve(
-                        M, Q, None if cell.association == "auto" else P, convention=cell.convention
-                    ),
-                    dtype=float,
-                )
-            cache[ident] = Z
-        Z = cache[ident]
+                prepared = prepare(model, M, P, convention=cell.convention)
+                skey = (cell.convention, repr(prepared.model.similarity))
+                if skey not in scores:
+                    scores[skey] = np.asarray(prepared.scores(Q))
+                outputs[ident] = _project(prepared, scores[skey])
+        Z = outputs[ident]
         rows.append(
             _row(
                 cell,
@@ -233,6 +233,19 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
             )
         )
     return rows
+
+
+def _project(prepared, S: np.ndarray) -> np.ndarray:
+    """``readout(sep(S) · P)`` for scores already computed (as ``Prepared`` does per block)."""
+    from ..readout import IdentityReadout
+
+    model, P = prepared.model, prepared.P
+    if model.separation.one_hot:
+        Z = np.take(P, model.separation.winners(S), axis=0)
+    else:
+        Z = model.separation(S) @ P
+    Z = Z if isinstance(model.readout, IdentityReadout) else model.readout(Z)
+    return np.asarray(Z, dtype=float)
 
 
 def _row(cell: Cell, task: Task, **values) -> dict[str, Any]:

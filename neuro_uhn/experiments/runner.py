@@ -301,6 +301,12 @@ def plan(
 
 
 _IMAGES: np.ndarray | None = None
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
 
 
 def _init_worker(images: np.ndarray) -> None:
@@ -348,13 +354,24 @@ def _execute(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # spawn, not fork: workers start clean (no copied locks or threads) on every platform
+    # spawn, not fork: workers start clean (no copied locks or threads) on every platform.
+    # Each worker runs single-threaded BLAS and numba: N workers × N BLAS threads on N cores
+    # oversubscribe them, and spinning BLAS threads then cost far more than they give.
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(images,)
-    )
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: "1" for k in _THREAD_VARS})
     try:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(images,)
+        )
         futures = [pool.submit(_compute_in_worker, t) for t in tasks]
+    finally:  # the workers have started (spawned on the first submit) with the variables
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    try:
         for fut in as_completed(futures):
             yield fut.result()
     except BaseException:
@@ -435,9 +452,13 @@ def run_experiment(
                 initial=0,
                 dynamic_ncols=True,
             )
+        # ship the workers only the rows the runs' blocks use (all of them when a dataset is
+        # too small for disjoint blocks: block_indices then draws from every image)
+        need = max(((t.run + 1) * t.block_size for t in todo), default=0)
+        images = dataset.images if need > len(dataset.images) else dataset.images[:need]
         computed = 0
         try:
-            for rows in _execute(dataset.images, todo, workers, scheduler):
+            for rows in _execute(images, todo, workers, scheduler):
                 computed += db.add(rows)
                 if on_rows is not None:
                     on_rows(rows)
