@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -312,6 +313,26 @@ _THREAD_VARS = (
 def _init_worker(images: np.ndarray) -> None:
     global _IMAGES
     _IMAGES = images
+    _exit_with_parent()
+
+
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """End this worker when the process that started it dies (even by SIGKILL).
+
+    Orphaned pool workers would otherwise finish their task, hold the parent's pipes open
+    and compute for nobody. Portable: a daemon thread notices the re-parenting.
+    """
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="neuro_uhn-parent-watch", daemon=True).start()
 
 
 def _compute_in_worker(task: Task) -> list[dict[str, Any]]:
