@@ -91,9 +91,11 @@ def _comparison_table(comparisons) -> str:
 
 
 def _compare(args) -> int:
+    from .model import load_model
     from .problems import model_problem
     from .spiking import SpikingConfig, compare
 
+    load_model(args.model)  # an unknown model is named as such, before anything is built
     problem = model_problem(
         args.problem or args.model,
         n_memories=args.n_memories,

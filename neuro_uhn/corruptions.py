@@ -26,11 +26,14 @@ def _generator(rng) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
-def _images(X) -> np.ndarray:
-    X = np.asarray(X, dtype=float)
-    if X.ndim not in (1, 2):
-        raise ValueError(f"'images' must be 1-D or 2-D (n, D); got shape {X.shape}")
-    return X
+def _images(X, name: str = "images") -> np.ndarray:
+    from ._validation import as_float_array, check_finite
+
+    X = np.asarray(as_float_array(np.asarray(X) if not isinstance(X, list | tuple) else X, name))
+    if X.ndim not in (1, 2) or X.size == 0:
+        raise ValueError(f"{name!r} must be 1-D or 2-D (n, D) and not empty; got shape {X.shape}")
+    check_finite(X, name, np)
+    return X.astype(float, copy=False)
 
 
 def gaussian_noise(
@@ -132,7 +135,7 @@ def to_bipolar(images) -> np.ndarray:
 
 def flip_bits(patterns, fraction: float, rng=None) -> np.ndarray:
     """Flip a random ``fraction`` of the entries of binary {0,1} or bipolar {-1,+1} patterns."""
-    X = _images(patterns)
+    X = _images(patterns, "patterns")
     fraction = _fraction(fraction)
     bipolar = bool(np.any(X < 0))
     if not (np.all(np.isin(X, (-1.0, 1.0))) if bipolar else np.all(np.isin(X, (0.0, 1.0)))):

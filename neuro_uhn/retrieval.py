@@ -154,7 +154,8 @@ def _projection(model: UHN, M: Array, projection: Any, xp) -> Array:
     if projection is None:
         if model.association == "hetero":
             raise ValueError(
-                f"model {model.name or ''!s} is hetero-associative: pass 'projection', "
+                f"model {(model.name + ' ') if model.name else ''}is hetero-associative: "
+                "pass 'projection', "
                 "shape (n_memories, n_out)"
             )
         return M

@@ -10,6 +10,7 @@ import numpy as np
 from .. import metrics
 from .._xp import to_numpy
 from ..model import UHN, load_model
+from ..similarity import validate_memories, validate_queries
 from ._config import SpikingConfig
 from ._network import SpikingRun, SpikingUHN
 
@@ -119,9 +120,13 @@ def compare(
     if not isinstance(model, UHN):
         raise TypeError(f"'model' must be a UHN or a model name; got {type(model).__name__}")
     config = config or SpikingConfig()
+    # check the queries before Brian2 objects exist (a bad query is then just an error)
+    M_checked, xp = validate_memories(memories)
+    Q = np.atleast_2d(
+        np.asarray(to_numpy(validate_queries(queries, M_checked, xp)[0]), dtype=float)
+    )
     t0 = time.perf_counter()
     net = SpikingUHN(model, memories, projection, config=config, convention=convention)
-    Q = np.atleast_2d(np.asarray(to_numpy(queries), dtype=float))
     net.build(len(Q))
     build = time.perf_counter() - t0
     t0 = time.perf_counter()
