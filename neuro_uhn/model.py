@@ -12,6 +12,7 @@ the key. Nothing in a spec file is ever evaluated.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,8 @@ def load_model(name_or_path: str | Path) -> UHN:
     path = Path(name_or_path)
     if path.suffix != ".toml":
         bundled = models_dir() / f"{name_or_path}.toml"
-        if isinstance(name_or_path, str) and "/" not in name_or_path and bundled.is_file():
+        plain = isinstance(name_or_path, str) and re.fullmatch(r"[A-Za-z0-9_-]+", name_or_path)
+        if plain and bundled.is_file():  # a bare name never reaches outside models/
             path = bundled
         else:
             raise ValueError(
