@@ -89,7 +89,7 @@ def _interrupt(argv, store, after: int, sig) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("trial", range(4))
 def test_killed_at_a_random_point_resumes_to_the_same_table(tmp_path, data_file, reference, trial):
-    rng = np.random.default_rng(trial)
+    rng = np.random.default_rng([trial, int(os.environ.get("NEURO_UHN_SEED", "0"))])
     sig = (signal.SIGKILL, signal.SIGTERM)[trial % 2]
     workers = ("1", "2")[trial // 2]
     store = tmp_path / "s.sqlite"
