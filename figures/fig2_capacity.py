@@ -1,7 +1,8 @@
 """Paper Fig. 2 — capacity: the fraction of stored memories retrieved from a noisy cue
 (Gaussian σ = 0.5) as the number of memories grows (2 … 1000), for each similarity function
 with max separation, on MNIST | CIFAR-10 | Tiny ImageNet, in the official code's convention
-(top) and the standard one (bottom). Mean ± std over 5 runs on disjoint memory blocks."""
+(top row: folded noise, reciprocal distances, normalised dot product) and the standard one
+(bottom row). Mean ± std over 5 runs on disjoint memory blocks."""
 
 from neuro_uhn import figures, plotting
 
@@ -11,7 +12,7 @@ QUICK = {"runs": 2, "n_memories": [10, 50, 100]}
 
 
 def make(out_dir, *, quick, store, workers, progress):
-    panels = figures.sweep_panels(
+    panels, note = figures.sweep_panels(
         "capacity", quick=quick, quick_options=QUICK, store=store, workers=workers,
         progress=progress,
     )  # fmt: skip
@@ -23,10 +24,12 @@ def make(out_dir, *, quick, store, workers, progress):
             hue=("similarity",),
             xlabel="memories stored (N)",
             xscale="log",
-            suptitle="Capacity: Gaussian noise σ = 0.5, max separation (paper Fig. 2)",
+            note=note,
+            suptitle="Capacity: cue = stored image + Gaussian noise σ = 0.5, max separation "
+            "(paper Fig. 2)",
         )  # fmt: skip
     ]
 
 
 if __name__ == "__main__":
-    figures.script_main(make)
+    figures.script_main(__name__)

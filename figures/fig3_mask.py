@@ -1,6 +1,7 @@
 """Paper Fig. 3 (bottom) — masking: the fraction of 50 stored memories retrieved when the
 bottom fraction (0.1 … 0.9) of the cue's rows is zeroed, for each similarity with max
-separation (colour images are masked in every channel of the same rows)."""
+separation (colour images are masked in every channel of the same rows), paper convention
+(top row) and standard (bottom row)."""
 
 from neuro_uhn import figures, plotting
 
@@ -10,7 +11,7 @@ QUICK = {"runs": 2, "levels": [0.3, 0.6, 0.9]}
 
 
 def make(out_dir, *, quick, store, workers, progress):
-    panels = figures.sweep_panels(
+    panels, note = figures.sweep_panels(
         "mask", quick=quick, quick_options=QUICK, store=store, workers=workers,
         progress=progress,
     )  # fmt: skip
@@ -20,11 +21,12 @@ def make(out_dir, *, quick, store, workers, progress):
             out_dir / "fig3_mask.png",
             x="level",
             hue=("similarity",),
-            xlabel="fraction of rows masked (bottom)",
-            suptitle="Mask robustness: 50 memories, max separation (paper Fig. 3)",
+            xlabel="fraction of the image's rows zeroed (from the bottom)",
+            note=note,
+            suptitle="Mask robustness: 50 memories, max separation (paper Fig. 3, bottom)",
         )  # fmt: skip
     ]
 
 
 if __name__ == "__main__":
-    figures.script_main(make)
+    figures.script_main(__name__)

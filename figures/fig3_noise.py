@@ -1,6 +1,7 @@
 """Paper Fig. 3 (top) — noise robustness: the fraction of 100 stored memories retrieved as
 the Gaussian noise on the cue grows (σ = 0.05 … 1.5; the official noise is folded and
-clamped, the standard one zero-mean and clipped), for each similarity with max separation."""
+clamped, the standard one zero-mean and clipped), for each similarity with max separation,
+paper convention (top row) and standard (bottom row)."""
 
 from neuro_uhn import figures, plotting
 
@@ -10,7 +11,7 @@ QUICK = {"runs": 2, "levels": [0.1, 0.5, 1.0]}
 
 
 def make(out_dir, *, quick, store, workers, progress):
-    panels = figures.sweep_panels(
+    panels, note = figures.sweep_panels(
         "noise", quick=quick, quick_options=QUICK, store=store, workers=workers,
         progress=progress,
     )  # fmt: skip
@@ -21,10 +22,11 @@ def make(out_dir, *, quick, store, workers, progress):
             x="level",
             hue=("similarity",),
             xlabel="noise standard deviation σ",
-            suptitle="Noise robustness: 100 memories, max separation (paper Fig. 3)",
+            note=note,
+            suptitle="Noise robustness: 100 memories, max separation (paper Fig. 3, top)",
         )  # fmt: skip
     ]
 
 
 if __name__ == "__main__":
-    figures.script_main(make)
+    figures.script_main(__name__)

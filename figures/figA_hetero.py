@@ -2,17 +2,23 @@
 associated pattern, the image with its top half zeroed (hetero), from a cue with Gaussian
 noise σ = 0.3, dot similarity and max separation; and, in the standard convention, a correct
 classical Hopfield network (bipolar images, 10 % of bits flipped, identity separation, sign
-read-out), which the official experiment did not measure (its queries were all +1)."""
+read-out, N ≤ 50), which the official experiment did not measure (its queries were all +1)."""
 
 from neuro_uhn import figures, plotting
 
 NAME = "hetero"
 PAPER_FIGURE = "appendix: auto- vs hetero-association"
 QUICK = {"runs": 2, "n_memories": [5, 20, 100]}
+NAMES = {
+    "auto / max / identity": "auto-association (dot, max)",
+    "hetero / max / identity": "hetero-association: P = top half zeroed (dot, max)",
+    "auto / identity / sign": "classical Hopfield, auto (bipolar, 10% bits flipped)",
+    "hetero / identity / sign": "classical Hopfield, hetero (bipolar, 10% bits flipped)",
+}
 
 
 def make(out_dir, *, quick, store, workers, progress):
-    panels = figures.sweep_panels(
+    panels, note = figures.sweep_panels(
         "hetero", quick=quick, quick_options=QUICK, store=store, workers=workers,
         progress=progress,
     )  # fmt: skip
@@ -22,12 +28,15 @@ def make(out_dir, *, quick, store, workers, progress):
             out_dir / "figA_hetero.png",
             x="n_memories",
             hue=("association", "separation", "readout"),
+            names=NAMES,
             xlabel="memories stored (N)",
             xscale="log",
-            suptitle="Auto- vs hetero-association; classical Hopfield network (paper appendix)",
+            note=note,
+            suptitle="Auto- vs hetero-association (cue noise σ = 0.3) and the classical "
+            "Hopfield network (paper appendix)",
         )  # fmt: skip
     ]
 
 
 if __name__ == "__main__":
-    figures.script_main(make)
+    figures.script_main(__name__)

@@ -1,6 +1,7 @@
 """Paper appendix (further perturbations) — random-pixel masking (each pixel zeroed with
-probability p, all channels together) and inpainting (a frame of p/2 of the height and
-width zeroed on every side): the fraction of 300 memories retrieved, max separation."""
+probability p, all channels together) and inpainting (a frame p/2 of the height and width
+wide zeroed on every side, only the centre kept): the fraction of 300 memories retrieved
+with Euclidean / Manhattan / dot similarity and max separation, in both conventions."""
 
 from neuro_uhn import figures, plotting
 
@@ -10,22 +11,24 @@ QUICK = {"runs": 2, "n_memories": [100], "levels": [0.1, 0.4, 0.7]}
 
 
 def make(out_dir, *, quick, store, workers, progress):
-    panels = figures.sweep_panels(
+    panels, note = figures.sweep_panels(
         "perturbation", quick=quick, quick_options=QUICK, store=store, workers=workers,
         progress=progress, row=("corruption", "convention"),
     )  # fmt: skip
+    n = QUICK["n_memories"][0] if quick else 300
     return [
         plotting.sweep_figure(
             panels,
             out_dir / "figA_perturbation.png",
             x="level",
             hue=("similarity",),
-            xlabel="fraction p (pixels masked / frame width)",
-            suptitle="Random-pixel masking and inpainting: 300 memories, max separation "
+            xlabel="p",
+            note=note,
+            suptitle=f"Random-pixel masking and inpainting: {n} memories, max separation "
             "(paper appendix)",
         )  # fmt: skip
     ]
 
 
 if __name__ == "__main__":
-    figures.script_main(make)
+    figures.script_main(__name__)

@@ -1,41 +1,55 @@
 """Example images (cf. the paper's demonstration figures) — stored images, their corrupted
-cues (Gaussian noise σ = 0.5; bottom half masked) and what each similarity retrieves with
-max separation from 100 stored memories, for MNIST and the CIFAR-10 set (or its stand-in)."""
+cues (Gaussian noise σ = 0.5; bottom half zeroed) and what each of the paper's similarity
+functions retrieves with max separation from 100 stored memories, in the standard
+convention (left) and the official code's (right, whose noise is folded), for MNIST and
+CIFAR-10 (or its stand-in)."""
 
 import numpy as np
 
 from neuro_uhn import corruptions, figures, plotting, retrieve
+from neuro_uhn.experiments import EXPERIMENTS
 
 NAME = "examples"
 PAPER_FIGURE = "cf. the paper's example reconstructions"
-SIMILARITIES = ("manhattan", "euclidean", "cosine", "dot", "kl", "js")
+SIMILARITIES = EXPERIMENTS["capacity"].similarities
+N_MEMORIES, N_SHOWN = 100, 6
+
+
+def _cues(M, kind, convention, image_shape):
+    if kind == "mask":
+        return corruptions.mask_bottom(M, 0.5, image_shape)
+    rng = np.random.default_rng(0)
+    return corruptions.gaussian_noise(
+        M, 0.5, rng, kind="paper" if convention == "paper" else "zero_mean"
+    )
 
 
 def make(out_dir, *, quick, store, workers, progress):
     paths = []
-    for ds in figures.figure_datasets(("mnist", "cifar10")):
-        M = ds.images[:100]
-        k = 8
-        rng = np.random.default_rng(0)
-        cues = {
-            "noise σ=0.5": corruptions.gaussian_noise(M[:k], 0.5, rng),
-            "half masked": corruptions.mask_bottom(M[:k], 0.5, ds.image_shape),
-        }
-        for label, Q in cues.items():
-            rows = [("stored", M[:k]), ("cue", Q)]
-            rows += [(s, retrieve(M, Q, similarity=s, separation="max")) for s in SIMILARITIES]
-            slug = "noise" if "noise" in label else "mask"
+    for ds in figures.figure_datasets(("mnist", "cifar10"), quick=quick):
+        M = ds.images[:N_MEMORIES]
+        for kind, what in (("noise", "Gaussian noise σ = 0.5"), ("mask", "bottom half zeroed")):
+            blocks = []
+            for convention in ("standard", "paper"):
+                Q = _cues(M[:N_SHOWN], kind, convention, ds.image_shape)
+                rows = [("stored", M[:N_SHOWN]), ("cue", Q)]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rows += [
+                        (s, retrieve(M, Q, similarity=s, separation="max", convention=convention))
+                        for s in SIMILARITIES
+                    ]
+                blocks.append((f"{convention} convention", rows))
             paths.append(
                 plotting.examples_figure(
-                    rows,
+                    blocks,
                     ds.image_shape,
-                    out_dir / f"figE_examples_{ds.name}_{slug}.png",
-                    title=f"{ds.title}: {label}, 100 memories, max separation "
-                    "(standard convention)",
+                    out_dir / f"figE_examples_{ds.name}_{kind}.png",
+                    title=f"{ds.title}: {what}; retrieval from {N_MEMORIES} memories, "
+                    "max separation",
                 )  # fmt: skip
             )
     return paths
 
 
 if __name__ == "__main__":
-    figures.script_main(make)
+    figures.script_main(__name__)

@@ -1,7 +1,9 @@
-"""New (spiking dynamics) — how the spiking network reaches its answer: a raster of the
-memory neurons for one noisy MNIST cue (UHN-best, fully spiking), and, for UHN-best and the
-MCHN, agreement with the abstract model and the output's relative error as the decoding
-window T grows (error ∝ T^-1/2 for Poisson rates)."""
+"""New figure (spiking dynamics) — how the spiking network reaches its answer: rasters of
+the memory neurons for one noisy MNIST cue in UHN-best (Manhattan/max, a winner-take-all),
+the MCHN (dot/softmax β = 1) and the DAM (dot/cubic, sign read-out, on bipolarised images,
+whose output is a blend of many memories); and, over all cues, agreement with the abstract
+model, the output's relative error when only the spikes in [settle, T] are decoded, as the
+decoding window's end T grows, and when each cue's decoded memory settles."""
 
 import numpy as np
 
@@ -9,36 +11,38 @@ from neuro_uhn import corruptions, figures, plotting
 
 NAME = "spiking_dynamics"
 PAPER_FIGURE = "new: spiking raster and convergence with T"
+MODELS = ("uhn_best", "mchn", "dam")
 
 
 def make(out_dir, *, quick, store, workers, progress):
+    from neuro_uhn.model import load_model
     from neuro_uhn.spiking import SpikingConfig, compare
 
-    ds = figures.figure_datasets(("mnist",))[0]
-    n, n_q = (20, 6) if quick else (50, 20)
+    [ds] = figures.figure_datasets(("mnist",), quick=quick)
+    n, n_q, duration = (20, 6, 0.2) if quick else (50, 20, 0.6)
     M = ds.images[:n]
-    Q = corruptions.gaussian_noise(M[:n_q], 0.3, np.random.default_rng(0))
-    duration = 0.2 if quick else 0.6
-    curves, raster = {}, None
-    for model in ("uhn_best", "mchn"):
-        c = compare(
-            model, M, Q, targets=np.arange(n_q), truth=M,
-            config=SpikingConfig(mode="spiking", duration=duration, seed=1),
-            windows=list(np.geomspace(0.04, duration, 7)),
+    sigma = 0.3
+    Q = corruptions.gaussian_noise(M[:n_q], sigma, np.random.default_rng(0))
+    config = SpikingConfig(mode="spiking", duration=duration, seed=1)
+    windows = list(np.geomspace(config.settle + 0.01, duration, 8))
+    comparisons = {}
+    for name in MODELS:
+        model = load_model(name)
+        bipolar = model.readout.to_dict()["kind"] == "sign"  # binary models store ±1 images
+        Mb, Qb = (corruptions.to_bipolar(M), corruptions.to_bipolar(Q)) if bipolar else (M, Q)
+        comparisons[name] = compare(
+            model, Mb, Qb, targets=np.arange(n_q), config=config, windows=windows
+        )
+    return [
+        plotting.spiking_dynamics_figure(
+            comparisons,
+            out_dir / "figS_spiking_dynamics.png",
+            target=0,
+            title=f"Spiking dynamics (Brian2, fully spiking): {ds.title}, {n} memories, "
+            f"{n_q} cues with Gaussian noise σ = {sigma}",
         )  # fmt: skip
-        curves[f"{model} (fully spiking)"] = c.sweep
-        if raster is None:
-            raster = plotting.raster_figure(
-                c, out_dir / "figS_spiking_raster.png",
-                title=f"uhn_best, fully spiking: memory neurons for one noisy {ds.title} cue "
-                f"({n} memories)",
-            )  # fmt: skip
-    conv = plotting.convergence_figure(
-        curves, out_dir / "figS_spiking_convergence.png",
-        title=f"{ds.title}: {n} memories, {n_q} cues with noise σ = 0.3",
-    )  # fmt: skip
-    return [raster, conv]
+    ]
 
 
 if __name__ == "__main__":
-    figures.script_main(make)
+    figures.script_main(__name__)

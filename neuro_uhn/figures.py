@@ -14,12 +14,21 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib.util
+import sys
 import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["figures_dir", "discover", "make_figures", "figure_datasets", "sweep_panels"]
+__all__ = [
+    "QUICK_IMAGES",
+    "discover",
+    "figure_datasets",
+    "figures_dir",
+    "make_figures",
+    "script_main",
+    "sweep_panels",
+]
 
 
 def figures_dir() -> Path:
@@ -50,15 +59,18 @@ def make_figures(
     progress: bool = True,
 ) -> list[tuple[str, list[Path], float]]:
     """Run the scripts (all, or ``only`` these names); returns (name, paths, seconds) each."""
-    from .experiments import ResultStore
-
     scripts = discover()
     if only:
         unknown = [n for n in only if n not in scripts]
         if unknown:
             raise ValueError(f"unknown figure(s) {unknown}; expected names from {list(scripts)}")
         scripts = {n: scripts[n] for n in only}
-    out = Path(out)
+    return _run(scripts, Path(out), quick=quick, workers=workers, progress=progress)
+
+
+def _run(scripts, out: Path, *, quick, workers, progress) -> list[tuple[str, list[Path], float]]:
+    from .experiments import ResultStore
+
     (out / ".results").mkdir(parents=True, exist_ok=True)
     made = []
     with ResultStore(out / ".results" / ("quick.sqlite" if quick else "full.sqlite")) as store:
@@ -69,44 +81,87 @@ def make_figures(
     return made
 
 
-def script_main(make) -> None:
-    """``python figures/figX.py [--quick] [--out DIR]``: one script on its own."""
-    from .experiments import ResultStore
+def script_main(module_name: str) -> None:
+    """``python figures/figX.py [--quick] [--out DIR] [--workers N]``: one script alone.
 
-    parser = argparse.ArgumentParser(description=(make.__module__ or "figure"))
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default=str(figures_dir()))
-    parser.add_argument("--workers", type=int, default=None)
+    Call as ``figures.script_main(__name__)`` from the script's ``__main__`` block.
+    """
+    module = sys.modules[module_name]
+    parser = argparse.ArgumentParser(
+        description=(module.__doc__ or "").split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="small sweeps (seconds)")
+    parser.add_argument("--out", default=str(figures_dir()), help="folder for the images")
+    parser.add_argument("--workers", type=int, default=None, help="local processes")
+    parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
-    out = Path(args.out)
-    (out / ".results").mkdir(parents=True, exist_ok=True)
-    with ResultStore(out / ".results" / ("quick.sqlite" if args.quick else "full.sqlite")) as s:
-        for p in make(out, quick=args.quick, store=s, workers=args.workers, progress=True):
-            print(p)
+    made = _run({module.NAME: module}, Path(args.out), quick=args.quick,
+                workers=args.workers, progress=not args.no_progress)  # fmt: skip
+    for name, paths, seconds in made:
+        print(f"{name}: {seconds:.1f} s  {', '.join(map(str, paths))}")
 
 
-@functools.lru_cache(maxsize=8)
-def _dataset(name: str):
+#: Images loaded per dataset in quick mode: two runs of the largest default block (1000)
+#: fit without overlap (a block as large as the dataset would make every run the same).
+QUICK_IMAGES = 2000
+
+
+@functools.lru_cache(maxsize=16)
+def _dataset(name: str, n: int | None):
     from . import datasets
 
-    return datasets.load(name)
+    return datasets.load(name, n=n)
 
 
-def figure_datasets(names=("mnist", "cifar10", "tiny_imagenet")) -> list[Any]:
+def figure_datasets(names=("mnist", "cifar10", "tiny_imagenet"), *, quick: bool = False):
     """The paper's datasets: the real ones where this machine has them, else the labelled
-    natural-image stand-ins (their titles say so)."""
+    natural-image stand-ins (their titles say so). Quick mode keeps the first
+    :data:`QUICK_IMAGES` (of the seeded shuffle)."""
     from .datasets import DatasetUnavailable
 
+    n = QUICK_IMAGES if quick else None
     out = []
     for name in names:
         try:
-            out.append(_dataset(name))
+            out.append(_dataset(name, n))
         except DatasetUnavailable:
             if name in ("cifar10", "tiny_imagenet"):
-                out.append(_dataset(f"{name}_standin"))
+                out.append(_dataset(f"{name}_standin", n))
             else:
                 raise
     return out
+
+
+_CORRUPTIONS = {
+    "random_mask": "random pixels zeroed (prob. p)",
+    "inpaint": "inpainting (border p/2 zeroed)",
+    "gaussian": "Gaussian noise",
+    "gaussian_folded": "folded Gaussian noise",
+    "mask_bottom": "bottom rows zeroed",
+}
+
+
+def _row_title(column: str, value) -> str:
+    if column == "convention":
+        return f"{value} convention"
+    if column == "corruption":
+        return _CORRUPTIONS.get(value, value)
+    return f"{column} {value}"
+
+
+def _threshold_note(rows) -> str:
+    """Which threshold T each convention used on each dataset (they differ by image size)."""
+    found: dict[str, dict[str, float]] = {}
+    for r in rows:
+        found.setdefault(r["convention"], {}).setdefault(r["title"], r["threshold"])
+    if not found:
+        return ""
+    parts = []
+    for convention, by_title in found.items():
+        values = ", ".join(f"{title.split(' (')[0]} {t:.3g}" for title, t in by_title.items())
+        parts.append(f"{convention}: {values}")
+    return "threshold T — " + "; ".join(parts)
 
 
 def sweep_panels(
@@ -120,22 +175,29 @@ def sweep_panels(
     datasets: list[Any] | None = None,
     row: tuple[str, ...] = ("convention",),
     **options: Any,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], str]:
     """Run ``experiment`` on each dataset and split the summaries into figure panels.
 
     One column per dataset, one row per value of the ``row`` columns (the convention by
-    default). ``quick_options`` replace ``options`` in quick mode.
+    default). ``quick_options`` replace ``options`` in quick mode. Returns the panels (for
+    :func:`neuro_uhn.plotting.sweep_figure`) and a note for the figure: the threshold each
+    convention used, and where a dataset was too small for disjoint runs.
     """
     from .experiments import run_experiment, summarize
 
-    panels = []
-    for ds in datasets or figure_datasets():
-        kwargs = {**options, **(quick_options if quick else {})}
+    panels, seen, overlap = [], [], []
+    kwargs = {**options, **(quick_options if quick else {})}
+    for ds in datasets or figure_datasets(quick=quick):
         sweep = run_experiment(
             experiment, ds, store=store, workers=workers, progress=progress, **kwargs
         )
         correct = summarize(sweep.rows)
         identity = summarize(sweep.rows, "fraction_identity")
+        seen += [{**r, "title": ds.title} for r in correct]
+        runs = 1 + max(r["run"] for r in sweep.rows)
+        block = max(t.block_size for t in sweep.tasks)
+        if len(ds.images) < runs * block:
+            overlap.append(f"{ds.title.split(' (')[0]} ({len(ds.images)} images)")
         keys = list(dict.fromkeys(tuple(r[c] for c in row) for r in correct))
         for key in keys:
 
@@ -144,13 +206,16 @@ def sweep_panels(
 
             panels.append(
                 {
-                    "row": " · ".join(
-                        f"{c} {v}" if c != "convention" else f"{v} convention"
-                        for c, v in zip(row, key)
-                    ),
+                    "row": " · ".join(_row_title(c, v) for c, v in zip(row, key)),
                     "col": ds.title,
                     "correct": pick(correct),
                     "identity": pick(identity),
                 }
             )
-    return panels
+    notes = [] if experiment == "threshold" else [_threshold_note(seen)]
+    if overlap:
+        notes.append(
+            f"fewer images than runs × {block} memories, so runs share images: "
+            + ", ".join(overlap)
+        )
+    return panels, "\n".join(n for n in notes if n)

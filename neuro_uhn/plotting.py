@@ -15,7 +15,8 @@ __all__ = [
     "spiking_images_figure",
     "sweep_figure",
     "examples_figure",
-    "convergence_figure",
+    "spiking_accuracy_figure",
+    "spiking_dynamics_figure",
 ]
 
 
@@ -156,8 +157,80 @@ def _save(fig, path, plt) -> Path:
     return path
 
 
+def _save_compact(fig, path, plt) -> Path:
+    """Save a line plot as a 256-colour PNG (about a third of the size, no visible change)."""
+    import io
+
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=120, format="png")
+    plt.close(fig)
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        image.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        ).save(path, optimize=True)
+    return path
+
+
 def _label(row: dict, hue: tuple[str, ...]) -> str:
     return " / ".join(str(row[h]) for h in hue)
+
+
+MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*", "h", "p")
+
+
+def _curve(
+    ax, rows, x: str, *, color, style: str = "-", label=None, shade: bool = True, marker="o"
+) -> None:
+    """One line of means over ``x`` with ± 1 std shading (rows from ``summarize``).
+
+    ``style="halo"`` draws a thick pale line (a reference the other lines sit on).
+    """
+    rows = sorted(rows, key=lambda r: r[x])
+    xs = np.array([r[x] for r in rows], dtype=float)
+    m = np.array([r["mean"] for r in rows], dtype=float)
+    sd = np.array([r["std"] for r in rows], dtype=float)
+    if style == "halo":
+        ax.plot(xs, m, "-", color=color, lw=5, alpha=0.3, solid_capstyle="round", label=label)
+    else:
+        ax.plot(xs, m, style, color=color, lw=1.4, ms=3.5, label=label,
+                marker=marker if style == "-" else None)  # fmt: skip
+    if shade:
+        ax.fill_between(xs, m - sd, m + sd, color=color, alpha=0.15, lw=0)
+
+
+def _log_x(ax, values) -> None:
+    """A log x axis with plain 1-2-5 tick labels over the data's range."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+
+    lo, hi = min(values), max(values)
+    ticks = [m * 10**e for e in range(-3, 6) for m in (1, 2, 5) if lo <= m * 10**e <= hi]
+    if len(ticks) < 3:
+        ticks = sorted(set(values))
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _legend_below(fig, axes, ncol: int = 6) -> None:
+    handles, labels = [], []
+    for ax in np.ravel(axes):
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(ncol, len(labels)),
+               fontsize=8, frameon=False)  # fmt: skip
+
+
+SSE_CAPTION = "summed squared error ≤ T (the paper's criterion)"
+IDENTITY_CAPTION = "nearest stored memory is the target (identity)"
 
 
 def sweep_figure(
@@ -169,131 +242,248 @@ def sweep_figure(
     xlabel: str,
     suptitle: str,
     xscale: str = "linear",
-    vlines: tuple[float, ...] = (),
+    vlines: dict[float, str] | None = None,
     note: str = "",
+    identity: str = "dashed",
+    names: dict[str, str] | None = None,
 ) -> Path:
-    """Curves of mean ± std over runs, a panel per (row, column).
+    """Mean ± std over runs of a sweep, one panel per (row, column) of ``panels``.
 
-    ``panels``: dicts with ``row`` and ``col`` titles, ``correct`` and ``identity`` (the
-    summaries of :func:`neuro_uhn.experiments.summarize` for the paper's criterion and for
-    nearest-memory identity). Solid lines are the paper's criterion, dashed the identity;
-    shading is ± 1 std over runs.
+    ``panels``: dicts with ``row`` and ``col`` titles and ``correct`` and ``identity``, the
+    summaries (:func:`neuro_uhn.experiments.summarize`) of the paper's criterion and of
+    nearest-memory identity. One line per ``hue`` value (``names`` renames them), in the
+    order they first appear. ``identity="dashed"`` draws identity as dashed lines in the
+    same panel; ``"row"`` gives it a row of panels of its own under each row.
+    ``vlines``: x → legend label of a dotted reference line.
     """
     plt = _pyplot()
-    rows = list(dict.fromkeys(p["row"] for p in panels))
+    names = names or {}
+    row_titles = list(dict.fromkeys(p["row"] for p in panels))
     cols = list(dict.fromkeys(p["col"] for p in panels))
+    metrics = [("correct", SSE_CAPTION), ("identity", IDENTITY_CAPTION)]
+    if identity == "row":
+        grid_rows = [(r, m) for r in row_titles for m in metrics]
+    else:
+        grid_rows = [(r, None) for r in row_titles]
     fig, axes = plt.subplots(
-        len(rows),
-        len(cols),
-        figsize=(4.1 * len(cols), 3.1 * len(rows) + 0.9),
-        squeeze=False,
-        sharey=True,
-    )
-    labels_all = sorted({_label(r, hue) for p in panels for r in p["correct"]})
-    colors = {lab: plt.cm.tab10(i % 10) for i, lab in enumerate(labels_all)}
-    for p in panels:
-        ax = axes[rows.index(p["row"]), cols.index(p["col"])]
-        for key, style in (("correct", "-"), ("identity", "--")):
-            by: dict[str, list[dict]] = {}
-            for r in p[key]:
-                by.setdefault(_label(r, hue), []).append(r)
-            for lab, rs in sorted(by.items()):
-                rs = sorted(rs, key=lambda r: r[x])
-                xs = np.array([r[x] for r in rs], dtype=float)
-                m = np.array([r["mean"] for r in rs])
-                sd = np.array([r["std"] for r in rs])
-                ax.plot(
-                    xs,
-                    m,
-                    style,
-                    color=colors[lab],
-                    lw=1.4,
-                    marker="o" if style == "-" else None,
-                    ms=3,
-                    label=lab if key == "correct" else None,
-                )
-                if key == "correct":
-                    ax.fill_between(xs, m - sd, m + sd, color=colors[lab], alpha=0.15, lw=0)
-        for v in vlines:
-            ax.axvline(v, color="0.5", lw=0.8, ls=":")
-        ax.set_xscale(xscale)
-        ax.set_ylim(-0.03, 1.03)
-        ax.set_title(f"{p['col']}\n{p['row']}", fontsize=9)
-        ax.grid(alpha=0.3)
-        if rows.index(p["row"]) == len(rows) - 1:
-            ax.set_xlabel(xlabel)
-        if cols.index(p["col"]) == 0:
-            ax.set_ylabel("fraction retrieved")
-    handles, labels = [], []
-    for ax in axes.flat:
-        h, lab = ax.get_legend_handles_labels()
-        for hh, ll in zip(h, lab):
-            if ll not in labels:
-                handles.append(hh)
-                labels.append(ll)
-    fig.legend(
-        handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, frameon=False
-    )
-    caption = (
-        "solid: squared error ≤ threshold (paper's criterion), shaded ± 1 std over runs; "
-        "dashed: nearest stored memory is the right one"
-    )
-    fig.suptitle(f"{suptitle}\n{caption}" + (f"\n{note}" if note else ""), fontsize=9.5)
-    fig.tight_layout(rect=(0, 0.07 + 0.012 * (len(labels) // 6), 1, 1))
-    return _save(fig, path, plt)
+        len(grid_rows), len(cols), figsize=(4.0 * len(cols) + 0.4, 2.75 * len(grid_rows) + 1.3),
+        squeeze=False, sharey=True, sharex=True, layout="constrained",
+    )  # fmt: skip
+    order = list(dict.fromkeys(_label(r, hue) for p in panels for r in p["correct"]))
+    cmap = plt.cm.tab10 if len(order) <= 10 else plt.cm.tab20
+    colors = {lab: cmap(i % cmap.N) for i, lab in enumerate(order)}
+    markers = {lab: MARKERS[i % len(MARKERS)] for i, lab in enumerate(order)}
+    xs = [r[x] for p in panels for r in p["correct"]]
+    for i, (row, metric) in enumerate(grid_rows):
+        for j, col in enumerate(cols):
+            ax = axes[i, j]
+            panel = next((p for p in panels if p["row"] == row and p["col"] == col), None)
+            if panel is None:
+                ax.set_visible(False)
+                continue
+            draws = (
+                [(metric[0], "-", True)]
+                if metric
+                else [("correct", "-", True), ("identity", "--", False)]
+            )
+            for key, style, shade in draws:
+                by: dict[str, list[dict]] = {}
+                for r in panel[key]:
+                    by.setdefault(_label(r, hue), []).append(r)
+                for lab in order:
+                    if lab in by:
+                        _curve(ax, by[lab], x, color=colors[lab], style=style, shade=shade,
+                               marker=markers[lab],
+                               label=names.get(lab, lab) if style == "-" else None)  # fmt: skip
+            for k, (v, text) in enumerate((vlines or {}).items()):
+                ax.axvline(v, color="0.35", lw=1.0, ls=(":", "-.", "--")[k % 3], label=text)
+            if xscale == "log":
+                _log_x(ax, xs)
+            ax.set_ylim(-0.03, 1.03)
+            title = f"{col}\n{row}" + (f" — {metric[1].split(' (')[0]}" if metric else "")
+            ax.set_title(title, fontsize=8.5)
+            ax.grid(alpha=0.3)
+            if i == len(grid_rows) - 1:
+                ax.set_xlabel(xlabel)
+            if j == 0:
+                ax.set_ylabel("fraction retrieved")
+    if identity == "row":
+        caption = f"{SSE_CAPTION} and {IDENTITY_CAPTION}; shaded ± 1 std over runs"
+    else:
+        caption = f"solid: {SSE_CAPTION}, shaded ± 1 std over runs; dashed: {IDENTITY_CAPTION}"
+    fig.suptitle("\n".join(s for s in (suptitle, caption, note) if s), fontsize=9.5)
+    _legend_below(fig, axes)
+    return _save_compact(fig, path, plt)
 
 
 def examples_figure(
-    rows: list[tuple[str, np.ndarray]], image_shape, path: str | Path, *, title: str
+    blocks: list[tuple[str, list[tuple[str, np.ndarray]]]],
+    image_shape,
+    path: str | Path,
+    *,
+    title: str,
 ) -> Path:
-    """Rows of images (label, (k, D) array): stored, cue, then each model's retrieval."""
+    """Blocks of images side by side, each a title and rows (label, (k, D) array): the
+    stored images, the cues, then each model's retrieval."""
     plt = _pyplot()
-    k = len(rows[0][1])
+    n_rows = max(len(rows) for _, rows in blocks)
+    k = len(blocks[0][1][0][1])
+    n_cols = len(blocks) * (k + 1) - 1
     fig, axes = plt.subplots(
-        len(rows), k, figsize=(0.9 * k + 1.6, 0.95 * len(rows) + 0.6), squeeze=False
+        n_rows, n_cols, figsize=(0.72 * n_cols + 1.2, 0.75 * n_rows + 0.6), squeeze=False
     )
+    for ax in axes.flat:
+        ax.axis("off")
     colour = len(image_shape) == 3
-    for r, (label, images) in enumerate(rows):
-        for j in range(k):
-            ax = axes[r, j]
-            img = np.clip(np.asarray(images[j]).reshape(image_shape), 0, 1)
-            ax.imshow(
-                img if colour else img,
-                cmap=None if colour else "gray_r",
-                vmin=0,
-                vmax=1,
-                interpolation="nearest",
-            )
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    for b, (block_title, rows) in enumerate(blocks):
+        c0 = b * (k + 1)
+        axes[0, c0 + k // 2].set_title(block_title, fontsize=9, loc="left" if k % 2 else "center")
+        for r, (label, images) in enumerate(rows):
+            for j in range(k):
+                ax = axes[r, c0 + j]
+                img = np.clip(np.nan_to_num(np.asarray(images[j])).reshape(image_shape), 0, 1)
+                ax.imshow(img, cmap=None if colour else "gray_r", vmin=0, vmax=1,
+                          interpolation="nearest")  # fmt: skip
+            axes[r, c0].text(-0.12, 0.5, label, transform=axes[r, c0].transAxes, ha="right",
+                             va="center", fontsize=7.5)  # fmt: skip
     fig.suptitle(title, fontsize=9.5)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.09, right=0.995, top=0.9, bottom=0.01, wspace=0.06, hspace=0.08)
     return _save(fig, path, plt)
 
 
-def convergence_figure(curves: dict[str, list[dict]], path: str | Path, *, title: str) -> Path:
-    """Agreement with the abstract model and accuracy vs the decoding window T, per model.
+def spiking_accuracy_figure(
+    correct: list[dict],
+    identity: list[dict],
+    agreement: list[dict],
+    path: str | Path,
+    *,
+    names: dict[str, str],
+    title: str,
+    note: str = "",
+) -> Path:
+    """Spiking vs abstract retrieval: a column per noise level, rows for the paper's
+    criterion, identity, and agreement of the spiking network with the abstract model.
 
-    ``curves[label]`` is a :class:`Comparison`'s ``sweep`` (dicts with ``T``, ``agreement``
-    and ``median_relative_error``).
+    The three lists are summaries (:func:`neuro_uhn.experiments.summarize`) of
+    ``fraction_correct``, ``fraction_identity`` and ``agreement`` of the spiking
+    experiment; ``names`` maps "similarity / separation / readout" to a model name.
+    Lines with markers: the spiking network; thick pale lines: the abstract model.
     """
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.3))
-    for i, (label, sweep) in enumerate(curves.items()):
-        T = np.array([1e3 * s["T"] for s in sweep])
-        color = plt.cm.tab10(i % 10)
-        axes[0].plot(T, [s["agreement"] for s in sweep], "-o", ms=3, color=color, label=label)
-        axes[1].loglog(
-            T, [s["median_relative_error"] for s in sweep], "-o", ms=3, color=color, label=label
-        )
-    axes[0].set(
-        xlabel="decoding window T (ms)", ylabel="same memory as abstract", ylim=(-0.03, 1.03)
+    hue = ("similarity", "separation", "readout")
+    levels = sorted({r["level"] for r in correct})
+    order = list(dict.fromkeys(_label(r, hue) for r in correct))
+    colors = {lab: plt.cm.tab10(i % 10) for i, lab in enumerate(order)}
+    rows = [
+        (correct, SSE_CAPTION.split(" (")[0]),
+        (identity, "nearest memory is the target"),
+        (agreement, "same memory as the abstract model"),
+    ]
+    fig, axes = plt.subplots(
+        len(rows), len(levels), figsize=(max(9.0, 4.2 * len(levels) + 0.6), 2.5 * len(rows) + 1.4),
+        squeeze=False, sharex=True, sharey=True, layout="constrained",
+    )  # fmt: skip
+    for i, (summary, what) in enumerate(rows):
+        for j, level in enumerate(levels):
+            ax = axes[i, j]
+            for lab in order:
+                for network, style in (("abstract", "halo"), ("spiking", "-")):
+                    rs = [
+                        r
+                        for r in summary
+                        if _label(r, hue) == lab
+                        and r["network"] == network
+                        and r["level"] == level
+                        and np.isfinite(r["mean"])
+                    ]
+                    if rs:
+                        text = f"{names.get(lab, lab)} ({lab})"
+                        _curve(ax, rs, "n_memories", color=colors[lab], style=style,
+                               shade=network == "spiking", marker=MARKERS[order.index(lab)],
+                               label=text if network == "spiking" else None)  # fmt: skip
+            _log_x(ax, [r["n_memories"] for r in correct])
+            ax.set_ylim(-0.03, 1.03)
+            ax.grid(alpha=0.3)
+            ax.set_title(f"cue noise σ = {level:g}\n{what}", fontsize=8.5)
+            if i == len(rows) - 1:
+                ax.set_xlabel("memories stored (N)")
+            if j == 0:
+                ax.set_ylabel("fraction of cues")
+    fig.suptitle(
+        "\n".join(
+            s
+            for s in (
+                title,
+                "lines with markers: spiking network (shaded ± 1 std over runs); "
+                "thick pale lines: the abstract model on the same cues",
+                note,
+            )
+            if s
+        ),
+        fontsize=9.5,
     )
-    axes[1].set(xlabel="decoding window T (ms)", ylabel="median ‖z_spk − z_abs‖ / ‖z_abs‖")
+    _legend_below(fig, axes, ncol=2)
+    return _save_compact(fig, path, plt)
+
+
+def spiking_dynamics_figure(
+    comparisons: dict[str, object], path: str | Path, *, title: str, target: int | None = None
+) -> Path:
+    """How a spiking network reaches its answer, per model (a :class:`Comparison` each).
+
+    Top: the memory neurons' spikes for the first cue (the decoded winner in red, the
+    settling interval shaded; ``target``: the memory that cue should retrieve). Bottom: over
+    all cues, agreement with the abstract model and the median relative error of the output
+    when decoding only the spikes in [settle, T].
+    """
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    labels = list(comparisons)
+    fig = plt.figure(figsize=(4.2 * max(2, len(labels)), 6.4), layout="constrained")
+    grid = fig.add_gridspec(2, max(2, len(labels)))
+    for k, label in enumerate(labels):
+        c = comparisons[label]
+        ax = fig.add_subplot(grid[0, k])
+        memory, times = c.run.spikes[0]
+        winner = int(np.argmax(c.run.counts[0]))
+        hit = memory == winner
+        ax.axvspan(0, 1e3 * c.config.settle, color="0.9", label="settling (not decoded)")
+        ax.plot(1e3 * times[~hit], memory[~hit], "|", color="0.35", ms=4, label="other memories")
+        ax.plot(1e3 * times[hit], memory[hit], "|", color="C3", ms=6,
+                label="decoded winner")  # fmt: skip
+        n_mem = len(c.run.counts[0])
+        ax.set(xlim=(0, 1e3 * c.config.duration), ylim=(-0.5, n_mem - 0.5),
+               xlabel="time (ms)", ylabel="memory neuron (index)")  # fmt: skip
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        aim = "" if target is None else f"target memory {target}, "
+        ax.set_title(f"{label}, cue 0: {aim}decoded memory {winner}", fontsize=9)
+        if k == 0:
+            ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+    ax_agree = fig.add_subplot(grid[1, 0])
+    ax_err = fig.add_subplot(grid[1, 1])
+    for k, label in enumerate(labels):
+        sweep = comparisons[label].sweep
+        T = np.array([1e3 * s["T"] for s in sweep])
+        err = np.array([s["median_relative_error"] for s in sweep], dtype=float)
+        ax_agree.plot(T, [s["agreement"] for s in sweep], "-o", ms=3, color=f"C{k}", label=label)
+        ax_err.plot(T, np.maximum(err, 1e-4), "-o", ms=3, color=f"C{k}", label=label)
+    ax_agree.set(xlabel="decoding window end T (ms)", ylabel="same memory as abstract",
+                 ylim=(-0.03, 1.05), title="agreement over all cues")  # fmt: skip
+    ax_err.set(xlabel="decoding window end T (ms)", yscale="log",
+               ylabel="median ‖z_spk − z_abs‖ / ‖z_abs‖",
+               title="output error over all cues (floored at 1e-4)")  # fmt: skip
+    axes = [ax_agree, ax_err]
+    if len(labels) >= 3:
+        ax_settle = fig.add_subplot(grid[1, 2])
+        settle = [1e3 * np.asarray(comparisons[k].settling_time, dtype=float) for k in labels]
+        ax_settle.boxplot([t[np.isfinite(t)] for t in settle], tick_labels=labels)
+        ax_settle.set(ylabel="settling time (ms)", title="when each cue's decoded memory settles")
+        axes.append(ax_settle)
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
-    axes[0].legend(fontsize=8)
+        ax.title.set_fontsize(9)
+    ax_agree.legend(fontsize=7)
+    ax_err.legend(fontsize=7)
     fig.suptitle(title, fontsize=9.5)
-    fig.tight_layout()
-    return _save(fig, path, plt)
+    return _save_compact(fig, path, plt)

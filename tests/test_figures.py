@@ -1,0 +1,98 @@
+"""The figure scripts: each is documented and shipped, ``neuro-uhn figures --quick`` makes
+every one of them, and a second run redraws from the results store without computing."""
+
+from __future__ import annotations
+
+import ast
+import sqlite3
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from neuro_uhn import figures
+from neuro_uhn.cli import main
+
+SCRIPTS = sorted(figures.figures_dir().glob("fig*.py"))
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _assigned(tree: ast.Module) -> dict[str, ast.expr]:
+    return {
+        t.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_script_names_its_figure_and_defines_make(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    doc = ast.get_docstring(tree)
+    assert doc, f"{path.name}: no module docstring"
+    assigned = _assigned(tree)
+    assert {"NAME", "PAPER_FIGURE"} <= set(assigned), path.name
+    paper_figure = ast.literal_eval(assigned["PAPER_FIGURE"])
+    assert isinstance(paper_figure, str) and paper_figure
+    # the docstring says which figure it is: the paper's number, or what kind of figure
+    if paper_figure.startswith("Fig."):
+        assert paper_figure.split(" (")[0] in doc, path.name
+    else:
+        assert any(w in doc for w in ("Fig.", "figure", "appendix")), path.name
+    make = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "make")
+    assert [a.arg for a in make.args.args] == ["out_dir"]
+    assert [a.arg for a in make.args.kwonlyargs] == ["quick", "store", "workers", "progress"]
+    assert "__main__" in path.read_text(encoding="utf-8"), f"{path.name} cannot run alone"
+
+
+def test_names_are_unique_and_every_script_ships_in_the_wheel():
+    assert len(figures.discover()) == len(SCRIPTS) >= 10
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    table = tomllib.loads(pyproject.read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    shipped = table["force-include"]
+    for path in SCRIPTS:
+        assert shipped.get(f"figures/{path.name}") == f"neuro_uhn/_figures/{path.name}"
+
+
+def test_unknown_figure_is_a_one_line_error(tmp_path, capsys):
+    assert main(["figures", "--only", "capacity,capacityy", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "capacityy" in err and "'spiking_dynamics'" in err
+
+
+@pytest.mark.slow
+def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(tmp_path, capsys, monkeypatch):
+    assert main(["figures", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    for name in figures.discover():
+        line = next((ln for ln in out.splitlines() if ln.split()[:1] == [name]), None)
+        assert line is not None, f"no output line for figure {name!r}"
+        paths = [Path(p) for p in line.split(" s  ", 1)[1].split(", ")]
+        assert paths, name
+        for p in paths:
+            assert p.parent == tmp_path and p.suffix == ".png", p
+            data = p.read_bytes()
+            assert data.startswith(PNG_MAGIC) and len(data) > 10_000, p
+
+    store = tmp_path / ".results" / "quick.sqlite"
+    with sqlite3.connect(store) as db:
+        before = db.execute("SELECT key, finished_at FROM results ORDER BY key").fetchall()
+    assert len(before) > 500
+
+    # the rerun computes in this process (--workers 1), so a compute would hit this patch
+    from neuro_uhn.experiments import runner
+
+    def no_compute(*args, **kwargs):
+        raise AssertionError("a cell was computed although the store holds it")
+
+    monkeypatch.setattr(runner, "compute_task", no_compute)
+    sweeps = [n for n, m in figures.discover().items() if "run_experiment" in Path(
+        m.__file__).read_text() or "sweep_panels" in Path(m.__file__).read_text()]  # fmt: skip
+    assert len(sweeps) >= 8
+    argv = ["figures", "--quick", "--only", ",".join(sweeps), "--out", str(tmp_path)]
+    assert main([*argv, "--workers", "1", "--no-progress"]) == 0
+    with sqlite3.connect(store) as db:
+        after = db.execute("SELECT key, finished_at FROM results ORDER BY key").fetchall()
+    assert after == before
