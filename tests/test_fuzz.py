@@ -27,7 +27,9 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-NAMED = re.compile(r"'[A-Za-z_][A-Za-z0-9_ ]*'|\bmodel\b|\.toml|file '|similarity|separation|readout")
+NAMED = re.compile(
+    r"'[A-Za-z_][A-Za-z0-9_ ]*'|\bmodel\b|\.toml|file '|similarity|separation|readout"
+)
 
 
 def _clear(err: Exception) -> None:
