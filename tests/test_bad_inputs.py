@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import sqlite3
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -356,7 +357,7 @@ def test_results_store_files(tmp_path):
     with pytest.raises(StoreError, match="is not a neuro_uhn results database"):
         ResultStore(tmp_path / "junk.sqlite")
     ResultStore(tmp_path / "old.sqlite").close()
-    with sqlite3.connect(tmp_path / "old.sqlite") as db:
+    with closing(sqlite3.connect(tmp_path / "old.sqlite")) as db, db:
         db.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 0, this neuro_uhn writes version 1"):
         ResultStore(tmp_path / "old.sqlite")

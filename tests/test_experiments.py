@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
@@ -309,7 +310,8 @@ def test_store_resumes_cell_by_cell(tmp_path, data):
     second = run_experiment("capacity", data, store=path, n_memories=[10, 20, 40], **kw)
     # the old cells come from the store (same block size: the default N list is kept)
     assert second.reused == 8 and second.computed == 4
-    assert len(ResultStore(path)) == 12
+    with ResultStore(path) as store:
+        assert len(store) == 12
 
 
 def test_store_ignores_a_second_write_of_the_same_cell(tmp_path):
@@ -326,7 +328,7 @@ def test_store_refuses_other_files_and_schemas(tmp_path):
         ResultStore(junk)
     old = tmp_path / "old.sqlite"
     ResultStore(old).close()
-    with sqlite3.connect(old) as db:
+    with closing(sqlite3.connect(old)) as db, db:
         db.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
     with pytest.raises(StoreError, match="schema version 0"):
         ResultStore(old)
@@ -442,7 +444,10 @@ def test_a_sweep_killed_midway_resumes_to_the_same_table(tmp_path):
     while time.monotonic() < deadline and proc.poll() is None:
         if store.exists():
             try:
-                with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1) as db:
+                with (
+                    closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)) as db,
+                    db,
+                ):
                     stored = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
             except sqlite3.OperationalError:
                 stored = 0
@@ -467,7 +472,7 @@ def test_a_sweep_killed_midway_resumes_to_the_same_table(tmp_path):
 
     assert table(resumed) == table(whole)
     assert len(table(whole)) == total
-    with sqlite3.connect(store) as db:
+    with closing(sqlite3.connect(store)) as db, db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM results").fetchone() == (
             total,
             total,

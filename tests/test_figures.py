@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import sqlite3
 import tomllib
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(tmp_path, capsy
             assert data.startswith(PNG_MAGIC) and len(data) > 10_000, p
 
     store = tmp_path / ".results" / "quick.sqlite"
-    with sqlite3.connect(store) as db:
+    with closing(sqlite3.connect(store)) as db, db:
         before = db.execute("SELECT key, finished_at FROM results ORDER BY key").fetchall()
     assert len(before) > 500
 
@@ -93,6 +94,6 @@ def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(tmp_path, capsy
     assert len(sweeps) >= 8
     argv = ["figures", "--quick", "--only", ",".join(sweeps), "--out", str(tmp_path)]
     assert main([*argv, "--workers", "1", "--no-progress"]) == 0
-    with sqlite3.connect(store) as db:
+    with closing(sqlite3.connect(store)) as db, db:
         after = db.execute("SELECT key, finished_at FROM results ORDER BY key").fetchall()
     assert after == before

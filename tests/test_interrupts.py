@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -44,7 +45,7 @@ def _stored(store) -> int:
     if not os.path.exists(store):
         return 0
     try:
-        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1) as db:
+        with closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)) as db, db:
             return db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
     except sqlite3.OperationalError:  # not created yet
         return 0
@@ -100,7 +101,7 @@ def test_killed_at_a_random_point_resumes_to_the_same_table(tmp_path, data_file,
     done = subprocess.run(argv + ["--csv", str(out)], check=True, capture_output=True, text=True)
     assert f"{TOTAL - stored} computed, {stored} from the store" in done.stdout
     assert _table(out) == reference
-    with sqlite3.connect(store) as db:
+    with closing(sqlite3.connect(store)) as db, db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM results").fetchone() == (
             TOTAL,
@@ -121,7 +122,7 @@ def test_two_processes_writing_one_store_lose_and_duplicate_nothing(tmp_path, da
     out = tmp_path / "shared.csv"
     subprocess.run(argv + ["--csv", str(out)], check=True, capture_output=True)
     assert _table(out) == reference
-    with sqlite3.connect(store) as db:
+    with closing(sqlite3.connect(store)) as db, db:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM results").fetchone() == (
             TOTAL,
             TOTAL,

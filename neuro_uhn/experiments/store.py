@@ -59,18 +59,22 @@ class ResultStore:
                 raise StoreError(
                     f"results store {self.path!r}: folder {str(parent)!r} does not exist"
                 )
+        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         try:
-            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             self._init_schema()
         except sqlite3.DatabaseError as err:
+            self._db.close()
             raise StoreError(
                 f"results store {self.path!r} is not a neuro_uhn results database ({err}); "
                 "move it aside or pass another --store"
             ) from None
+        except BaseException:
+            self._db.close()  # e.g. another schema version: never leave the file open
+            raise
 
     def _init_schema(self) -> None:
         cols = ", ".join(f"{c} {_TYPES.get(c, 'TEXT')}" for c in COLUMNS)
