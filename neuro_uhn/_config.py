@@ -6,6 +6,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+from .errors import ValidationError, ValidationTypeError
+
 __all__ = ["memory_budget", "get_memory_budget", "use_compiled_kernels", "compiled_kernels_enabled"]
 
 #: Peak bytes for any temporary a similarity or a retrieval block allocates (256 MiB).
@@ -14,21 +16,42 @@ __all__ = ["memory_budget", "get_memory_budget", "use_compiled_kernels", "compil
 #: matrix fits it. Override with ``NEURO_UHN_MEMORY_BUDGET`` (bytes) or :func:`memory_budget`.
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
 
-_state = {
-    "budget": int(os.environ.get("NEURO_UHN_MEMORY_BUDGET", DEFAULT_MEMORY_BUDGET)),
+_state: dict = {
+    "budget": None,  # read from the environment on first use (import never fails on it)
     "kernels": os.environ.get("NEURO_UHN_KERNELS", "auto") != "off",
 }
 
 
+def _budget_from_environment() -> int:
+    text = os.environ.get("NEURO_UHN_MEMORY_BUDGET")
+    if text is None or not text.strip():
+        return DEFAULT_MEMORY_BUDGET
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value < 1024:
+        raise ValidationError(
+            f"environment variable NEURO_UHN_MEMORY_BUDGET must be a whole number of bytes "
+            f">= 1024 (e.g. 268435456 for 256 MiB); got {text!r}",
+            argument="NEURO_UHN_MEMORY_BUDGET",
+        )
+    return value
+
+
 def get_memory_budget() -> int:
+    if _state["budget"] is None:
+        _state["budget"] = _budget_from_environment()
     return _state["budget"]
 
 
 @contextlib.contextmanager
 def memory_budget(nbytes: int) -> Iterator[None]:
     """Temporarily set the memory budget (bytes) for temporaries."""
-    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 1024:
-        raise ValueError(f"'nbytes' must be an integer >= 1024; got {nbytes!r}")
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int):
+        raise ValidationTypeError(f"'nbytes' must be an integer >= 1024; got {nbytes!r}")
+    if nbytes < 1024:
+        raise ValidationError(f"'nbytes' must be an integer >= 1024; got {nbytes!r}")
     old, _state["budget"] = _state["budget"], nbytes
     try:
         yield

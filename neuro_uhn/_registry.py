@@ -15,6 +15,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from .errors import ValidationError, ValidationTypeError
+
 __all__ = ["Component", "Registry"]
 
 
@@ -35,7 +37,9 @@ class Component:
         """Range checks of the parameters; subclasses raise ValueError naming the parameter."""
 
     def _fail(self, param: str, expected: str, got: Any) -> None:
-        raise ValueError(f"{param!r} of {self.kind} {self.name!r} must be {expected}; got {got!r}")
+        raise ValidationError(
+            f"{param!r} of {self.kind} {self.name!r} must be {expected}; got {got!r}"
+        )
 
     def params(self) -> dict[str, Any]:
         """The parameters as a plain dict (what a spec file holds besides ``kind``)."""
@@ -50,28 +54,36 @@ def _coerce(comp: Component, param: str, value: Any, hint: Any) -> Any:
     where = f"{param!r} of {comp.kind} {comp.name!r}"
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{where} must be a real number; got {type(value).__name__} {value!r}")
+            raise ValidationTypeError(
+                f"{where} must be a real number; got {type(value).__name__} {value!r}"
+            )
         value = float(value)
         if math.isnan(value):
-            raise ValueError(f"{where} must not be NaN")
+            raise ValidationError(f"{where} must not be NaN")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{where} must be an integer; got {type(value).__name__} {value!r}")
+            raise ValidationTypeError(
+                f"{where} must be an integer; got {type(value).__name__} {value!r}"
+            )
         return int(value)
     if hint is bool:
         if not isinstance(value, bool):
-            raise TypeError(f"{where} must be true or false; got {type(value).__name__} {value!r}")
+            raise ValidationTypeError(
+                f"{where} must be true or false; got {type(value).__name__} {value!r}"
+            )
         return value
     if hint is str:
         if not isinstance(value, str):
-            raise TypeError(f"{where} must be a string; got {type(value).__name__} {value!r}")
+            raise ValidationTypeError(
+                f"{where} must be a string; got {type(value).__name__} {value!r}"
+            )
         return value
     origin = typing.get_origin(hint)
     if origin is typing.Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            raise ValueError(f"{where} must be one of {list(allowed)}; got {value!r}")
+            raise ValidationError(f"{where} must be one of {list(allowed)}; got {value!r}")
     return value
 
 
@@ -86,10 +98,10 @@ class Registry:
     def register(self, name: str) -> Callable[[type], type]:
         def decorate(cls: type) -> type:
             if not (isinstance(cls, type) and issubclass(cls, self.base)):
-                raise TypeError(f"only {self.base.__name__} subclasses can be registered")
+                raise ValidationTypeError(f"only {self.base.__name__} subclasses can be registered")
             key = name.lower()
             if key in self._by_name:
-                raise ValueError(f"{self.kind} {key!r} is already registered")
+                raise ValidationError(f"{self.kind} {key!r} is already registered")
             cls.name = key
             cls.kind = self.kind
             self._by_name[key] = cls
@@ -102,11 +114,13 @@ class Registry:
 
     def get(self, name: str) -> type[Component]:
         if not isinstance(name, str):
-            raise TypeError(f"{self.kind} name must be a string; got {type(name).__name__}")
+            raise ValidationTypeError(
+                f"{self.kind} name must be a string; got {type(name).__name__}"
+            )
         try:
             return self._by_name[name.lower()]
         except KeyError:
-            raise ValueError(
+            raise ValidationError(
                 f"unknown {self.kind} {name!r}; registered: {', '.join(self.names())}"
             ) from None
 
@@ -121,25 +135,29 @@ class Registry:
             cls, given = self.get(spec), {}
         elif isinstance(spec, Mapping):
             if "kind" not in spec:
-                raise ValueError(f"a {self.kind} mapping needs a 'kind' key; got {dict(spec)!r}")
+                raise ValidationError(
+                    f"a {self.kind} mapping needs a 'kind' key; got {dict(spec)!r}"
+                )
             given = {k: v for k, v in spec.items() if k != "kind"}
             cls = self.get(spec["kind"])
         elif isinstance(spec, Component):
-            raise TypeError(f"expected a {self.kind}; got the {spec.kind} {type(spec).__name__}")
+            raise ValidationTypeError(
+                f"expected a {self.kind}; got the {spec.kind} {type(spec).__name__}"
+            )
         else:
-            raise TypeError(
+            raise ValidationTypeError(
                 f"a {self.kind} is a registered name, a {{'kind': name, ...}} mapping or a "
                 f"{self.base.__name__} instance; got {type(spec).__name__} {spec!r}"
             )
         twice = sorted(set(given) & set(params))
         if twice:
-            raise TypeError(f"{self.kind} parameter(s) {twice} given twice")
+            raise ValidationTypeError(f"{self.kind} parameter(s) {twice} given twice")
         kwargs = {**given, **params}
         fields = _field_names(cls)
         unknown = sorted(set(kwargs) - fields)
         if unknown:
             accepted = ", ".join(sorted(fields)) or "none"
-            raise TypeError(
+            raise ValidationTypeError(
                 f"unknown parameter(s) {unknown} for {self.kind} {cls.name!r}; "
                 f"it accepts: {accepted}"
             )

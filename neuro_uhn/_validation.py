@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._xp import Array, float_dtype, namespace
+from .errors import ValidationError, ValidationTypeError
 
 __all__ = ["as_float_array", "check_matrix", "check_finite"]
 
@@ -17,18 +18,20 @@ def as_float_array(x: Any, name: str, xp=None) -> Array:
     string data are a :class:`TypeError`.
     """
     if x is None:
-        raise TypeError(f"{name!r} must be an array; got None")
+        raise ValidationTypeError(f"{name!r} must be an array; got None")
     if isinstance(x, list | tuple | int | float):
         import numpy as np
 
         try:
             x = np.asarray(x, dtype=float)
         except (TypeError, ValueError) as err:
-            raise TypeError(f"{name!r} must be a numeric array; could not convert: {err}") from None
+            raise ValidationTypeError(
+                f"{name!r} must be a numeric array; could not convert: {err}"
+            ) from None
     try:
         xp = xp or namespace(x)
     except TypeError:
-        raise TypeError(
+        raise ValidationTypeError(
             f"{name!r} must be an array (NumPy, CuPy, PyTorch, ...); got {type(x).__name__}"
         ) from None
     dtype = x.dtype
@@ -36,20 +39,20 @@ def as_float_array(x: Any, name: str, xp=None) -> Array:
         return x
     if xp.isdtype(dtype, "bool") or xp.isdtype(dtype, "integral"):
         return xp.astype(x, float_dtype(xp, dtype))
-    raise TypeError(f"{name!r} must hold real numbers; got dtype {dtype}")
+    raise ValidationTypeError(f"{name!r} must hold real numbers; got dtype {dtype}")
 
 
 def check_finite(x: Array, name: str, xp) -> None:
     if not bool(xp.all(xp.isfinite(x))):
         n_bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
-        raise ValueError(f"{name!r} contains {n_bad} NaN or infinite value(s)")
+        raise ValidationError(f"{name!r} contains {n_bad} NaN or infinite value(s)")
 
 
 def check_matrix(x: Array, name: str, rows: str, cols: str, xp) -> None:
     """``x`` must be 2-D and non-empty; ``rows``/``cols`` name the axes in the message."""
     if x.ndim != 2:
-        raise ValueError(
+        raise ValidationError(
             f"{name!r} must be 2-D, shape ({rows}, {cols}); got shape {tuple(x.shape)}"
         )
     if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"{name!r} must not be empty; got shape {tuple(x.shape)}")
+        raise ValidationError(f"{name!r} must not be empty; got shape {tuple(x.shape)}")

@@ -11,6 +11,8 @@ from typing import Any, TypeAlias
 
 import array_api_compat
 
+from .errors import ValidationTypeError
+
 Array: TypeAlias = Any
 
 __all__ = [
@@ -35,7 +37,7 @@ def namespace(*arrays: Array):
         return array_api_compat.array_namespace(*arrays)
     except TypeError as err:
         kinds = sorted({type(a).__module__ + "." + type(a).__name__ for a in arrays})
-        raise TypeError(
+        raise ValidationTypeError(
             "arrays must all come from one array library (NumPy, CuPy, PyTorch, ...); "
             f"got {', '.join(kinds)}"
         ) from err

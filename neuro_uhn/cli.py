@@ -499,6 +499,55 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def _interrupted(args) -> str:
+    """What an interrupt leaves behind: only a sweep with a results file on disk resumes."""
+    if args.command == "run" and args.store:
+        return (
+            f"interrupted; finished cells are in {args.store}, rerun the same command to resume"
+        )
+    if args.command == "figures":
+        return (
+            "interrupted; finished cells are in the figures' results store, rerun the same "
+            "command to resume"
+        )
+    if args.command == "run":
+        return "interrupted; nothing was kept (pass --store FILE to make a sweep resumable)"
+    return "interrupted"
+
+
+def _is_user_error(err: BaseException) -> bool:
+    """Errors a user can fix: the library's own, and OS errors on a path they gave.
+
+    Anything else (an ``IndexError`` from deep inside NumPy, a plain ``ValueError`` the library
+    did not raise on purpose) is a bug and keeps its traceback.
+    """
+    from .errors import NeuroUHNError
+    from .experiments import StoreError
+
+    if isinstance(err, NeuroUHNError | StoreError):
+        return True
+    if isinstance(err, OSError) and (err.filename is not None or err.errno is not None):
+        return True
+    # transitional: neuro_uhn.spiking raises plain ValueError/TypeError for bad settings
+    # until it moves onto neuro_uhn.errors; only errors raised by its own code count
+    return isinstance(err, ValueError | TypeError) and _raised_in_spiking(err)
+
+
+def _raised_in_spiking(err: BaseException) -> bool:
+    tb = err.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    spiking = str(Path(__file__).resolve().parent / "spiking")
+    return str(Path(tb.tb_frame.f_code.co_filename).resolve()).startswith(spiking)
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= 600 else text[:597] + "..."
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -508,16 +557,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print(
-            f"neuro-uhn {args.command}: interrupted; finished cells are in the store, "
-            "rerun the same command to resume",
-            file=sys.stderr,
-        )
+        print(f"neuro-uhn {args.command}: {_interrupted(args)}", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, OSError, RuntimeError) as err:
-        if args.debug:
-            raise
-        print(f"neuro-uhn {args.command}: error: {err}", file=sys.stderr)
+    except Exception as err:
+        if args.debug or not _is_user_error(err):
+            raise  # a bug: its traceback is what gets it reported and fixed
+        print(f"neuro-uhn {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     finally:
         if previous is not None:

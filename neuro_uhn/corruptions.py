@@ -11,6 +11,8 @@ from typing import Literal
 
 import numpy as np
 
+from .errors import ValidationError, ValidationTypeError
+
 __all__ = [
     "gaussian_noise",
     "mask_bottom",
@@ -31,7 +33,9 @@ def _images(X, name: str = "images") -> np.ndarray:
 
     X = np.asarray(as_float_array(np.asarray(X) if not isinstance(X, list | tuple) else X, name))
     if X.ndim not in (1, 2) or X.size == 0:
-        raise ValueError(f"{name!r} must be 1-D or 2-D (n, D) and not empty; got shape {X.shape}")
+        raise ValidationError(
+            f"{name!r} must be 1-D or 2-D (n, D) and not empty; got shape {X.shape}"
+        )
     check_finite(X, name, np)
     return X.astype(float, copy=False)
 
@@ -46,9 +50,9 @@ def gaussian_noise(
     """
     X = _images(images)
     if not (isinstance(sigma, int | float) and not isinstance(sigma, bool) and sigma >= 0):
-        raise ValueError(f"'sigma' must be a number >= 0; got {sigma!r}")
+        raise ValidationError(f"'sigma' must be a number >= 0; got {sigma!r}")
     if kind not in ("paper", "zero_mean"):
-        raise ValueError(f"'kind' must be 'paper' or 'zero_mean'; got {kind!r}")
+        raise ValidationError(f"'kind' must be 'paper' or 'zero_mean'; got {kind!r}")
     noisy = X + sigma * _generator(rng).standard_normal(X.shape)
     if kind == "paper":
         noisy = np.abs(noisy)
@@ -57,9 +61,9 @@ def gaussian_noise(
 
 def _fraction(fraction, name: str = "fraction") -> float:
     if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.floating):
-        raise TypeError(f"{name!r} must be a number in [0, 1]; got {fraction!r}")
+        raise ValidationTypeError(f"{name!r} must be a number in [0, 1]; got {fraction!r}")
     if not 0 <= fraction <= 1:
-        raise ValueError(f"{name!r} must be in [0, 1]; got {fraction!r}")
+        raise ValidationError(f"{name!r} must be in [0, 1]; got {fraction!r}")
     return float(fraction)
 
 
@@ -67,9 +71,9 @@ def _as_images(X: np.ndarray, image_shape) -> np.ndarray:
     """View rows as images of ``image_shape``: (H, W) grey or (H, W, C) colour, row-major."""
     shape = tuple(int(s) for s in image_shape)
     if len(shape) not in (2, 3) or min(shape) < 1:
-        raise ValueError(f"'image_shape' must be (H, W) or (H, W, C); got {image_shape!r}")
+        raise ValidationError(f"'image_shape' must be (H, W) or (H, W, C); got {image_shape!r}")
     if int(np.prod(shape)) != X.shape[-1]:
-        raise ValueError(
+        raise ValidationError(
             f"'image_shape' {shape} has {int(np.prod(shape))} values but the images have "
             f"{X.shape[-1]} features"
         )
@@ -139,7 +143,7 @@ def flip_bits(patterns, fraction: float, rng=None) -> np.ndarray:
     fraction = _fraction(fraction)
     bipolar = bool(np.any(X < 0))
     if not (np.all(np.isin(X, (-1.0, 1.0))) if bipolar else np.all(np.isin(X, (0.0, 1.0)))):
-        raise ValueError("'patterns' must be binary {0, 1} or bipolar {-1, +1}")
+        raise ValidationError("'patterns' must be binary {0, 1} or bipolar {-1, +1}")
     flip = _generator(rng).random(X.shape) < fraction
     return np.where(flip, -X if bipolar else 1.0 - X, X)
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import corruptions, metrics
 from .datasets import load_digits
+from .errors import ValidationError
 from .model import UHN, load_model
 
 __all__ = ["DEMO_MODELS", "DemoRow", "DemoResult", "run_demo"]
@@ -72,9 +73,9 @@ def run_demo(
     """
     X, shape = load_digits()
     if not 1 <= n_memories <= len(X):
-        raise ValueError(f"'n_memories' must be in 1..{len(X)}; got {n_memories}")
+        raise ValidationError(f"'n_memories' must be in 1..{len(X)}; got {n_memories}")
     if not isinstance(spiking_queries, int) or not 0 <= spiking_queries <= n_memories:
-        raise ValueError(
+        raise ValidationError(
             f"'spiking_queries' must be in 0..n_memories={n_memories}; got {spiking_queries!r}"
         )
     rng = np.random.default_rng(seed)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._xp import Array, device_of
+from .errors import ValidationError
 from .model import UHN, Convention
 from .readout import IdentityReadout, Sign
 from .retrieval import prepare
@@ -74,19 +75,21 @@ def iterate(
     time in a seeded random order per sweep; each sweep counts as one iteration.
     """
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"'max_iter' must be an integer >= 1; got {max_iter!r}")
+        raise ValidationError(f"'max_iter' must be an integer >= 1; got {max_iter!r}")
     if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
-        raise ValueError(f"'tol' must be a number >= 0; got {tol!r}")
+        raise ValidationError(f"'tol' must be a number >= 0; got {tol!r}")
     if update not in ("synchronous", "asynchronous"):
-        raise ValueError(f"'update' must be 'synchronous' or 'asynchronous'; got {update!r}")
+        raise ValidationError(f"'update' must be 'synchronous' or 'asynchronous'; got {update!r}")
     if model.association != "auto":
-        raise ValueError("iterate needs an auto-associative model (the output is the next query)")
+        raise ValidationError(
+            "iterate needs an auto-associative model (the output is the next query)"
+        )
     prepared = prepare(model, memories, None, convention=convention)
     xp = prepared.xp
     x, single = validate_queries(queries, prepared.M, xp)
     x = xp.astype(x, prepared.M.dtype, copy=False)
     if update == "asynchronous" and not _is_classical_hn(prepared.model):
-        raise ValueError(
+        raise ValidationError(
             "update='asynchronous' is implemented for the classical Hopfield network "
             "(dot similarity, identity separation, sign readout)"
         )
@@ -163,7 +166,7 @@ def has_energy(model: UHN, convention: Convention = "standard") -> bool:
 def energy(model: UHN, memories: Any, states: Any) -> Array:
     """The energy of each state (one value per row of ``states``); see the module docstring."""
     if not has_energy(model):
-        raise ValueError(
+        raise ValidationError(
             "energy is defined for auto-associative dot-similarity models whose separation "
             "has a Lagrangian (identity, polynomial, softmax, max) with identity readout, and "
             f"for the classical Hopfield network; got {model.similarity.name}/"

@@ -20,6 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .errors import ValidationError
+
 __all__ = [
     "QUICK_IMAGES",
     "discover",
@@ -63,7 +65,9 @@ def make_figures(
     if only:
         unknown = [n for n in only if n not in scripts]
         if unknown:
-            raise ValueError(f"unknown figure(s) {unknown}; expected names from {list(scripts)}")
+            raise ValidationError(
+                f"unknown figure(s) {unknown}; expected names from {list(scripts)}"
+            )
         scripts = {n: scripts[n] for n in only}
     return _run(scripts, Path(out), quick=quick, workers=workers, progress=progress)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ValidationError
 from .similarity import Euclidean
 
 __all__ = ["sse_correct", "nearest_memory", "identity_correct", "PAPER_THRESHOLD"]
@@ -17,7 +18,7 @@ def sse_correct(outputs, targets, threshold: float = PAPER_THRESHOLD) -> np.ndar
     """Per query: ``Σ_d (target − output)² <= threshold`` (NaN outputs count as wrong)."""
     Z, T = np.asarray(outputs, dtype=float), np.asarray(targets, dtype=float)
     if Z.shape != T.shape:
-        raise ValueError(f"'outputs' {Z.shape} and 'targets' {T.shape} must have one shape")
+        raise ValidationError(f"'outputs' {Z.shape} and 'targets' {T.shape} must have one shape")
     sse = np.sum((T - Z) ** 2, axis=-1)
     return np.where(np.isnan(sse), False, sse <= threshold)
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from . import readout as _readout
 from . import separation as _separation
 from . import similarity as _similarity
+from .errors import MissingFile, ModelFileError, ValidationError, ValidationTypeError
 from .readout import Readout
 from .separation import Separation
 from .similarity import Similarity
@@ -29,10 +30,6 @@ __all__ = ["UHN", "ModelFileError", "load_model", "dump_model", "model_names", "
 
 Convention = Literal["standard", "paper"]
 _TOP_KEYS = {"name", "title", "reference", "association", "similarity", "separation", "readout"}
-
-
-class ModelFileError(ValueError):
-    """A spec file that cannot be read as a model; the message names the file and the key."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,10 +72,12 @@ class UHN:
         object.__setattr__(self, "separation", _separation.make(self.separation))
         object.__setattr__(self, "readout", _readout.make(self.readout))
         if self.association not in ("auto", "hetero"):
-            raise ValueError(f"'association' must be 'auto' or 'hetero'; got {self.association!r}")
+            raise ValidationError(
+                f"'association' must be 'auto' or 'hetero'; got {self.association!r}"
+            )
         for key in ("name", "title", "reference"):
             if not isinstance(getattr(self, key), str):
-                raise TypeError(f"{key!r} must be a string; got {getattr(self, key)!r}")
+                raise ValidationTypeError(f"{key!r} must be a string; got {getattr(self, key)!r}")
 
     def resolved(self, convention: Convention = "standard") -> UHN:
         """The model as it computes under ``convention``.
@@ -90,7 +89,7 @@ class UHN:
         if convention == "standard":
             return self
         if convention != "paper":
-            raise ValueError(f"'convention' must be 'standard' or 'paper'; got {convention!r}")
+            raise ValidationError(f"'convention' must be 'standard' or 'paper'; got {convention!r}")
         from . import paper
 
         return dataclasses.replace(
@@ -124,7 +123,7 @@ def models_dir() -> Path:
     for candidate in (here / "_models", here.parent / "models"):
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError("the bundled model files are missing from this installation")
+    raise MissingFile("the bundled model files are missing from this installation")
 
 
 def model_names() -> list[str]:
@@ -135,7 +134,9 @@ def model_names() -> list[str]:
 def load_model(name_or_path: str | Path) -> UHN:
     """A ``UHN`` from a bundled model name (``"mchn"``) or a path to a ``.toml`` spec file."""
     if not isinstance(name_or_path, str | Path):
-        raise TypeError(f"'name_or_path' must be a str or Path; got {type(name_or_path).__name__}")
+        raise ValidationTypeError(
+            f"'name_or_path' must be a str or Path; got {type(name_or_path).__name__}"
+        )
     path = Path(name_or_path)
     if path.suffix != ".toml":
         bundled = models_dir() / f"{name_or_path}.toml"
@@ -143,12 +144,12 @@ def load_model(name_or_path: str | Path) -> UHN:
         if plain and bundled.is_file():  # a bare name never reaches outside models/
             path = bundled
         else:
-            raise ValueError(
+            raise ValidationError(
                 f"unknown model {str(name_or_path)!r}: not a bundled model "
                 f"({', '.join(model_names())}) and not a .toml file"
             )
     if not path.is_file():
-        raise FileNotFoundError(f"model file {str(path)!r} does not exist")
+        raise MissingFile(f"model file {str(path)!r} does not exist")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -234,4 +235,4 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, str):
         escaped = v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         return f'"{escaped}"'
-    raise TypeError(f"cannot write {type(v).__name__} {v!r} to a spec file")
+    raise ValidationTypeError(f"cannot write {type(v).__name__} {v!r} to a spec file")

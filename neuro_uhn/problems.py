@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import corruptions
+from .errors import ValidationError
 
 __all__ = ["Problem", "model_problem", "PROBLEM_KINDS"]
 
@@ -45,9 +46,9 @@ def model_problem(
     suited to a bundled model's name (``PROBLEM_KINDS``)."""
     kind = PROBLEM_KINDS.get(kind, kind)
     if not isinstance(n_memories, int) or n_memories < 1:
-        raise ValueError(f"'n_memories' must be an integer >= 1; got {n_memories!r}")
+        raise ValidationError(f"'n_memories' must be an integer >= 1; got {n_memories!r}")
     if not isinstance(n_queries, int) or n_queries < 1:
-        raise ValueError(f"'n_queries' must be an integer >= 1; got {n_queries!r}")
+        raise ValidationError(f"'n_queries' must be an integer >= 1; got {n_queries!r}")
     rng = np.random.default_rng(seed)
     targets = rng.integers(0, n_memories, n_queries)
     if kind == "bipolar":
@@ -107,7 +108,7 @@ def model_problem(
             what = "uniform random patterns (D=64)"
         Q = corruptions.gaussian_noise(M[targets], sigma, rng)
         return Problem(M, Q, None, targets, M, f"{n_memories} {what}, Gaussian noise σ={sigma}")
-    raise ValueError(
+    raise ValidationError(
         f"unknown problem kind {kind!r}; use a model name ({', '.join(PROBLEM_KINDS)}) or one "
         "of bipolar, sdm, keys, digits, patterns"
     )

@@ -13,6 +13,7 @@ from typing import Any
 from ._config import get_memory_budget
 from ._validation import as_float_array, check_finite
 from ._xp import Array, namespace
+from .errors import ValidationError, ValidationTypeError
 from .model import UHN, Convention
 from .readout import IdentityReadout
 from .separation import _registry as _separations
@@ -63,7 +64,7 @@ def retrieve(
     sep_params = {k: v for k, v in params.items() if k in _accepts_sep(separation)}
     unused = sorted(set(params) - set(sim_params) - set(sep_params))
     if unused:
-        raise TypeError(
+        raise ValidationTypeError(
             f"unknown parameter(s) {unused}: not accepted by similarity {_label(similarity)} "
             f"or separation {_label(separation)}"
         )
@@ -141,7 +142,7 @@ def prepare(
     ``dtype`` (optional) is a floating dtype to promote everything to (e.g. the queries').
     """
     if not isinstance(model, UHN):
-        raise TypeError(f"'model' must be a UHN; got {type(model).__name__}")
+        raise ValidationTypeError(f"'model' must be a UHN; got {type(model).__name__}")
     M, xp = validate_memories(memories)
     P = _projection(model, M, projection, xp)
     dtype = xp.result_type(M.dtype, P.dtype, *(() if dtype is None else (dtype,)))
@@ -153,7 +154,7 @@ def prepare(
 def _projection(model: UHN, M: Array, projection: Any, xp) -> Array:
     if projection is None:
         if model.association == "hetero":
-            raise ValueError(
+            raise ValidationError(
                 f"model {(model.name + ' ') if model.name else ''}is hetero-associative: "
                 "pass 'projection', "
                 "shape (n_memories, n_out)"
@@ -161,18 +162,20 @@ def _projection(model: UHN, M: Array, projection: Any, xp) -> Array:
         return M
     P = as_float_array(projection, "projection")
     if namespace(P, M) is not xp:
-        raise TypeError("'projection' must come from the same array library as 'memories'")
+        raise ValidationTypeError(
+            "'projection' must come from the same array library as 'memories'"
+        )
     if P.ndim != 2:
-        raise ValueError(
+        raise ValidationError(
             f"'projection' must be 2-D, shape (n_memories, n_out); got shape {tuple(P.shape)}"
         )
     if P.shape[0] != M.shape[0]:
-        raise ValueError(
+        raise ValidationError(
             f"'projection' has {P.shape[0]} rows but there are {M.shape[0]} memories; "
             "shape must be (n_memories, n_out)"
         )
     if P.shape[1] == 0:
-        raise ValueError("'projection' must have at least one output column")
+        raise ValidationError("'projection' must have at least one output column")
     check_finite(P, "projection", xp)
     return P
 

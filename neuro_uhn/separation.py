@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 
 from ._registry import Component, Registry
 from ._xp import Array, logsumexp, namespace, one_hot, softmax
+from .errors import ValidationError, ValidationTypeError
 
 __all__ = [
     "Separation",
@@ -55,7 +56,7 @@ class Separation(Component):
 
 def _stages(sep: Separation) -> tuple[Separation, ...]:
     if not isinstance(sep, Separation):
-        raise TypeError(f"can only chain separations; got {type(sep).__name__}")
+        raise ValidationTypeError(f"can only chain separations; got {type(sep).__name__}")
     return sep.stages if isinstance(sep, Chain) else (sep,)
 
 
@@ -69,7 +70,9 @@ def make(spec: Any, **params: Any) -> Separation:
     """A separation from a name, a mapping, an instance, or a list of these (a chain)."""
     if isinstance(spec, list | tuple):
         if params:
-            raise TypeError("parameters cannot be forwarded to a chain; put them in its stages")
+            raise ValidationTypeError(
+                "parameters cannot be forwarded to a chain; put them in its stages"
+            )
         return Chain(stages=tuple(make(s) for s in spec))
     return _registry.make(spec, **params)
 
@@ -188,7 +191,9 @@ class TopK(Separation):
         xp = namespace(S)
         n = S.shape[-1]
         if self.k > n:
-            raise ValueError(f"'k' of separation 'topk' must be in 1..n_memories={n}; got {self.k}")
+            raise ValidationError(
+                f"'k' of separation 'topk' must be in 1..n_memories={n}; got {self.k}"
+            )
         kth = xp.sort(S, axis=-1, descending=True)[..., self.k - 1 : self.k]
         above = S > kth
         at = S == kth
@@ -202,7 +207,7 @@ class TopK(Separation):
         if self.weighting == "uniform":
             return chosen / self.k
         if bool(xp.any(xp.where(chosen > 0, S, xp.ones_like(S)) <= 0)):
-            raise ValueError(
+            raise ValidationError(
                 "separation 'topk' with weighting='score' needs positive scores among the k "
                 "best; use weighting='uniform' or a positive similarity"
             )
@@ -243,7 +248,7 @@ class Log(Separation):
     def __call__(self, S):
         xp = namespace(S)
         if bool(xp.any(S <= 0)):
-            raise ValueError(
+            raise ValidationError(
                 "separation 'log' needs positive scores; got a minimum of "
                 f"{float(xp.min(S))} (use convention='paper' or a positive similarity)"
             )
@@ -302,7 +307,7 @@ class Chain(Separation):
             if stage.one_hot and all(isinstance(s, Normalize) for s in self.stages[i + 1 :]):
                 return stage.winners(S)
             S = stage(S)
-        raise ValueError("this chain is not one-hot")
+        raise ValidationError("this chain is not one-hot")
 
     def to_dict(self):
         return {"kind": "chain", "stages": [s.to_dict() for s in self.stages]}

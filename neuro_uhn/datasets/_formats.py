@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DatasetUnavailable, ValidationError
+
 __all__ = [
     "read_idx",
     "read_mnist_csv",
@@ -48,15 +50,15 @@ def read_idx(path: str | Path) -> np.ndarray:
     """An IDX file (optionally gzipped) as a uint8 array of its stored shape."""
     data = _bytes(Path(path))
     if len(data) < 4 or data[:3] != b"\x00\x00\x08":
-        raise ValueError(f"{str(path)!r} is not an unsigned-byte IDX file (bad magic number)")
+        raise ValidationError(f"{str(path)!r} is not an unsigned-byte IDX file (bad magic number)")
     ndim = data[3]
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise ValueError(f"{str(path)!r} is truncated (IDX header)")
+        raise ValidationError(f"{str(path)!r} is truncated (IDX header)")
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     size = int(np.prod(shape))
     if len(data) - header != size:
-        raise ValueError(
+        raise ValidationError(
             f"{str(path)!r} is truncated or padded: the header says {size} bytes of data, "
             f"the file holds {len(data) - header}"
         )
@@ -73,7 +75,7 @@ def read_mnist_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     except (ValueError, UnicodeDecodeError) as err:
         raise _damaged(Path(path), "not a CSV of numbers", err) from None
     if table.ndim != 2 or table.shape[1] != 785 or table.min() < 0 or table.max() > 255:
-        raise ValueError(
+        raise ValidationError(
             f"{str(path)!r} is not MNIST as CSV: expected rows of 784 pixels in 0..255 and a "
             f"label; got shape {table.shape}"
         )
@@ -95,12 +97,12 @@ def read_cifar10_binary(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                 key=lambda m: m.name,
             )
             if not members:
-                raise ValueError(f"{str(path)!r} holds no data_batch_*.bin files")
+                raise ValidationError(f"{str(path)!r} holds no data_batch_*.bin files")
             for m in members:
                 f = tar.extractfile(m)
                 raw = f.read() if f else b""
                 if not raw or len(raw) % record:
-                    raise ValueError(
+                    raise ValidationError(
                         f"{str(path)!r}: member {m.name} has {len(raw)} bytes, not a whole "
                         f"number of {record}-byte records"
                     )
@@ -118,7 +120,7 @@ def _pillow():
     try:
         from PIL import Image
     except ImportError:
-        raise RuntimeError(
+        raise DatasetUnavailable(
             "reading Tiny ImageNet's JPEGs needs Pillow: pip install 'neuro_uhn[datasets]' "
             "(or pip install pillow)"
         ) from None
@@ -149,7 +151,7 @@ class TinyImageNetZip:
             pairs = sorted((n, _train_class(n)) for n in z.namelist())
         pairs = [(n, c) for n, c in pairs if c is not None]
         if not pairs:
-            raise ValueError(f"{str(self.path)!r} holds no train/<class>/ images")
+            raise ValidationError(f"{str(self.path)!r} holds no train/<class>/ images")
         self.names = [n for n, _ in pairs]
         index = {c: i for i, c in enumerate(sorted({c for _, c in pairs}))}
         self.labels = np.array([index[c] for _, c in pairs], dtype=np.int64)
@@ -178,7 +180,7 @@ class TinyImageNetZip:
                 except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
                     raise _damaged(self.path, f"member {name}", err) from None
                 if rgb.size != (64, 64):
-                    raise ValueError(
+                    raise ValidationError(
                         f"{str(self.path)!r}: member {name} is {rgb.size[0]}×{rgb.size[1]}, "
                         "not 64×64"
                     )

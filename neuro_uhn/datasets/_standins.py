@@ -14,6 +14,8 @@ import functools
 
 import numpy as np
 
+from ..errors import DatasetUnavailable
+
 __all__ = ["PHOTOS", "patches"]
 
 #: (package, name) of each photo, in the order the patches are cut.
@@ -38,7 +40,7 @@ def _photos() -> tuple[np.ndarray, ...]:
         import skimage.data
         from sklearn.datasets import load_sample_images
     except ImportError:
-        raise RuntimeError(
+        raise DatasetUnavailable(
             "the natural-image stand-ins need scikit-image and scikit-learn: "
             "pip install 'neuro_uhn[datasets]'"
         ) from None

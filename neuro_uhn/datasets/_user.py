@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import MissingFile, ValidationError
+
 __all__ = ["load_user"]
 
 #: image shapes of the flat sizes that have an obvious one (MNIST, CIFAR-10, Tiny ImageNet)
@@ -38,7 +40,7 @@ def _read(path: Path) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray | 
             elif len(others) == 1:
                 key = others[0]
             else:
-                raise ValueError(
+                raise ValidationError(
                     f"dataset file {where} holds arrays {keys}: name the images 'images'"
                 )
             arr = data[key]
@@ -46,7 +48,7 @@ def _read(path: Path) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray | 
             if "image_shape" in keys:
                 raw = np.asarray(data["image_shape"]).ravel()
                 if raw.dtype.kind not in "iu" or raw.size == 0 or raw.min() < 1:
-                    raise ValueError(
+                    raise ValidationError(
                         f"dataset file {where}: image_shape must be positive integers; "
                         f"got {raw.tolist()}"
                     )
@@ -56,13 +58,13 @@ def _read(path: Path) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray | 
             return arr, shape, labels
     except ValueError as err:
         if "pickle" in str(err).lower():
-            raise ValueError(
+            raise ValidationError(
                 f"dataset file {where} holds Python objects (reading it would need unpickling, "
                 "which neuro_uhn never does): save a numeric array"
             ) from None
         raise
     except (OSError, EOFError) as err:
-        raise ValueError(f"dataset file {where} cannot be read as NumPy data: {err}") from None
+        raise ValidationError(f"dataset file {where} cannot be read as NumPy data: {err}") from None
 
 
 def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray | None]:
@@ -74,16 +76,16 @@ def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray 
     """
     where = repr(str(path))
     if path.suffix not in (".npy", ".npz"):
-        raise ValueError(f"dataset file {where} must end in .npy or .npz")
+        raise ValidationError(f"dataset file {where} must end in .npy or .npz")
     if not path.is_file():
-        raise FileNotFoundError(f"dataset file {where} does not exist")
+        raise MissingFile(f"dataset file {where} does not exist")
     arr, shape, labels = _read(path)
     if arr.dtype.kind not in "biuf":
-        raise ValueError(
+        raise ValidationError(
             f"dataset file {where} holds {arr.dtype} values; expected floats in [0, 1] or uint8"
         )
     if arr.ndim not in (2, 3, 4) or arr.size == 0:
-        raise ValueError(
+        raise ValidationError(
             f"dataset file {where} holds an array of shape {arr.shape}; expected a non-empty "
             "(n, D), (n, H, W) or (n, H, W, C)"
         )
@@ -92,20 +94,22 @@ def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray 
     else:
         pixels = arr.reshape(len(arr), -1).astype(np.float64)
         if not np.all(np.isfinite(pixels)):
-            raise ValueError(f"dataset file {where} contains NaN or infinite values")
+            raise ValidationError(f"dataset file {where} contains NaN or infinite values")
         lo, hi = float(pixels.min()), float(pixels.max())
         if lo < 0 or hi > 1:
-            raise ValueError(
+            raise ValidationError(
                 f"dataset file {where} has values in [{lo:g}, {hi:g}]; expected [0, 1] "
                 "(scale it, or save uint8)"
             )
     if shape is None:
         shape = tuple(arr.shape[1:]) if arr.ndim > 2 else _infer_shape(arr.shape[1])
     if int(np.prod(shape)) != pixels.shape[1]:
-        raise ValueError(
+        raise ValidationError(
             f"dataset file {where}: image_shape {shape} does not match the "
             f"{pixels.shape[1]} values per image"
         )
     if labels is not None and len(labels) != len(pixels):
-        raise ValueError(f"dataset file {where} has {len(labels)} labels for {len(pixels)} images")
+        raise ValidationError(
+            f"dataset file {where} has {len(labels)} labels for {len(pixels)} images"
+        )
     return pixels, shape, path.stem, labels

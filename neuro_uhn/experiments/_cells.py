@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .. import corruptions, metrics
+from ..errors import ValidationError
 from ._definitions import parse_label
 
 __all__ = ["Cell", "Task", "compute_task", "COLUMNS", "block_indices"]
@@ -117,7 +118,7 @@ def block_indices(n_images: int, block_size: int, run: int, seed: int) -> np.nda
     so the figures note it when ``n_images < runs × block_size``).
     """
     if block_size > n_images:
-        raise ValueError(
+        raise ValidationError(
             f"the sweep needs {block_size} memories per run but the dataset has only "
             f"{n_images} images: lower --n-memories"
         )
@@ -144,7 +145,7 @@ def corrupt(X: np.ndarray, name: str, level: float, image_shape, rng) -> np.ndar
         return corruptions.flip_bits(X, level, rng)
     if name == "none":
         return X.copy()
-    raise ValueError(
+    raise ValidationError(
         f"unknown corruption {name!r}; expected one of {sorted(corruptions.CORRUPTIONS)}"
     )
 

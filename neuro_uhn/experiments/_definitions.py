@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ValidationError, ValidationTypeError
+
 __all__ = [
     "Experiment",
     "EXPERIMENTS",
@@ -57,19 +59,19 @@ def _value(text: str) -> Any:
     except ValueError:
         if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
             return text
-        raise ValueError(f"cannot read parameter value {text!r}") from None
+        raise ValidationError(f"cannot read parameter value {text!r}") from None
     if not math.isfinite(value):
-        raise ValueError(f"parameter values must be finite; got {text!r}")
+        raise ValidationError(f"parameter values must be finite; got {text!r}")
     return value
 
 
 def parse_label(label: str, what: str = "component") -> dict[str, Any]:
     """``"softmax(beta=10)"`` → ``{"kind": "softmax", "beta": 10}`` (aliases expanded)."""
     if not isinstance(label, str):
-        raise TypeError(f"{what} label must be a string; got {label!r}")
+        raise ValidationTypeError(f"{what} label must be a string; got {label!r}")
     m = _LABEL.match(label)
     if not m:
-        raise ValueError(
+        raise ValidationError(
             f"cannot read {what} {label!r}: expected NAME or NAME(param=value, ...), "
             "e.g. 'softmax(beta=1000)'"
         )
@@ -83,11 +85,11 @@ def parse_label(label: str, what: str = "component") -> dict[str, Any]:
         for part in args.split(","):
             p = _PARAM.match(part)
             if not p:
-                raise ValueError(f"cannot read parameter {part.strip()!r} of {what} {label!r}")
+                raise ValidationError(f"cannot read parameter {part.strip()!r} of {what} {label!r}")
             try:
                 spec[p.group(1)] = _value(p.group(2))
             except ValueError as err:
-                raise ValueError(f"{what} {label!r}: {err}") from None
+                raise ValidationError(f"{what} {label!r}: {err}") from None
     return spec
 
 
@@ -106,7 +108,7 @@ def split_labels(text: str) -> list[str]:
             cur.append(ch)
     out.append("".join(cur).strip())
     if depth != 0 or any(not s for s in out):
-        raise ValueError(f"cannot split {text!r} into names: check commas and parentheses")
+        raise ValidationError(f"cannot split {text!r} into names: check commas and parentheses")
     return out
 
 

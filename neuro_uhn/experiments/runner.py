@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import NeuroUHNError, ValidationError, ValidationTypeError
 from ._cells import Cell, Task, compute_task
 from ._definitions import CONVENTIONS, EXPERIMENTS, component_spec
 from .store import ResultStore
@@ -61,10 +62,10 @@ def _check_ints(values, name: str, minimum: int = 1) -> tuple[int, ...]:
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < minimum:
-            raise ValueError(f"{name!r} must hold integers >= {minimum}; got {v!r}")
+            raise ValidationError(f"{name!r} must hold integers >= {minimum}; got {v!r}")
         out.append(int(v))
     if not out:
-        raise ValueError(f"{name!r} must not be empty")
+        raise ValidationError(f"{name!r} must not be empty")
     return tuple(out)
 
 
@@ -76,12 +77,12 @@ def _check_levels(values, name: str = "levels") -> tuple[float, ...]:
             or not isinstance(v, int | float | np.floating)
             or not np.isfinite(v)
         ):
-            raise ValueError(f"{name!r} must hold finite numbers; got {v!r}")
+            raise ValidationError(f"{name!r} must hold finite numbers; got {v!r}")
         if v < 0:
-            raise ValueError(f"{name!r} must hold numbers >= 0; got {v!r}")
+            raise ValidationError(f"{name!r} must hold numbers >= 0; got {v!r}")
         out.append(float(v))
     if not out:
-        raise ValueError(f"{name!r} must not be empty")
+        raise ValidationError(f"{name!r} must not be empty")
     return tuple(out)
 
 
@@ -116,17 +117,19 @@ def plan(
 ) -> list[Task]:
     """The tasks (and their cells) of ``experiment`` on ``dataset`` (a :class:`Dataset`)."""
     if experiment not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {experiment!r}; expected one of {list(EXPERIMENTS)}")
+        raise ValidationError(
+            f"unknown experiment {experiment!r}; expected one of {list(EXPERIMENTS)}"
+        )
     exp = EXPERIMENTS[experiment]
     conventions = tuple(conventions or exp.conventions)
     for c in conventions:
         if c not in CONVENTIONS:
-            raise ValueError(f"'convention' must be one of {list(CONVENTIONS)}; got {c!r}")
+            raise ValidationError(f"'convention' must be one of {list(CONVENTIONS)}; got {c!r}")
     if experiment == "spiking" and "paper" in conventions:
-        raise ValueError("the spiking experiment runs in the 'standard' convention only")
+        raise ValidationError("the spiking experiment runs in the 'standard' convention only")
     runs = _check_ints([runs], "runs")[0]
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"'seed' must be an integer >= 0; got {seed!r}")
+        raise ValidationError(f"'seed' must be an integer >= 0; got {seed!r}")
     if threshold is not None:
         threshold = _check_levels([threshold], "threshold")[0]
     sims = tuple(similarities or exp.similarities)
@@ -142,7 +145,7 @@ def plan(
             n for n in exp.extra.get("classical_n_memories", (1,)) if n <= n_images
         )
         if not ns:
-            raise ValueError(
+            raise ValidationError(
                 f"dataset {dataset.name!r} has {n_images} images, fewer than the "
                 f"{experiment} experiment's smallest N ({min(exp.n_memories)}): pass --n-memories"
             )
@@ -159,7 +162,7 @@ def plan(
     # adding N values later reuses the stored cells; small datasets cap it at their size
     # (runs beyond the first then use seeded random blocks: see block_indices).
     if max(ns) > len(images):
-        raise ValueError(
+        raise ValidationError(
             f"--n-memories asks for {max(ns)} memories but dataset {dataset.name!r} has only "
             f"{len(images)} images"
         )
@@ -353,13 +356,15 @@ def _execute(
         try:
             from dask.distributed import Client, as_completed
         except ImportError:
-            raise RuntimeError(
+            raise NeuroUHNError(
                 "--scheduler needs Dask: pip install 'neuro_uhn[distributed]'"
             ) from None
         try:
             client = Client(scheduler, timeout="20s")
         except OSError as err:
-            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler!r}: {err}") from None
+            raise NeuroUHNError(
+                f"cannot reach the Dask scheduler at {scheduler!r}: {err}"
+            ) from None
         try:
             [images_f] = client.scatter([images], broadcast=True)
             futures = [client.submit(compute_task, images_f, t, pure=False) for t in tasks]
@@ -441,7 +446,7 @@ def run_experiment(
     if isinstance(dataset, str | os.PathLike):
         dataset = _datasets.load(dataset, seed=seed)
     elif not all(hasattr(dataset, a) for a in ("name", "images", "image_shape")):
-        raise TypeError(
+        raise ValidationTypeError(
             "'dataset' must be a dataset name, a path to a .npy/.npz file or a "
             f"neuro_uhn.datasets.Dataset; got {type(dataset).__name__}"
         )
