@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,7 @@ class ResultStore:
 
     def __init__(self, path: str | os.PathLike = ":memory:", *, timeout: float = 60.0):
         self.path = str(path)
+        self.timeout = float(timeout)
         if self.path != ":memory:":
             parent = Path(self.path).parent
             if not parent.is_dir():
@@ -61,11 +64,15 @@ class ResultStore:
                 )
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         try:
-            self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._init_schema()
+            self._retrying(self._open)
+        except sqlite3.OperationalError as err:
+            self._db.close()
+            if _is_lock(err):
+                raise StoreError(self._busy_message(err)) from None
+            raise StoreError(
+                f"results store {self.path!r} is not a neuro_uhn results database ({err}); "
+                "move it aside or pass another --store"
+            ) from None
         except sqlite3.DatabaseError as err:
             self._db.close()
             raise StoreError(
@@ -75,6 +82,54 @@ class ResultStore:
         except BaseException:
             self._db.close()  # e.g. another schema version: never leave the file open
             raise
+
+    def _busy_message(self, err: sqlite3.Error) -> str:
+        return (
+            f"results store {self.path!r} is busy: another process holds it ({err}) and did "
+            f"not release it within {self.timeout:g} s; wait for that process, or pass "
+            "another --store"
+        )
+
+    def _retrying(self, step):
+        """Run ``step`` again while the database is locked, until the store's timeout.
+
+        SQLite waits out the busy timeout for most statements, but answers "locked" at once
+        to ``PRAGMA journal_mode = WAL`` and to the first read of a file another connection
+        is switching to WAL: two sweeps that open one new store together meet exactly that.
+        """
+        deadline = time.monotonic() + self.timeout
+        pause = 0.001
+        while True:
+            try:
+                return step()
+            except sqlite3.OperationalError as err:
+                if not _is_lock(err) or time.monotonic() + pause > deadline:
+                    raise
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+            time.sleep(pause * (0.5 + random.random()))  # jitter: do not retry in lockstep
+            pause = min(pause * 2, 0.05)
+
+    def _read(self, step):
+        """``step`` retried while locked; a lock that outlasts the timeout is a StoreError."""
+        try:
+            return self._retrying(step)
+        except sqlite3.OperationalError as err:
+            if _is_lock(err):
+                raise StoreError(self._busy_message(err)) from None
+            raise
+
+    def _open(self) -> None:
+        self._db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        if self.path != ":memory:":
+            # Read first: a store already in WAL mode is left alone (switching takes a lock).
+            mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode.lower() != "wal":
+                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise sqlite3.OperationalError(f"cannot switch to WAL (journal mode {mode})")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._init_schema()
 
     def _init_schema(self) -> None:
         cols = ", ".join(f"{c} {_TYPES.get(c, 'TEXT')}" for c in COLUMNS)
@@ -98,11 +153,12 @@ class ResultStore:
                 )
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
 
     def keys(self) -> set[str]:
-        return {k for (k,) in self._db.execute("SELECT key FROM results")}
+        return self._read(lambda: {k for (k,) in self._db.execute("SELECT key FROM results")})
 
     def add(self, rows: Iterable[dict[str, Any]]) -> int:
         """Write ``rows`` in one transaction (all or none); rows already present are kept.
@@ -117,16 +173,21 @@ class ResultStore:
             f"INSERT OR IGNORE INTO results ({', '.join(names)}) "
             f"VALUES ({', '.join('?' * len(names))})"
         )
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            before = self._db.total_changes
-            self._db.executemany(sql, values)
-            added = self._db.total_changes - before
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return added
+
+        def write() -> int:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                before = self._db.total_changes
+                self._db.executemany(sql, values)
+                added = self._db.total_changes - before
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            return added
+
+        return self._read(write)
 
     def rows(self, keys: Sequence[str] | None = None, **where: Any) -> list[dict[str, Any]]:
         """Stored rows as dicts (columns of :data:`COLUMNS`), optionally only ``keys``."""
@@ -137,16 +198,19 @@ class ResultStore:
         clauses = [f"{k} = ?" for k in where]
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        found = [
-            dict(zip(("key",) + COLUMNS, r)) for r in self._db.execute(sql, tuple(where.values()))
-        ]
+        found = self._read(
+            lambda: [
+                dict(zip(("key",) + COLUMNS, r))
+                for r in self._db.execute(sql, tuple(where.values()))
+            ]
+        )
         if keys is not None:
             order = {k: i for i, k in enumerate(keys)}
             found = sorted((r for r in found if r["key"] in order), key=lambda r: order[r["key"]])
         return found
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        return self._read(lambda: self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def close(self) -> None:
         self._db.close()
@@ -156,6 +220,15 @@ class ResultStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _is_lock(err: sqlite3.Error) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (any extended code), else False."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(err).lower()
+    return "locked" in text or "busy" in text
 
 
 def write_csv(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> None:
