@@ -7,7 +7,15 @@ from typing import Any
 from ._xp import Array, float_dtype, namespace
 from .errors import ValidationError, ValidationTypeError
 
-__all__ = ["as_float_array", "check_matrix", "check_finite"]
+__all__ = [
+    "as_float_array",
+    "check_matrix",
+    "check_finite",
+    "check_int",
+    "check_real",
+    "check_seed",
+    "MAX_SEED",
+]
 
 
 def as_float_array(x: Any, name: str, xp=None) -> Array:
@@ -56,3 +64,68 @@ def check_matrix(x: Array, name: str, rows: str, cols: str, xp) -> None:
         )
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValidationError(f"{name!r} must not be empty; got shape {tuple(x.shape)}")
+
+
+#: Seeds are integers in 0..2**32 - 1 everywhere (NumPy's and Brian2's common range).
+MAX_SEED = 2**32 - 1
+
+
+def check_int(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an ``int``: a wrong type is a TypeError, out of range a ValueError."""
+    import numbers
+
+    span = _span(minimum, maximum)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValidationTypeError(
+            f"{name!r} must be an integer{span}; got {type(value).__name__} {value!r}",
+            argument=name,
+        )
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValidationError(f"{name!r} must be an integer{span}; got {value!r}", argument=name)
+    return value
+
+
+def check_real(
+    value: Any, name: str, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """``value`` as a finite ``float``: a wrong type is a TypeError, NaN/inf or out of range a
+    ValueError."""
+    import math
+    import numbers
+
+    span = _span(minimum, maximum)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValidationTypeError(
+            f"{name!r} must be a number{span}; got {type(value).__name__} {value!r}",
+            argument=name,
+        )
+    value = float(value)
+    bad = not math.isfinite(value)
+    bad = bad or (minimum is not None and value < minimum)
+    bad = bad or (maximum is not None and value > maximum)
+    if bad:
+        kind = "number" if math.isfinite(value) else "finite number"
+        raise ValidationError(f"{name!r} must be a {kind}{span}; got {value!r}", argument=name)
+    return value
+
+
+def check_seed(value: Any, name: str = "seed", allow_none: bool = True) -> int | None:
+    """A seed: an integer in 0..2**32 - 1 (or None where a fresh one is allowed)."""
+    if value is None and allow_none:
+        return None
+    return check_int(value, name, 0, MAX_SEED)
+
+
+def _span(minimum, maximum) -> str:
+    if minimum is not None and maximum is not None:
+        return (
+            f" in {minimum:g}..{maximum:g}"
+            if isinstance(minimum, float)
+            else (f" in {minimum}..{maximum}")
+        )
+    if minimum is not None:
+        return f" >= {minimum:g}"
+    if maximum is not None:
+        return f" <= {maximum:g}"
+    return ""

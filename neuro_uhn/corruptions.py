@@ -16,6 +16,7 @@ from .errors import ValidationError, ValidationTypeError
 __all__ = [
     "gaussian_noise",
     "mask_bottom",
+    "masked_rows",
     "random_mask",
     "inpaint",
     "flip_bits",
@@ -25,7 +26,12 @@ __all__ = [
 
 
 def _generator(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    """A NumPy ``Generator`` as it is, or a seed (None or an integer in 0..2**32 - 1)."""
+    from ._validation import check_seed
+
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(check_seed(rng, "rng"))
 
 
 def _images(X, name: str = "images") -> np.ndarray:
@@ -49,8 +55,9 @@ def gaussian_noise(
     official code does.
     """
     X = _images(images)
-    if not (isinstance(sigma, int | float) and not isinstance(sigma, bool) and sigma >= 0):
-        raise ValidationError(f"'sigma' must be a number >= 0; got {sigma!r}")
+    from ._validation import check_real
+
+    sigma = check_real(sigma, "sigma", 0)
     if kind not in ("paper", "zero_mean"):
         raise ValidationError(f"'kind' must be 'paper' or 'zero_mean'; got {kind!r}")
     noisy = X + sigma * _generator(rng).standard_normal(X.shape)
@@ -60,7 +67,9 @@ def gaussian_noise(
 
 
 def _fraction(fraction, name: str = "fraction") -> float:
-    if isinstance(fraction, bool) or not isinstance(fraction, int | float | np.floating):
+    import numbers
+
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real):
         raise ValidationTypeError(f"{name!r} must be a number in [0, 1]; got {fraction!r}")
     if not 0 <= fraction <= 1:
         raise ValidationError(f"{name!r} must be in [0, 1]; got {fraction!r}")
@@ -80,18 +89,33 @@ def _as_images(X: np.ndarray, image_shape) -> np.ndarray:
     return X.reshape(X.shape[:-1] + shape).copy()
 
 
-def mask_bottom(images, fraction: float, image_shape: tuple[int, ...]) -> np.ndarray:
+def masked_rows(height: int, fraction: float, kind: str = "standard") -> int:
+    """How many bottom rows :func:`mask_bottom` zeroes: ``round(f·H)`` (``"standard"``), or
+    ``H − int(H·(1 − f))`` as the official ``mask_continuous_img`` does (``"paper"``: the
+    float product truncated, one row more than rounding at f = 0.3, 0.4, 0.8, 0.9 on MNIST)."""
+    if kind == "standard":
+        return int(round(fraction * height))
+    if kind == "paper":
+        return height - int(height * (1 - fraction))
+    raise ValidationError(f"'kind' must be 'standard' or 'paper'; got {kind!r}")
+
+
+def mask_bottom(
+    images, fraction: float, image_shape: tuple[int, ...], *, kind: str = "standard"
+) -> np.ndarray:
     """Zero the bottom ``fraction`` of rows of each image (the paper's masking).
 
     ``image_shape`` is (H, W) or (H, W, C) for rows stored in that (row-major, channels
     last) order; the same rows are masked in every channel. (The official code reshaped
     channels-last Tiny ImageNet rows as channels-first, masking three stripes instead.)
+    ``kind`` picks how the row count is rounded (:func:`masked_rows`): ``"paper"`` zeroes
+    exactly the official code's rows.
     """
     X = _images(images)
     fraction = _fraction(fraction)
     out = _as_images(X, image_shape)
     H = out.shape[X.ndim - 1]
-    keep = H - int(round(fraction * H))
+    keep = H - masked_rows(H, fraction, kind)
     out[(slice(None),) * (X.ndim - 1) + (slice(keep, None),)] = 0.0
     return out.reshape(X.shape)
 
@@ -152,7 +176,8 @@ def flip_bits(patterns, fraction: float, rng=None) -> np.ndarray:
 CORRUPTIONS = {
     "gaussian": "zero-mean Gaussian noise of std `level`, clipped to [0, 1]",
     "gaussian_folded": "the official noise: |x + N(0, level²)| clipped to [0, 1] (biased bright)",
-    "mask_bottom": "bottom `level` fraction of rows zeroed",
+    "mask_bottom": "bottom `level` fraction of rows zeroed (round(level·H) rows)",
+    "mask_bottom_paper": "the official masking: the bottom H − int(H·(1 − level)) rows zeroed",
     "random_mask": "each pixel zeroed with probability `level`",
     "inpaint": "a frame of `level`/2 of the height and width zeroed on every side",
     "flip": "a `level` fraction of bipolar/binary entries flipped",

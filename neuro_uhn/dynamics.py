@@ -22,6 +22,7 @@ from typing import Any, Literal
 from ._xp import Array, device_of
 from .errors import ValidationError
 from .model import UHN, Convention
+from .model import as_model as _as_model
 from .readout import IdentityReadout, Sign
 from .retrieval import prepare
 from .separation import Identity
@@ -74,10 +75,12 @@ def iterate(
     ``update="asynchronous"`` (classical Hopfield networks only) updates one feature at a
     time in a seeded random order per sweep; each sweep counts as one iteration.
     """
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValidationError(f"'max_iter' must be an integer >= 1; got {max_iter!r}")
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol >= 0:
-        raise ValidationError(f"'tol' must be a number >= 0; got {tol!r}")
+    from ._validation import check_int, check_real, check_seed
+
+    model = _as_model(model)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    tol = check_real(tol, "tol", 0)
+    seed = check_seed(seed)
     if update not in ("synchronous", "asynchronous"):
         raise ValidationError(f"'update' must be 'synchronous' or 'asynchronous'; got {update!r}")
     if model.association != "auto":
@@ -146,6 +149,7 @@ def _async_sweep(M, x, rng, xp):
 
 def has_energy(model: UHN, convention: Convention = "standard") -> bool:
     """Whether :func:`energy` is defined for ``model`` (see the module docstring)."""
+    model = _as_model(model)
     if convention != "standard" or model.association != "auto":
         return False
     if type(model.similarity) is not Dot:
@@ -165,6 +169,7 @@ def has_energy(model: UHN, convention: Convention = "standard") -> bool:
 
 def energy(model: UHN, memories: Any, states: Any) -> Array:
     """The energy of each state (one value per row of ``states``); see the module docstring."""
+    model = _as_model(model)
     if not has_energy(model):
         raise ValidationError(
             "energy is defined for auto-associative dot-similarity models whose separation "

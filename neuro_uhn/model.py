@@ -26,7 +26,15 @@ from .readout import Readout
 from .separation import Separation
 from .similarity import Similarity
 
-__all__ = ["UHN", "ModelFileError", "load_model", "dump_model", "model_names", "models_dir"]
+__all__ = [
+    "UHN",
+    "ModelFileError",
+    "as_model",
+    "load_model",
+    "dump_model",
+    "model_names",
+    "models_dir",
+]
 
 Convention = Literal["standard", "paper"]
 _TOP_KEYS = {"name", "title", "reference", "association", "similarity", "separation", "readout"}
@@ -148,13 +156,30 @@ def load_model(name_or_path: str | Path) -> UHN:
                 f"unknown model {str(name_or_path)!r}: not a bundled model "
                 f"({', '.join(model_names())}) and not a .toml file"
             )
-    if not path.is_file():
+    if not path.exists():
         raise MissingFile(f"model file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise ModelFileError(f"{path}: is a folder, not a .toml file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the text
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ModelFileError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise ModelFileError(f"{path}: not a model: nested too deeply to read") from None
     return model_from_dict(data, source=str(path))
+
+
+def as_model(model: Any, name: str = "model") -> UHN:
+    """``model`` as a ``UHN``: a ``UHN``, a bundled model name or a path to a spec file."""
+    if isinstance(model, UHN):
+        return model
+    if isinstance(model, str | Path):
+        return load_model(model)
+    raise ValidationTypeError(
+        f"{name!r} must be a UHN, a bundled model name ({', '.join(model_names())}) or a path "
+        f"to a .toml spec file; got {type(model).__name__}"
+    )
 
 
 def model_from_dict(data: dict[str, Any], source: str = "<dict>") -> UHN:
@@ -211,7 +236,15 @@ def _component(spec: Any, make, key: str, source: str):
 
 
 def dump_model(model: UHN, path: str | Path) -> None:
-    """Write ``model`` as a spec file that :func:`load_model` reads back equal."""
+    """Write ``model`` (a ``UHN`` or a bundled model name) as a spec file that
+    :func:`load_model` reads back equal. ``path`` must end in ``.toml``."""
+    model = as_model(model)
+    if not isinstance(path, str | Path):
+        raise ValidationTypeError(f"'path' must be a str or Path; got {type(path).__name__}")
+    if Path(path).suffix != ".toml":
+        raise ValidationError(
+            f"'path' must end in .toml (load_model reads only those); got {str(path)!r}"
+        )
     lines = []
     d = model.to_dict()
     for key in ("name", "title", "reference", "association"):
@@ -227,12 +260,36 @@ def dump_model(model: UHN, path: str | Path) -> None:
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+_TOML_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\t": "\\t",
+    "\r": "\\r",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def _toml_char(c: str) -> str:
+    """One character of a TOML basic string: control characters as escapes (TOML allows none
+    raw but tab), so every string :func:`dump_model` writes reads back the same."""
+    if c in _TOML_ESCAPES:
+        return _TOML_ESCAPES[c]
+    if 0xD800 <= ord(c) <= 0xDFFF:
+        raise ValidationError(
+            f"cannot write the lone surrogate {c!r} to a spec file (TOML holds Unicode text only)"
+        )
+    if ord(c) < 0x20 or ord(c) == 0x7F:
+        return f"\\u{ord(c):04x}"
+    return c
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):
         return repr(v)
     if isinstance(v, str):
-        escaped = v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'"{escaped}"'
+        return '"' + "".join(_toml_char(c) for c in v) + '"'
     raise ValidationTypeError(f"cannot write {type(v).__name__} {v!r} to a spec file")

@@ -141,8 +141,9 @@ def prepare(
 
     ``dtype`` (optional) is a floating dtype to promote everything to (e.g. the queries').
     """
-    if not isinstance(model, UHN):
-        raise ValidationTypeError(f"'model' must be a UHN; got {type(model).__name__}")
+    from .model import as_model
+
+    model = as_model(model)
     M, xp = validate_memories(memories)
     P = _projection(model, M, projection, xp)
     dtype = xp.result_type(M.dtype, P.dtype, *(() if dtype is None else (dtype,)))
@@ -188,7 +189,10 @@ def retrieve_with(
     *,
     convention: Convention = "standard",
 ) -> Array:
-    """:func:`retrieve` for a ready ``UHN``."""
+    """:func:`retrieve` for a ready ``UHN`` (or a bundled model name, or a spec file)."""
+    from .model import as_model
+
+    model = as_model(model)
     M, xp = validate_memories(memories)
     Q, single = validate_queries(queries, M, xp)
     prepared = prepare(model, M, projection, convention=convention, dtype=Q.dtype)

@@ -310,7 +310,7 @@ EXPERIMENT_CASES = [
     ("unknown experiment", dict(experiment="capacty"), ValueError, "unknown experiment 'capacty'"),
     ("convention", dict(conventions=["offical"]), ValueError, "'convention' must be one of"),
     ("runs = 0", dict(runs=0), ValueError, "'runs' must hold integers >= 1"),
-    ("negative seed", dict(seed=-1), ValueError, "'seed' must be an integer >= 0"),
+    ("negative seed", dict(seed=-1), ValueError, r"'seed' must be an integer in 0..4294967295"),
     (
         "N too large",
         dict(n_memories=[5000]),
@@ -400,3 +400,267 @@ def test_cli_fails_politely(argv, capsys):
     assert err and err[-1].startswith(("neuro-uhn", "usage")) or "error" in err[-1]
     assert not any("Traceback" in line for line in err)
     assert err[-1].count("error") >= 1 and len(err[-1]) < 400
+
+
+# --- damaged or odd dataset files: one ValidationError naming the file, never a traceback --
+
+
+def _npy_bytes(array) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+def _npz_bytes(**arrays) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+_GOOD_NPY = _npy_bytes(rng.random((5, 16)))
+_GOOD_NPZ = _npz_bytes(images=rng.random((5, 16)))
+DAMAGED_FILES = [
+    ("text named .npy", "x.npy", b"hello world\n", "is not a NumPy .npy file"),
+    ("empty .npy", "x.npy", b"", "is not a NumPy .npy file"),
+    ("header cut", "x.npy", _GOOD_NPY[:100], "damaged header"),
+    ("data cut", "x.npy", _GOOD_NPY[:-7], "is truncated: its header promises 640 bytes"),
+    ("magic only", "x.npy", _GOOD_NPY[:8], "damaged header"),
+    ("garbled header", "x.npy", _GOOD_NPY[:20] + b"!" * 10 + _GOOD_NPY[30:], "damaged header"),
+    ("CSV named .npy", "x.npy", b"0.1,0.2\n0.3,0.4\n", "is not a NumPy .npy file"),
+    ("text named .npz", "x.npz", b"hello", "is not a NumPy .npz file"),
+    ("archive cut", "x.npz", _GOOD_NPZ[: len(_GOOD_NPZ) // 2], "damaged .npz archive"),
+    ("npy named .npz", "x.npz", _GOOD_NPY, "is not a NumPy .npz file"),
+    ("zip of text", "x.npz", _zip_bytes({"readme.txt": b"hi"}), "'readme.txt', which is not"),
+    ("zip of garbage", "x.npz", _zip_bytes({"images.npy": b"garbage"}), "damaged header"),
+    (
+        "member cut",
+        "x.npz",
+        _zip_bytes({"images.npy": _GOOD_NPY[:-40]}),
+        "array 'images'.* is truncated",
+    ),
+    (
+        "object member",
+        "x.npz",
+        _npz_bytes(images=np.array([None, 1], dtype=object)),
+        "holds Python objects",
+    ),
+    (
+        "pickle named .npy",
+        "x.npy",
+        __import__("pickle").dumps([1, 2]),
+        "is not a NumPy .npy file",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "what, name, data, match", DAMAGED_FILES, ids=[c[0] for c in DAMAGED_FILES]
+)
+def test_damaged_dataset_files_are_one_clear_error(tmp_path, what, name, data, match):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(nu.ValidationError, match=match) as info:
+        datasets.load(path)
+    assert name in str(info.value)  # names the file
+    # and the command line reports it as one line, exit 2
+    code, err = _cli(["run", "noise", "--dataset", str(path), "--workers", "1"])
+    assert code == 2 and name in err and len(err.splitlines()) == 1
+
+
+def test_a_folder_named_like_a_dataset_file(tmp_path):
+    for name in ("x.npy", "y.npz"):
+        (tmp_path / name).mkdir()
+        with pytest.raises(nu.ValidationError, match=f"'{tmp_path / name}' is a folder"):
+            datasets.load(tmp_path / name)
+
+
+@pytest.mark.parametrize("stem", ["mnist", "digits", "cifar10", "MNIST", "tiny_imagenet"])
+def test_a_user_file_named_like_a_bundled_dataset_is_not_labelled_as_it(tmp_path, stem):
+    path = tmp_path / f"{stem}.npy"
+    np.save(path, rng.random((4, 784)))
+    ds = datasets.load(path)
+    assert ds.name == f"{stem}.npy" and ds.title == f"{stem}.npy"
+    assert ds.name not in datasets.DATASET_NAMES and "user file" in ds.source
+
+
+def _cli(argv):
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(argv)
+        except SystemExit as exit_:
+            code = exit_.code
+    return code, err.getvalue()
+
+
+# --- model files: odd encodings and shapes ------------------------------------------------
+
+_MODEL = '[similarity]\nkind = "dot"\n[separation]\nkind = "max"\n'
+
+
+@pytest.mark.parametrize(
+    "what, data, match",
+    [
+        ("nested arrays", "x = " + "[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),
+        ("nested tables", "x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n", "nested too deep"),
+        ("latin-1", "title = 'caf\xe9'\n" + _MODEL, "not valid TOML"),
+        ("NUL byte", "title = 'a\x00b'\n" + _MODEL, "not valid TOML"),
+        ("binary junk", "\x93NUMPY\x01\x00", "not valid TOML"),
+        (
+            "separation nested in lists",
+            "[similarity]\nkind='dot'\n[[separation]]\nkind=[[1]]\n",
+            "separation",
+        ),
+    ],  # fmt: skip
+)
+def test_odd_model_files_are_a_model_file_error(tmp_path, what, data, match):
+    path = tmp_path / "m.toml"
+    path.write_bytes(data.encode("latin-1") if what == "latin-1" else data.encode())
+    with pytest.raises(ModelFileError, match=match):
+        nu.load_model(path)
+
+
+@pytest.mark.parametrize("bom", [b"\xef\xbb\xbf", b""])
+def test_a_model_file_with_a_byte_order_mark_loads(tmp_path, bom):
+    path = tmp_path / "m.toml"
+    path.write_bytes(bom + _MODEL.encode())
+    assert nu.load_model(path) == nu.UHN(similarity="dot", separation="max", name="m")
+
+
+def test_a_folder_named_like_a_model_file(tmp_path):
+    (tmp_path / "m.toml").mkdir()
+    with pytest.raises(ModelFileError, match="is a folder"):
+        nu.load_model(tmp_path / "m.toml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\x00b", "tab\there", "bell\x07", "del\x7f", "esc\x1b[0m", "cr\r\nlf", 'q"u\\', "é\u2028"],
+)
+def test_dump_model_writes_any_text_load_model_reads_back(tmp_path, text):
+    model = nu.UHN(similarity="dot", separation="max", name="x", title=text, reference=text)
+    nu.dump_model(model, tmp_path / "m.toml")
+    assert nu.load_model(tmp_path / "m.toml") == model
+
+
+# --- model names are accepted wherever a model is -----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["mchn", "dam", "uhn_best", "hopfield"])
+def test_bundled_model_names_work_in_iterate_energy_and_dump_model(tmp_path, name):
+    B = np.sign(rng.standard_normal((4, 16)))
+    model = nu.load_model(name)
+    if name == "uhn_best":
+        B = (B + 1) / 2
+    assert nu.has_energy(name) == nu.has_energy(model)
+    r_name, r_model = nu.iterate(name, B, B, max_iter=3), nu.iterate(model, B, B, max_iter=3)
+    np.testing.assert_array_equal(r_name.states, r_model.states)
+    if nu.has_energy(model):
+        np.testing.assert_array_equal(nu.energy(name, B, B), nu.energy(model, B, B))
+    nu.dump_model(name, tmp_path / "m.toml")
+    assert nu.load_model(tmp_path / "m.toml") == model
+
+
+@pytest.mark.parametrize("call", ["iterate", "energy", "has_energy", "dump_model", "prepare"])
+@pytest.mark.parametrize("model, error", [(3, TypeError), ("nosuch", ValueError)])
+def test_what_is_not_a_model_is_named(tmp_path, call, model, error):
+    from neuro_uhn.retrieval import prepare
+
+    fn = {
+        "iterate": lambda: nu.iterate(model, M, M),
+        "energy": lambda: nu.energy(model, M, M),
+        "has_energy": lambda: nu.has_energy(model),
+        "dump_model": lambda: nu.dump_model(model, tmp_path / "m.toml"),
+        "prepare": lambda: prepare(model, M),
+    }[call]
+    with pytest.raises(error, match="'model' must be a UHN|unknown model 'nosuch'") as info:
+        fn()
+    assert isinstance(info.value, nu.NeuroUHNError)
+
+
+# --- one rule: a wrong type is a TypeError, a wrong value a ValueError --------------------
+
+TYPE_VALUE_CASES = [
+    (lambda v: nu.iterate("mchn", M, M, max_iter=v), "max_iter", ["3", 2.0, None], [0, -1]),
+    (lambda v: nu.iterate("mchn", M, M, tol=v), "tol", ["0", None, [0]], [-1, float("nan")]),
+    (lambda v: nu.iterate("mchn", M, M, seed=v), "seed", ["1", 1.5], [-1, 2**32]),
+    (lambda v: corruptions.gaussian_noise(M, v), "sigma", ["0.1", None], [-0.1, float("inf")]),
+    (lambda v: corruptions.gaussian_noise(M, 0.1, v), "rng", ["x", 0.5], [-1, 2**40]),
+    (lambda v: corruptions.random_mask(M, 0.5, (4, 4), v), "rng", ["x"], [-3]),
+    (lambda v: corruptions.mask_bottom(M, v, (4, 4)), "fraction", ["0.5", None], [1.5, -0.1]),
+    (lambda v: plan("noise", _Data(), runs=v), "runs", ["2", 1.5], [0, -2]),
+    (lambda v: plan("noise", _Data(), seed=v), "seed", ["0", 0.0], [-1, 2**33]),
+    (lambda v: plan("noise", _Data(), levels=v), "levels", [["a"], 0.1], [[-1], [float("nan")]]),
+    (lambda v: plan("noise", _Data(), n_memories=v), "n_memories", [[1.5], 10], [[0]]),
+    (lambda v: datasets.load("digits", seed=v), "seed", ["0", 1.0], [-1, 2**32]),
+    (lambda v: datasets.load("digits", n=v), "n", ["5", 2.5], [0, -1]),
+    (lambda v: nu.memory_budget(v).__enter__(), "nbytes", ["1", 1e9], [0, 100]),
+]
+
+
+@pytest.mark.parametrize(
+    "call, name, wrong_types, wrong_values",
+    TYPE_VALUE_CASES,
+    ids=[f"{c[1]}-{i}" for i, c in enumerate(TYPE_VALUE_CASES)],
+)
+def test_wrong_type_is_type_error_and_wrong_value_is_value_error(
+    call, name, wrong_types, wrong_values
+):
+    for v in wrong_types:
+        with pytest.raises(nu.ValidationTypeError, match=f"'{name}'") as info:
+            call(v)
+        assert info.value.argument == name
+    for v in wrong_values:
+        with pytest.raises(nu.ValidationError, match=f"'{name}'") as info:
+            call(v)
+        assert info.value.argument == name
+
+
+def test_every_library_error_is_a_neuro_uhn_error():
+    from neuro_uhn import errors
+
+    mine = (nu.ModelFileError, errors.MissingFile, datasets.DatasetUnavailable)
+    for cls in mine + (errors.UnsupportedComponent, nu.ValidationError, nu.ValidationTypeError):
+        assert issubclass(cls, nu.NeuroUHNError)
+    assert issubclass(nu.ValidationError, ValueError)
+    assert issubclass(nu.ValidationTypeError, TypeError)
+    assert nu.ValidationError("'beta' of separation 'softmax' ...").argument == "beta"
+    assert nu.ValidationError("x", argument="y").argument == "y"
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5e9", "100", " ", "12 MiB"])
+def test_a_bad_memory_budget_variable_is_named_and_import_still_works(value):
+    import subprocess
+    import sys
+
+    code = (
+        "import neuro_uhn as nu, numpy as np\n"
+        "try:\n"
+        "    nu.retrieve(np.eye(3), np.eye(3), similarity='dot', separation='max')\n"
+        "except nu.ValidationError as e:\n"
+        "    print('ERR', e.argument)\n"
+        "else:\n"
+        "    print('OK')\n"
+    )
+    env = {**__import__("os").environ, "NEURO_UHN_MEMORY_BUDGET": value}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("OK" if value == " " else "ERR NEURO_UHN_MEMORY_BUDGET")

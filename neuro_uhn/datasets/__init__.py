@@ -297,10 +297,11 @@ def load(
     ValueError
         An unknown name, a bad user file, or a damaged archive (the message names it).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValidationError(f"'seed' must be an integer >= 0; got {seed!r}")
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1):
-        raise ValidationError(f"'n' must be an integer >= 1 or None; got {n!r}")
+    from .._validation import check_int, check_seed
+
+    seed = check_seed(seed, allow_none=False)
+    if n is not None:
+        n = check_int(n, "n", 1)
     if not isinstance(name_or_path, str | os.PathLike):
         raise ValidationTypeError(
             f"'name_or_path' must be a dataset name or a path; got {name_or_path!r}"

@@ -25,15 +25,108 @@ def _infer_shape(D: int) -> tuple[int, ...]:
     return (side, side) if side * side == D else (1, D)
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _npy_header(f, where: str, member: str = "") -> tuple[np.dtype, int]:
+    """(dtype, data bytes) from an open ``.npy`` stream's header, checked before any read."""
+    fmt = np.lib.format
+    inside = f" (array {member!r})" if member else ""
+    try:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = fmt.read_array_header_2_0(f)
+        else:
+            shape, _, dtype = fmt._read_array_header(f, version)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as err:
+        raise ValidationError(
+            f"dataset file {where}{inside} is not a readable NumPy array: damaged header ({err})",
+            argument="dataset",
+        ) from None
+    if dtype.hasobject:
+        raise ValidationError(
+            f"dataset file {where}{inside} holds Python objects (reading it would need "
+            "unpickling, which neuro_uhn never does): save a numeric array",
+            argument="dataset",
+        )
+    return dtype, int(np.prod(shape, dtype=object)) * dtype.itemsize
+
+
+def _check_npy(path: Path, where: str) -> None:
+    with open(path, "rb") as f:
+        head = f.read(6)
+        if head != _NPY_MAGIC:
+            raise ValidationError(
+                f"dataset file {where} is not a NumPy .npy file (it does not start with "
+                "NumPy's magic bytes): save it with numpy.save",
+                argument="dataset",
+            )
+        f.seek(0)
+        _, nbytes = _npy_header(f, where)
+        have = path.stat().st_size - f.tell()
+    if have < nbytes:
+        raise ValidationError(
+            f"dataset file {where} is truncated: its header promises {nbytes} bytes of data, "
+            f"the file holds {have}",
+            argument="dataset",
+        )
+
+
+def _check_npz(path: Path, where: str) -> list[str]:
+    """The names of the arrays in an ``.npz``, every member checked without loading it."""
+    import zipfile
+
+    with open(path, "rb") as f:
+        if f.read(4) not in (_ZIP_MAGIC, b"PK\x05\x06"):  # an archive, or an empty one
+            raise ValidationError(
+                f"dataset file {where} is not a NumPy .npz file (not a zip archive): save it "
+                "with numpy.savez",
+                argument="dataset",
+            )
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = []
+            for info in z.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ValidationError(
+                        f"dataset file {where} holds {info.filename!r}, which is not a NumPy "
+                        "array: an .npz holds only .npy members",
+                        argument="dataset",
+                    )
+                with z.open(info) as f:
+                    _, nbytes = _npy_header(f, where, info.filename[:-4])
+                    have = info.file_size - f.tell()
+                if have < nbytes:
+                    raise ValidationError(
+                        f"dataset file {where} (array {info.filename[:-4]!r}) is truncated: its "
+                        f"header promises {nbytes} bytes of data, the archive holds fewer",
+                        argument="dataset",
+                    )
+                names.append(info.filename[:-4])
+            return names
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as err:
+        if isinstance(err, ValidationError):
+            raise
+        raise ValidationError(
+            f"dataset file {where} is a damaged .npz archive ({err})", argument="dataset"
+        ) from None
+
+
 def _read(path: Path) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray | None]:
     """(array, image_shape or None, labels or None) as stored, unchecked."""
+    import zipfile
+    import zlib
+
     where = repr(str(path))
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            return data, None, None
-        with data:
-            keys = list(data.keys())
+        if path.suffix == ".npy":
+            _check_npy(path, where)
+            return np.load(path, allow_pickle=False), None, None
+        keys = _check_npz(path, where)
+        with np.load(path, allow_pickle=False) as data:
             others = [k for k in keys if k not in ("image_shape", "labels")]
             if "images" in keys:
                 key = "images"
@@ -56,15 +149,17 @@ def _read(path: Path) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray | 
             if "labels" in keys:
                 labels = np.asarray(data["labels"]).ravel()
             return arr, shape, labels
-    except ValueError as err:
+    except ValidationError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         if "pickle" in str(err).lower():
             raise ValidationError(
                 f"dataset file {where} holds Python objects (reading it would need unpickling, "
                 "which neuro_uhn never does): save a numeric array"
             ) from None
-        raise
-    except (OSError, EOFError) as err:
-        raise ValidationError(f"dataset file {where} cannot be read as NumPy data: {err}") from None
+        raise ValidationError(
+            f"dataset file {where} cannot be read as NumPy data: {err}", argument="dataset"
+        ) from None
 
 
 def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray | None]:
@@ -77,8 +172,10 @@ def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray 
     where = repr(str(path))
     if path.suffix not in (".npy", ".npz"):
         raise ValidationError(f"dataset file {where} must end in .npy or .npz")
-    if not path.is_file():
+    if not path.exists():
         raise MissingFile(f"dataset file {where} does not exist")
+    if not path.is_file():
+        raise ValidationError(f"dataset file {where} is a folder, not a .npy/.npz file")
     arr, shape, labels = _read(path)
     if arr.dtype.kind not in "biuf":
         raise ValidationError(
@@ -112,4 +209,12 @@ def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray 
         raise ValidationError(
             f"dataset file {where} has {len(labels)} labels for {len(pixels)} images"
         )
-    return pixels, shape, path.stem, labels
+    return pixels, shape, _name(path), labels
+
+
+def _name(path: Path) -> str:
+    """The dataset's name: the file's stem, or its whole name where the stem is a bundled
+    dataset's name (a user's ``mnist.npy`` is never labelled or stored as MNIST)."""
+    from . import DATASET_NAMES
+
+    return path.name if path.stem.lower() in DATASET_NAMES else path.stem

@@ -59,9 +59,15 @@ def _fingerprint(images: np.ndarray) -> str:
 
 
 def _check_ints(values, name: str, minimum: int = 1) -> tuple[int, ...]:
+    import numbers
+
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise ValidationTypeError(f"{name!r} must be a list of integers; got {values!r}")
     out = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < minimum:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise ValidationTypeError(f"{name!r} must hold integers >= {minimum}; got {v!r}")
+        if v < minimum:
             raise ValidationError(f"{name!r} must hold integers >= {minimum}; got {v!r}")
         out.append(int(v))
     if not out:
@@ -70,13 +76,15 @@ def _check_ints(values, name: str, minimum: int = 1) -> tuple[int, ...]:
 
 
 def _check_levels(values, name: str = "levels") -> tuple[float, ...]:
+    import numbers
+
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise ValidationTypeError(f"{name!r} must be a list of numbers; got {values!r}")
     out = []
     for v in values:
-        if (
-            isinstance(v, bool)
-            or not isinstance(v, int | float | np.floating)
-            or not np.isfinite(v)
-        ):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise ValidationTypeError(f"{name!r} must hold finite numbers; got {v!r}")
+        if not np.isfinite(v):
             raise ValidationError(f"{name!r} must hold finite numbers; got {v!r}")
         if v < 0:
             raise ValidationError(f"{name!r} must hold numbers >= 0; got {v!r}")
@@ -128,8 +136,9 @@ def plan(
     if experiment == "spiking" and "paper" in conventions:
         raise ValidationError("the spiking experiment runs in the 'standard' convention only")
     runs = _check_ints([runs], "runs")[0]
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValidationError(f"'seed' must be an integer >= 0; got {seed!r}")
+    from .._validation import check_seed
+
+    seed = check_seed(seed, allow_none=False)
     if threshold is not None:
         threshold = _check_levels([threshold], "threshold")[0]
     sims = tuple(similarities or exp.similarities)
