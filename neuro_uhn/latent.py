@@ -35,6 +35,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .errors import ValidationError, ValidationTypeError
+
 __all__ = [
     "Encoder",
     "PCA",
@@ -62,7 +64,7 @@ def check_encoder(encoder: Any) -> None:
     """TypeError unless ``encoder`` has callable ``encode`` and ``decode``."""
     for method in ("encode", "decode"):
         if not callable(getattr(encoder, method, None)):
-            raise TypeError(
+            raise ValidationTypeError(
                 f"'encoder' must have callable encode(X) and decode(L) methods; "
                 f"{type(encoder).__name__} has no {method}()"
             )
@@ -74,16 +76,20 @@ def _images(X: Any, name: str, n_features: int | None = None) -> np.ndarray:
     from ._validation import as_float_array, check_finite, check_matrix
 
     if isinstance(X, str | bytes) or X is None:
-        raise TypeError(f"{name!r} must be an array of shape (n, n_features); got {X!r:.40}")
+        raise ValidationTypeError(
+            f"{name!r} must be an array of shape (n, n_features); got {X!r:.40}"
+        )
     X = as_float_array(X, name)
     try:
         X = np.asarray(X)
     except Exception as err:  # noqa: BLE001 - a foreign array library
-        raise TypeError(f"{name!r} must be a NumPy-convertible array; got {type(X)}") from err
+        raise ValidationTypeError(
+            f"{name!r} must be a NumPy-convertible array; got {type(X)}"
+        ) from err
     check_matrix(X, name, "n", "n_features", np)
     check_finite(X, name, np)
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(
+        raise ValidationError(
             f"{name!r} has {X.shape[1]} features but the encoder was fitted on {n_features}"
         )
     return X
@@ -91,9 +97,9 @@ def _images(X: Any, name: str, n_features: int | None = None) -> np.ndarray:
 
 def _int(value: Any, name: str, lo: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name!r} must be an integer >= {lo}; got {value!r}")
+        raise ValidationTypeError(f"{name!r} must be an integer >= {lo}; got {value!r}")
     if value < lo:
-        raise ValueError(f"{name!r} must be an integer >= {lo}; got {value}")
+        raise ValidationError(f"{name!r} must be an integer >= {lo}; got {value}")
     return int(value)
 
 
@@ -112,7 +118,7 @@ class _Fitted:
 
     def _require_fit(self) -> None:
         if self.n_features is None:
-            raise ValueError(f"{type(self).__name__} is not fitted: call .fit(X) first")
+            raise ValidationError(f"{type(self).__name__} is not fitted: call .fit(X) first")
 
     def _record(self, X: np.ndarray) -> None:
         self.n_features = X.shape[1]
@@ -148,7 +154,7 @@ class PCA(_Fitted):
         X = _images(X, "X")
         n, D = X.shape
         if self.n_components > min(n, D):
-            raise ValueError(
+            raise ValidationError(
                 f"'n_components' must be <= min(n_rows, n_features) = {min(n, D)} of the "
                 f"fitting data; got {self.n_components}"
             )
@@ -270,7 +276,7 @@ class Autoencoder(_Fitted):
         X = _images(X, "X")
         epochs, batch_size = _int(epochs, "epochs"), _int(batch_size, "batch_size")
         if not (isinstance(lr, int | float) and lr > 0):
-            raise ValueError(f"'lr' must be a number > 0; got {lr!r}")
+            raise ValidationError(f"'lr' must be a number > 0; got {lr!r}")
         self._build(X.shape[1])
         data = torch.as_tensor(X, dtype=torch.float32, device=self.device)
         opt = torch.optim.Adam(self.net.parameters(), lr=lr)
@@ -325,7 +331,7 @@ class Autoencoder(_Fitted):
         torch = _torch()
         blob = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(blob, dict) or {"state_dict", "sizes"} - set(blob):
-            raise ValueError(f"{os.fspath(path)!r} is not a file written by Autoencoder.save")
+            raise ValidationError(f"{os.fspath(path)!r} is not a file written by Autoencoder.save")
         D, hidden, k = (int(v) for v in blob["sizes"])
         self = cls(k, hidden=hidden, device=device)
         self._build(D)
@@ -343,7 +349,7 @@ def split(images: Any, *, n_fit: int, n_memories: int, seed: int = 0):
     X = _images(images, "images")
     n_fit, n_memories = _int(n_fit, "n_fit"), _int(n_memories, "n_memories")
     if n_fit + n_memories > len(X):
-        raise ValueError(
+        raise ValidationError(
             f"'n_fit' + 'n_memories' = {n_fit + n_memories} exceeds the {len(X)} images"
         )
     order = np.random.default_rng(seed).permutation(len(X))
@@ -377,24 +383,24 @@ def retrieve(
     single = np.ndim(queries) == 1
     Q = _images(np.atleast_2d(np.asarray(queries)) if single else queries, "queries")
     if Q.shape[1] != M.shape[1]:
-        raise ValueError(
+        raise ValidationError(
             f"'queries' has {Q.shape[1]} features but 'memories' has {M.shape[1]}; they must match"
         )
     if not allow_overlap and isinstance(encoder, _Fitted) and encoder.fit_rows:
         shared = encoder.overlap(M)
         if shared:
-            raise ValueError(
+            raise ValidationError(
                 f"{shared} of the 'memories' were among the encoder's fitting rows; fit the "
                 "encoder on disjoint data (latent.split) or pass allow_overlap=True"
             )
     LM, LQ = np.asarray(encoder.encode(M)), np.asarray(encoder.encode(Q))
     for name, L, X in (("memories", LM, M), ("queries", LQ, Q)):
         if L.ndim != 2 or L.shape[0] != X.shape[0]:
-            raise ValueError(
+            raise ValidationError(
                 f"encoder.encode({name}) must return shape ({X.shape[0]}, k); got {L.shape}"
             )
     if LM.shape[1] != LQ.shape[1]:
-        raise ValueError("encoder.encode gave memories and queries different code sizes")
+        raise ValidationError("encoder.encode gave memories and queries different code sizes")
     P = M if projection is None else projection
     Z = _retrieve(LM, LQ, similarity=similarity, separation=separation, projection=P, **params)
     return Z[0] if single else Z
@@ -457,7 +463,7 @@ def compare_spaces(
     out: list[LatentResult] = []
     for N in n_memories:
         if runs * N > len(pool):
-            raise ValueError(f"{runs} runs × {N} memories need more than {len(pool)} images")
+            raise ValidationError(f"{runs} runs × {N} memories need more than {len(pool)} images")
         for run in range(runs):
             M = pool[run * N : (run + 1) * N]
             rng = np.random.default_rng([seed, run, N])
@@ -470,7 +476,9 @@ def compare_spaces(
                     elif kind == "mask":
                         Q = corr.mask_bottom(M[idx], level, image_shape)
                     else:
-                        raise ValueError(f"unknown corruption {kind!r}; expected noise or mask")
+                        raise ValidationError(
+                            f"unknown corruption {kind!r}; expected noise or mask"
+                        )
                     for label, enc in fitted.items():
                         for sim in similarities:
                             t0 = time.perf_counter()

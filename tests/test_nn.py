@@ -1,0 +1,316 @@
+"""neuro_uhn.nn: UHN attention against SDPA, brute force, gradcheck and the abstract model."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+import neuro_uhn as nu  # noqa: E402
+from neuro_uhn import nn as unn  # noqa: E402
+
+from . import reference as ref  # noqa: E402
+
+SEPARATIONS = [
+    ("softmax", {"beta": 0.7}),
+    ("max", {}),
+    ("topk", {"k": 3}),
+    ("polynomial", {"n": 2}),
+    ("identity", {}),
+]
+
+
+def _qkv(seed, batch=(2, 3), L=5, S=7, d=4, dv=6, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    return tuple(
+        torch.randn(*batch, n, m, generator=g, dtype=dtype) for n, m in ((L, d), (S, d), (S, dv))
+    )
+
+
+def test_importing_neuro_uhn_does_not_import_torch():
+    code = "import sys, neuro_uhn, neuro_uhn.latent; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_dot_softmax_equals_scaled_dot_product_attention():
+    q, k, v = _qkv(0)
+    beta = 1 / math.sqrt(q.shape[-1])
+    ours = unn.attention(q, k, v, similarity="dot", separation="softmax", beta=beta)
+    torch.testing.assert_close(ours, F.scaled_dot_product_attention(q, k, v), atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize("kind", ["bool", "float", "causal", "empty_row", "broadcast"])
+def test_masks_behave_as_in_pytorch(kind):
+    q, k, v = _qkv(1)
+    g = torch.Generator().manual_seed(2)
+    kw = {}
+    if kind == "bool":
+        kw["attn_mask"] = torch.rand(5, 7, generator=g) > 0.4
+    elif kind == "float":
+        kw["attn_mask"] = torch.randn(5, 7, generator=g, dtype=torch.float64)
+    elif kind == "causal":
+        kw["is_causal"] = True
+    elif kind == "empty_row":
+        m = torch.rand(5, 7, generator=g) > 0.4
+        m[2] = False  # nothing allowed: SDPA gives 0
+        kw["attn_mask"] = m
+    else:
+        kw["attn_mask"] = torch.rand(2, 1, 5, 7, generator=g) > 0.3
+    beta = 1 / math.sqrt(q.shape[-1])
+    ours = unn.attention(q, k, v, separation="softmax", beta=beta, **kw)
+    torch.testing.assert_close(
+        ours, F.scaled_dot_product_attention(q, k, v, **kw), atol=1e-9, rtol=0
+    )
+
+
+@pytest.mark.parametrize("sep, kw", SEPARATIONS, ids=[s for s, _ in SEPARATIONS])
+@pytest.mark.parametrize("sim", unn.SIMILARITIES)
+def test_masked_keys_get_no_weight_under_every_separation(sim, sep, kw):
+    q, k, v = _qkv(3)
+    mask = torch.rand(5, 7, generator=torch.Generator().manual_seed(4)) > 0.3
+    mask[:, 0] = True  # at least one key each
+    mask[:, 5] = False  # a key no query may see
+    W = unn.attention_weights(q, k, similarity=sim, separation=sep, attn_mask=mask, **kw)
+    assert torch.all(W[..., ~mask] == 0)
+    out = unn.attention(q, k, v, similarity=sim, separation=sep, attn_mask=mask, **kw)
+    v2 = v.clone()
+    v2[..., ~mask.any(0), :] = 1e6  # keys no query may see: changing them changes nothing
+    out2 = unn.attention(q, k, v2, similarity=sim, separation=sep, attn_mask=mask, **kw)
+    torch.testing.assert_close(out, out2, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["euclidean", "manhattan"])
+def test_distance_scores_equal_brute_force(name):
+    q, k, v = _qkv(5, batch=(3,), L=6, S=9, d=5)
+    sim = nu.similarity.make(name)
+    S = unn.scores(sim, q, k).numpy()
+    f = getattr(ref, name)
+    for b in range(3):
+        for i in range(6):
+            for j in range(9):
+                assert abs(S[b, i, j] - f(k[b, j].numpy(), q[b, i].numpy())) <= 1e-12
+    # and the outputs: softmax weights by the definition, one loop per query
+    out = unn.attention(q, k, v, similarity=name, separation="softmax", beta=0.8).numpy()
+    for b in range(3):
+        for i in range(6):
+            s = np.array([f(k[b, j].numpy(), q[b, i].numpy()) for j in range(9)])
+            w = np.exp(0.8 * (s - s.max()))
+            np.testing.assert_allclose(out[b, i], (w / w.sum()) @ v[b].numpy(), atol=1e-12)
+
+
+SIM_FORMS = [
+    ("dot", {}),
+    ("cosine", {}),
+    ("euclidean", {}),
+    ("euclidean", {"squared": True}),
+    ("manhattan", {}),
+    ("hamming", {}),
+    ("hamming", {"normalized": True}),
+]
+
+
+@pytest.mark.parametrize("sim, kw", SIM_FORMS)
+def test_scores_equal_the_librarys_similarities(sim, kw):
+    """The batched forms cannot drift from neuro_uhn.similarity: same inputs, same scores."""
+    g = torch.Generator().manual_seed(6)
+    M = torch.randn(11, 8, generator=g, dtype=torch.float64)
+    Q = torch.randn(13, 8, generator=g, dtype=torch.float64)
+    if sim == "hamming":
+        M, Q = torch.sign(M), torch.sign(Q)
+    comp = nu.similarity.make(sim, **kw)
+    expected = comp(M.numpy(), Q.numpy())
+    got = unn.scores(comp, Q, M).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-10, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "sim, sep, kw",
+    [
+        ("dot", "softmax", {"beta": 0.5}),
+        ("cosine", "softmax", {"beta": 4.0}),
+        ("euclidean", "softmax", {"beta": 1.5}),
+        ("manhattan", "softmax", {"beta": 0.3}),
+        ("dot", "polynomial", {"n": 3}),
+        ("dot", "identity", {}),
+        ("cosine", "polynomial", {"n": 2}),
+    ],
+)
+def test_gradcheck(sim, sep, kw):
+    q, k, v = (t.requires_grad_() for t in _qkv(7, batch=(2,), L=3, S=4, d=3, dv=2))
+    assert torch.autograd.gradcheck(
+        lambda a, b, c: unn.attention(a, b, c, similarity=sim, separation=sep, **kw), (q, k, v)
+    )
+
+
+def test_gradcheck_with_broadcast_batch_dimensions():
+    q, k, v = _qkv(8, batch=(2, 1), L=3, S=4, d=3, dv=2)
+    k = k[:1, 0].clone()  # (1, S, d): broadcast against q's (2, 1)
+    q, k, v = (t.requires_grad_() for t in (q, k, v))
+    assert torch.autograd.gradcheck(
+        lambda a, b, c: unn.attention(a, b, c, similarity="manhattan", beta=0.5), (q, k, v)
+    )
+
+
+@pytest.mark.parametrize("sep, kw", [("max", {}), ("topk", {"k": 2})])
+def test_straight_through_gradient(sep, kw):
+    q, k, v = (t.requires_grad_() for t in _qkv(9, batch=(), L=4, S=6, d=3, dv=2))
+    W = unn.attention_weights(
+        q, k, similarity="manhattan", separation=sep, surrogate_beta=2.0, **kw
+    )
+    hard = nu.separation.make(sep, **kw)(-torch.cdist(q, k, p=1).detach().numpy())
+    np.testing.assert_allclose(W.detach().numpy(), hard, atol=1e-12)  # forward: exact
+    out = unn.attention(q, k, v, similarity="manhattan", separation=sep, surrogate_beta=2.0, **kw)
+    g_out = torch.randn_like(out)
+    gq, gk, gv = torch.autograd.grad(out, (q, k, v), g_out)
+    torch.testing.assert_close(gv, torch.as_tensor(hard).T @ g_out)  # values: exact gradient
+    # queries and keys: the softmax(2·S) surrogate's gradient
+    q2, k2 = q.detach().requires_grad_(), k.detach().requires_grad_()
+    soft = torch.softmax(-2.0 * torch.cdist(q2, k2, p=1), -1) @ v.detach()
+    sq, sk = torch.autograd.grad(soft, (q2, k2), g_out)
+    torch.testing.assert_close(gq, sq)
+    torch.testing.assert_close(gk, sk)
+
+
+def test_manhattan_backward_stays_within_the_memory_budget(monkeypatch):
+    q, k, v = (t.requires_grad_() for t in _qkv(10, batch=(3, 2), L=40, S=50, d=16))
+    out = unn.attention(q, k, v, similarity="manhattan", beta=0.2)
+    g = torch.randn_like(out)
+    full = torch.autograd.grad(out, (q, k, v), g)
+    seen = []
+    monkeypatch.setattr(unn, "_temporary_hook", seen.append)
+    budget = 16 * 1024
+    with nu.memory_budget(budget):
+        out = unn.attention(q, k, v, similarity="manhattan", beta=0.2)
+        chunked = torch.autograd.grad(out, (q, k, v), g)
+    assert len(seen) > 10  # many blocks
+    whole = 6 * 40 * 50 * 16 * 8
+    assert all(2 * math.prod(shape) * 8 <= budget < whole for shape in seen)
+    for a, b in zip(full, chunked):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+    # and it agrees with autograd through the broadcast definition
+    q2, k2 = q.detach().requires_grad_(), k.detach().requires_grad_()
+    S = -(q2[..., :, None, :] - k2[..., None, :, :]).abs().sum(-1)
+    brute = torch.autograd.grad(torch.softmax(0.2 * S, -1) @ v.detach(), (q2, k2), g)
+    torch.testing.assert_close(chunked[0], brute[0], atol=1e-10, rtol=1e-10)
+    torch.testing.assert_close(chunked[1], brute[1], atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "sim, sep, kw",
+    [
+        ("dot", "softmax", {"beta": 2.0}),
+        ("manhattan", "max", {}),
+        ("euclidean", "topk", {"k": 3}),
+        ("cosine", "polynomial", {"n": 2}),
+        ("euclidean", "softmax", {"beta": 10.0}),
+        ("hamming", "max", {}),
+    ],
+)
+def test_attention_with_memories_as_keys_and_values_equals_retrieve(sim, sep, kw):
+    rng = np.random.default_rng(11)
+    M = rng.random((30, 12))
+    Q = np.clip(M[rng.integers(0, 30, 9)] + 0.2 * rng.standard_normal((9, 12)), 0, 1)
+    if sim == "hamming":
+        M, Q = (M > 0.5).astype(float), (Q > 0.5).astype(float)
+    expected = nu.retrieve(M, Q, similarity=sim, separation=sep, **kw)
+    Mt = torch.as_tensor(M)
+    got = unn.attention(torch.as_tensor(Q), Mt, Mt, similarity=sim, separation=sep, **kw)
+    np.testing.assert_allclose(got.numpy(), expected, atol=1e-10)
+    # hetero-association: values = labels
+    V = np.eye(30)
+    got = unn.attention(torch.as_tensor(Q), Mt, torch.as_tensor(V), similarity=sim,
+                        separation=sep, **kw)  # fmt: skip
+    np.testing.assert_allclose(
+        got.numpy(), nu.retrieve(M, Q, similarity=sim, separation=sep, projection=V, **kw),
+        atol=1e-10,
+    )  # fmt: skip
+
+
+def test_float32_stays_float32_and_shapes():
+    q, k, v = _qkv(12, batch=(2,), dtype=torch.float32)
+    out = unn.attention(q, k, v, similarity="manhattan", separation="topk", k=2)
+    assert out.dtype == torch.float32 and out.shape == (2, 5, 6)
+    out = unn.attention(q[0], k[0], v[0], similarity="euclidean")  # no batch dimensions
+    assert out.shape == (5, 6)
+
+
+def test_module_equals_multihead_attention():
+    torch.manual_seed(0)
+    E, H = 16, 4
+    mha = torch.nn.MultiheadAttention(E, H, batch_first=True, dtype=torch.float64)
+    ours = unn.UHNAttention(E, H, dtype=torch.float64)
+    ours.load_state_dict(mha.state_dict())
+    x = torch.randn(3, 6, E, dtype=torch.float64)
+    y = torch.randn(3, 8, E, dtype=torch.float64)
+    pad = torch.zeros(3, 8, dtype=torch.bool)
+    pad[0, 5:] = True
+    causal = torch.ones(6, 8, dtype=torch.bool).triu(1)
+    for kw in ({}, {"key_padding_mask": pad}, {"attn_mask": causal},
+               {"key_padding_mask": pad, "attn_mask": causal}):  # fmt: skip
+        a, wa = mha(x, y, y, need_weights=True, **kw)
+        b, wb = ours(x, y, y, need_weights=True, **kw)
+        torch.testing.assert_close(b, a, atol=1e-9, rtol=0)
+        torch.testing.assert_close(wb, wa, atol=1e-9, rtol=0)
+    a, _ = mha(x, x, x, attn_mask=torch.ones(6, 6, dtype=torch.bool).triu(1), is_causal=True)
+    b, _ = ours(x, x, x, is_causal=True)
+    torch.testing.assert_close(b, a, atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize("sim", unn.SIMILARITIES)
+@pytest.mark.parametrize("sep", ["softmax", "max", "topk"])
+def test_module_trains_with_every_similarity(sim, sep):
+    torch.manual_seed(1)
+    m = unn.UHNAttention(
+        8, 2, similarity=sim, separation=sep, **({"k": 2} if sep == "topk" else {})
+    )
+    x = torch.randn(2, 5, 8)
+    out, _ = m(x, x, x)
+    out.square().mean().backward()
+    assert out.shape == (2, 5, 8)
+    assert torch.isfinite(m.in_proj_weight.grad).all()
+    assert m.in_proj_weight.grad[:8].abs().sum() > 0  # the query projection learns
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda q, k, v: unn.attention(q.numpy(), k, v), TypeError, "'q' must be a torch.Tensor"),
+        (lambda q, k, v: unn.attention(q, k[..., :3], v), ValueError, "'q' has 4 features"),
+        (lambda q, k, v: unn.attention(q, k, v[..., :2, :]), ValueError, "'k' has 7 keys"),
+        (lambda q, k, v: unn.attention(q, k.float(), v), TypeError, "share one dtype"),
+        (lambda q, k, v: unn.attention(q.long(), k, v), TypeError, "'q' must be a floating"),
+        (lambda q, k, v: unn.attention(q[0, 0, 0], k, v), ValueError, "'q' must have shape"),
+        (lambda q, k, v: unn.attention(q, k, v, similarity="kl"), ValueError, "not available"),
+        (lambda q, k, v: unn.attention(q, k, v, bogus=1), TypeError, r"unknown parameter"),
+        (lambda q, k, v: unn.attention(q, k, v, separation="max", beta=1), TypeError, "beta"),
+        (lambda q, k, v: unn.attention(q, k, v, beta=-1), ValueError, "'beta'"),
+        (
+            lambda q, k, v: unn.attention(q, k, v, attn_mask=torch.ones(3, 3, dtype=torch.bool)),
+            ValueError,
+            "'attn_mask' of shape",
+        ),
+        (
+            lambda q, k, v: unn.attention(q, k, v, attn_mask=torch.ones(5, 7, dtype=torch.int64)),
+            TypeError,
+            "'attn_mask' must be boolean or floating",
+        ),
+        (
+            lambda q, k, v: unn.attention(q, k, v, separation="topk", k=99),
+            ValueError,
+            "'k' of separation 'topk'",
+        ),
+        (lambda q, k, v: unn.UHNAttention(10, 3), ValueError, "divisible"),
+        (lambda q, k, v: unn.UHNAttention(8, 2)(q, q, q), ValueError, "'query' must be"),
+    ],
+)
+def test_bad_input_is_a_clear_error(call, exc, match):
+    q, k, v = _qkv(13)
+    with pytest.raises(exc, match=match):
+        call(q, k, v)
