@@ -14,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 
+from .errors import ValidationError
+
 __all__ = ["main"]
 
 
@@ -21,6 +23,7 @@ def _demo(args) -> int:
     from .demo import run_demo
     from .plotting import demo_figure
 
+    _check_figure_folder(args.out, "--out", ["demo.png", "raster.png", "spiking_vs_abstract.png"])
     t0 = time.perf_counter()
     result = run_demo(
         n_memories=args.n_memories,
@@ -96,6 +99,8 @@ def _compare(args) -> int:
     from .spiking import SpikingConfig, compare
 
     load_model(args.model)  # an unknown model is named as such, before anything is built
+    if args.out:
+        _check_figure_folder(args.out, "--out", [f"raster_{Path(args.model).stem}.png"])
     problem = model_problem(
         args.problem or args.model,
         n_memories=args.n_memories,
@@ -148,6 +153,10 @@ def _compare(args) -> int:
 
 
 def _bench(args) -> int:
+    if args.json:
+        from ._outputs import check_output, is_our_json
+
+        check_output(args.json, "--json", ours=is_our_json, what="benchmark JSON file")
     if args.spiking:
         return _bench_spiking(args)
     from .bench import machine_label, retrieval_speedup, run_bench
@@ -263,8 +272,20 @@ def _run(args) -> int:
         max_queries=args.max_queries,
     )
     if args.experiment == "spiking":
-        options["spiking"] = {"mode": args.spiking_mode, "duration": args.duration}
+        options["spiking"] = {
+            "mode": args.spiking_mode or "spiking",
+            "duration": 0.3 if args.duration is None else args.duration,
+        }
         options["conventions"] = args.convention or ["standard"]
+    else:
+        for flag, value in (("--spiking-mode", args.spiking_mode), ("--duration", args.duration)):
+            if value is not None:
+                raise ValidationError(
+                    f"{flag} is not used by the {args.experiment} experiment (it applies to the "
+                    "spiking experiment only); leave it out",
+                    argument=flag,
+                )
+    _check_run_paths(args)  # before the store is opened or anything is computed
     if args.store:
         store = ResultStore(args.store)
     else:
@@ -292,6 +313,36 @@ def _run(args) -> int:
         print(f"table: {args.csv}")
     print(_summary_table(summarize(sweep.rows), summarize(sweep.rows, "fraction_identity")))
     return 0
+
+
+def _check_run_paths(args) -> None:
+    """No output of ``run`` may destroy an input, the store, or a file that is not ours."""
+    from ._outputs import check_output, is_our_csv
+    from .datasets import _is_path
+
+    dataset = args.dataset if _is_path(args.dataset) else None
+    inputs = [("the dataset file (--dataset)", dataset)]
+    if args.store:
+        check_output(args.store, "--store", inputs=inputs, what="results store")
+    if args.csv:
+        check_output(
+            args.csv,
+            "--csv",
+            inputs=inputs + [("the results store (--store)", args.store or None)],
+            ours=is_our_csv,
+            what="CSV table",
+        )
+
+
+def _check_figure_folder(out: str, option: str, names: list[str]) -> None:
+    """``out`` is (or can be) a folder, and the figures it will hold replace only figures."""
+    from ._outputs import check_folder, check_output, is_png
+
+    if Path(out).exists() and not Path(out).is_dir():
+        raise ValidationError(f"{option} {out!r} is a file, not a folder", argument=option)
+    check_folder(Path(out), option, out, create=True)
+    for name in names:
+        check_output(Path(out) / name, option, ours=is_png, what="PNG figure")
 
 
 def _summary_table(sse, ident) -> str:
@@ -329,6 +380,7 @@ def _fmt(v) -> str:
 def _figures(args) -> int:
     from .figures import make_figures
 
+    _check_figure_folder(args.out, "--out", [])
     t0 = time.perf_counter()
     made = make_figures(
         args.out,
@@ -372,6 +424,28 @@ def _float_list(text: str) -> list[float]:
     return values
 
 
+def _seed(text: str) -> int:
+    from ._validation import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer in 0..{MAX_SEED}; got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer (>= 1); got {text!r}")
+    return value
+
+
 def _positive_int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",")]
@@ -393,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-memories", type=int, default=100)
     demo.add_argument("--sigma", type=float, default=0.3, help="Gaussian noise std")
     demo.add_argument("--mask", type=float, default=0.5, help="fraction of rows masked")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=_seed, default=0)
     demo.add_argument("--out", default="neuro-uhn-demo", help="folder for the figures")
     demo.add_argument(
         "--spiking-queries",
@@ -417,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--convention", default="standard", choices=["standard", "paper"])
     comp.add_argument("--n-memories", type=int, default=20)
     comp.add_argument("--n-queries", type=int, default=50)
-    comp.add_argument("--seed", type=int, default=0)
+    comp.add_argument("--seed", type=_seed, default=0)
     comp.add_argument("--out", default="", help="folder for a raster figure ('' = none)")
     comp.set_defaults(func=_compare)
 
@@ -454,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="paper, standard or paper,standard (default: both; spiking: standard)",
     )
     run.add_argument("--runs", type=int, default=5, help="runs on disjoint memory blocks")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=_seed, default=0)
     run.add_argument("--similarity", type=_label_list, default=None, help="e.g. manhattan,dot")
     run.add_argument(
         "--separation", type=_label_list, default=None, help="e.g. max,softmax(beta=1000)"
@@ -473,11 +547,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--models", type=_label_list, default=None, help="spiking: bundled model names"
     )
     run.add_argument("--max-queries", type=int, default=None, help="queries per cell (spiking: 20)")
-    run.add_argument("--spiking-mode", default="spiking", choices=["hybrid", "spiking"])
-    run.add_argument("--duration", type=float, default=0.3, help="spiking: simulated s per query")
+    run.add_argument(
+        "--spiking-mode", default=None, choices=["hybrid", "spiking"], help="spiking: (spiking)"
+    )
+    run.add_argument(
+        "--duration", type=float, default=None, help="spiking: simulated s per query (0.3)"
+    )
     run.add_argument("--store", default="", help="SQLite results file (resumable)")
     run.add_argument("--csv", default="", help="write the tidy table here")
-    run.add_argument("--workers", type=int, default=None, help="local processes (default: CPUs)")
+    run.add_argument(
+        "--workers", type=_positive_int, default=None, help="local processes (default: CPUs)"
+    )
     run.add_argument(
         "--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786"
     )
@@ -488,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     figs.add_argument("--quick", action="store_true", help="small sweeps (CI: minutes)")
     figs.add_argument("--only", type=_label_list, default=None, help="figure names, e.g. capacity")
     figs.add_argument("--out", default="figures", help="folder for the images")
-    figs.add_argument("--workers", type=int, default=None)
+    figs.add_argument("--workers", type=_positive_int, default=None)
     figs.add_argument("--no-progress", action="store_true")
     figs.set_defaults(func=_figures)
     return parser
@@ -502,9 +582,7 @@ def _terminate(signum, frame):
 def _interrupted(args) -> str:
     """What an interrupt leaves behind: only a sweep with a results file on disk resumes."""
     if args.command == "run" and args.store:
-        return (
-            f"interrupted; finished cells are in {args.store}, rerun the same command to resume"
-        )
+        return f"interrupted; finished cells are in {args.store}, rerun the same command to resume"
     if args.command == "figures":
         return (
             "interrupted; finished cells are in the figures' results store, rerun the same "

@@ -39,16 +39,41 @@ PROBLEM_KINDS = {
 }
 
 
+def _memory_limit() -> int:
+    """Half the physical memory (4 GiB where the platform does not say)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (AttributeError, ValueError, OSError):
+        return 4 * 2**30
+
+
 def model_problem(
     kind: str, n_memories: int = 20, n_queries: int = 50, seed: int = 0, noise: float | None = None
 ) -> Problem:
     """A problem of ``kind`` ("bipolar", "sdm", "keys", "digits", "patterns") or the kind
     suited to a bundled model's name (``PROBLEM_KINDS``)."""
     kind = PROBLEM_KINDS.get(kind, kind)
-    if not isinstance(n_memories, int) or n_memories < 1:
-        raise ValidationError(f"'n_memories' must be an integer >= 1; got {n_memories!r}")
-    if not isinstance(n_queries, int) or n_queries < 1:
-        raise ValidationError(f"'n_queries' must be an integer >= 1; got {n_queries!r}")
+    from ._validation import check_int, check_seed
+
+    n_memories = check_int(n_memories, "n_memories", 1)
+    n_queries = check_int(n_queries, "n_queries", 1)
+    seed = check_seed(seed, allow_none=False)
+    if kind == "digits" and n_memories > 1797:
+        raise ValidationError(
+            f"'n_memories' must be in 1..1797 for the digits problem; got {n_memories}"
+        )
+    # the largest arrays: queries and memories of up to 256 features (a few copies each), and
+    # SDM's 500 hard locations × memories; refused before anything is allocated
+    need = 8 * (3 * 256 * (n_queries + n_memories) + 500 * n_memories)
+    if need > _memory_limit():
+        raise ValidationError(
+            f"'n_queries' = {n_queries} and 'n_memories' = {n_memories} need about "
+            f"{need / 2**30:.1f} GiB, more than this machine can spare "
+            f"({_memory_limit() / 2**30:.1f} GiB): use fewer",
+            argument="n_queries" if n_queries >= n_memories else "n_memories",
+        )
     rng = np.random.default_rng(seed)
     targets = rng.integers(0, n_memories, n_queries)
     if kind == "bipolar":

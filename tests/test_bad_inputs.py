@@ -372,34 +372,160 @@ def test_results_store_files(tmp_path):
 
 # --- the command line: one line, exit 2 ---------------------------------------------------
 
-CLI_CASES = [
-    ["demo", "--n-memories", "0", "--spiking-queries", "0"],
-    ["demo", "--n-memories", "5000", "--spiking-queries", "0"],
-    ["demo", "--sigma", "-1", "--spiking-queries", "0"],
-    ["demo", "--mask", "1.5", "--spiking-queries", "0"],
-    ["compare", "--model", "nosuch"],
-    ["compare", "--duration", "0"],
-    ["compare", "--n-queries", "0"],
-    ["run", "noise", "--dataset", "mnits"],
-    ["run", "noise", "--dataset", "digits", "--separation", "softmax(beta=x y)"],
-    ["run", "noise", "--dataset", "digits", "--levels", "-1", "--workers", "1"],
-    ["run", "noise", "--dataset", "/no/such/file.npy"],
-    ["run", "capacity", "--dataset", "digits", "--store", "/no/such/dir/r.sqlite"],
-    ["figures", "--only", "fig99"],
+CLI_CASES = [  # (argv, the message the one line must carry)
+    (["demo", "--n-memories", "0", "--spiking-queries", "0"], "'n_memories' must be in 1..1797"),
+    (["demo", "--n-memories", "5000", "--spiking-queries", "0"], "'n_memories' must be in 1..1797"),
+    (["demo", "--sigma", "-1", "--spiking-queries", "0"], "'sigma' must be a number >= 0"),
+    (["demo", "--mask", "1.5", "--spiking-queries", "0"], r"'fraction' must be in \[0, 1\]"),
+    (["demo", "--seed", "-1"], r"argument --seed: expected an integer in 0\.\.4294967295"),
+    (["demo", "--seed", "99999999999"], "argument --seed: expected an integer"),
+    (["compare", "--model", "nosuch"], "unknown model 'nosuch'"),
+    (["compare", "--duration", "0"], "'duration' must be > 0"),
+    (["compare", "--n-queries", "0"], "'n_queries' must be an integer >= 1"),
+    (["compare", "--n-queries", "10000000000000"], "'n_queries' = 10000000000000 .* GiB"),
+    (["compare", "--seed", "-5"], "argument --seed: expected an integer"),
+    (["run", "noise", "--dataset", "mnits"], "unknown dataset 'mnits'"),
+    (
+        ["run", "noise", "--dataset", "digits", "--separation", "softmax(beta=x y)"],
+        "cannot read parameter value 'x y'",
+    ),
+    (
+        ["run", "noise", "--dataset", "digits", "--levels", "-1", "--workers", "1"],
+        "'levels' must hold numbers >= 0",
+    ),
+    (["run", "noise", "--dataset", "/no/such/file.npy"], "'/no/such/file.npy' does not exist"),
+    (
+        ["run", "capacity", "--dataset", "digits", "--store", "/no/such/dir/r.sqlite"],
+        "does not exist",
+    ),
+    (["run", "noise", "--dataset", "digits", "--workers", "0"], "argument --workers: expected a"),
+    (["run", "noise", "--dataset", "digits", "--workers", "-1"], "argument --workers: expected a"),
+    (["figures", "--workers", "0"], "argument --workers: expected a positive integer"),
+    (["run", "noise", "--dataset", "digits", "--seed", "-1"], "argument --seed: expected"),
+    (
+        ["run", "noise", "--dataset", "digits", "--duration", "0.5"],
+        "--duration is not used by the noise experiment",
+    ),
+    (
+        ["run", "capacity", "--dataset", "digits", "--spiking-mode", "hybrid"],
+        "--spiking-mode is not used by the capacity experiment",
+    ),
+    (
+        ["run", "noise", "--dataset", "digits", "--models", "mchn"],
+        "'models' is not used by the noise experiment",
+    ),
+    (
+        ["run", "mask", "--dataset", "digits", "--max-queries", "5"],
+        "'max_queries' is not used by the mask experiment",
+    ),
+    (
+        ["run", "threshold", "--dataset", "digits", "--threshold", "5"],
+        "'threshold' is not used by the threshold experiment",
+    ),
+    (
+        ["run", "spiking", "--dataset", "digits", "--similarity", "dot"],
+        "'similarities' is not used by the spiking experiment",
+    ),
+    (["figures", "--only", "fig99"], "fig99"),
+    (["bench", "--n-memories", "10,x"], "expected integers separated by commas"),
 ]
 
 
-@pytest.mark.parametrize("argv", CLI_CASES, ids=[" ".join(a[:3]) for a in CLI_CASES])
-def test_cli_fails_politely(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exit_:  # argparse's own usage errors
-        code = exit_.code
+@pytest.mark.parametrize("argv, message", CLI_CASES, ids=[" ".join(c[0][:4]) for c in CLI_CASES])
+def test_cli_fails_politely(argv, message):
+    import re
+
+    code, err = _cli(argv)
     assert code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err and err[-1].startswith(("neuro-uhn", "usage")) or "error" in err[-1]
-    assert not any("Traceback" in line for line in err)
-    assert err[-1].count("error") >= 1 and len(err[-1]) < 400
+    lines = err.strip().splitlines()
+    assert not any("Traceback" in line for line in lines)
+    assert lines and lines[-1].startswith(f"neuro-uhn {argv[0]}: error: "), lines
+    assert re.search(message, lines[-1]), (message, lines[-1])
+    assert len(lines[-1]) < 600
+    if not lines[0].startswith("usage:"):  # the library's errors: exactly one line
+        assert len(lines) == 1, lines
+
+
+def test_the_cli_keeps_the_traceback_of_a_bug(monkeypatch):
+    """Only library errors become one line: an internal bug must stay visible."""
+    import neuro_uhn.experiments as exps
+
+    def broken(*args, **kwargs):
+        return [][1]  # an IndexError: a bug, not a user error
+
+    monkeypatch.setattr(exps, "run_experiment", broken)
+    with pytest.raises(IndexError):
+        main(["run", "noise", "--dataset", "digits", "--workers", "1", "--no-progress"])
+    monkeypatch.setattr(exps, "run_experiment", lambda *a, **k: int("x"))  # a plain ValueError
+    with pytest.raises(ValueError, match="invalid literal"):
+        main(["run", "noise", "--dataset", "digits", "--workers", "1", "--no-progress"])
+
+
+# --- outputs never destroy inputs, the store, or files that are not ours -----------------
+
+OUTPUT_CASES = [  # (argv template, files made first, message); {d} is the temporary folder
+    (["run", "noise", "--dataset", "{d}/data.npy", "--csv", "{d}/data.npy"], [], "same file as "
+     "the dataset file"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--store", "{d}/s.sqlite", "--csv",
+      "{d}/s.sqlite"], ["s.sqlite"], "same file as the results store"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--store", "{d}/data.npy"], [], "--store .* "
+     "same file as the dataset file"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--csv", "{d}/sub/../data.npy"], ["sub/"],
+     "same file as the dataset file"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--csv", "{d}/link.csv"], ["link.csv->data.npy"],
+     "same file as the dataset file"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--csv", "{d}/notes.txt"], ["notes.txt"],
+     "exists and is not a CSV table neuro_uhn wrote"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--csv", "{d}/other.csv"], ["other.csv"],
+     "exists and is not a CSV table"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--csv", "{d}"], [], "is a folder"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--csv", "{d}/no/t.csv"], [], "does not exist"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--store", "{d}/sub"], ["sub/"], "is a folder"),
+    (["bench", "--quick", "--json", "{d}/data.npy"], [], "not a benchmark JSON file"),
+    (["bench", "--quick", "--json", "{d}/notes.txt"], ["notes.txt"], "not a benchmark JSON"),
+    (["bench", "--quick", "--json", "{d}"], [], "is a folder"),
+    (["demo", "--out", "{d}/data.npy"], [], "is a file, not a folder"),
+    (["demo", "--out", "{d}"], ["demo.png"], "demo.png' exists and is not a PNG figure"),
+    (["compare", "--out", "{d}"], ["raster_uhn_best.png"], "exists and is not a PNG figure"),
+    (["figures", "--out", "{d}/notes.txt"], ["notes.txt"], "is a file, not a folder"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "argv, make, message", OUTPUT_CASES, ids=[f"{c[0][0]}-{i}" for i, c in enumerate(OUTPUT_CASES)]
+)
+def test_outputs_never_destroy_inputs_or_foreign_files(tmp_path, argv, make, message):
+    import os
+    import re
+
+    np.save(tmp_path / "data.npy", rng.random((40, 16)))
+    for item in make:
+        if item.endswith("/"):
+            (tmp_path / item).mkdir()
+        elif "->" in item:
+            link, target = item.split("->")
+            os.symlink(tmp_path / target, tmp_path / link)
+        elif item.endswith(".sqlite"):
+            ResultStore(tmp_path / item).close()
+        else:
+            (tmp_path / item).write_bytes(b"a user's own file\n")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    code, err = _cli([a.replace("{d}", str(tmp_path)) for a in argv])
+    assert code == 2 and re.search(message, err), err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # nothing overwritten, nothing left behind
+
+
+def test_an_existing_csv_of_ours_is_replaced(tmp_path):
+    argv = ["run", "noise", "--dataset", "digits", "--n-memories", "5", "--runs", "1",
+            "--levels", "0.1", "--similarity", "dot", "--convention", "standard",
+            "--workers", "1", "--no-progress", "--csv", str(tmp_path / "t.csv")]  # fmt: skip
+    assert _cli(argv)[0] == 0
+    first = (tmp_path / "t.csv").read_text()
+    assert _cli(argv)[0] == 0  # a table we wrote may be replaced
+    assert (tmp_path / "t.csv").read_text().splitlines()[0] == first.splitlines()[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]  # no temp files left
 
 
 # --- damaged or odd dataset files: one ValidationError naming the file, never a traceback --

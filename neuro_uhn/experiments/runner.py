@@ -94,6 +94,30 @@ def _check_levels(values, name: str = "levels") -> tuple[float, ...]:
     return tuple(out)
 
 
+def _refuse_ignored(experiment: str, **given: Any) -> None:
+    """An option the experiment would not use is an error, never silently dropped."""
+    spiking = experiment == "spiking"
+    unused = {
+        "similarities": spiking,  # the spiking experiment's models fix their components
+        "separations": spiking,
+        "threshold": EXPERIMENTS[experiment].threshold_sweep,  # its thresholds are the levels
+        "models": not spiking,
+        "max_queries": not spiking,  # the abstract experiments query every stored memory
+        "spiking": not spiking,
+    }
+    for name, value in given.items():
+        if value is not None and unused[name]:
+            why = {
+                "threshold": "its thresholds are the swept levels (--levels)",
+                "similarities": "its models (--models) fix their components",
+                "separations": "its models (--models) fix their components",
+            }.get(name, "it applies to the spiking experiment only")
+            raise ValidationError(
+                f"{name!r} is not used by the {experiment} experiment ({why}); leave it out",
+                argument=name,
+            )
+
+
 def _model_labels(name: str) -> tuple[str, str, str]:
     from ..model import load_model
 
@@ -135,6 +159,15 @@ def plan(
             raise ValidationError(f"'convention' must be one of {list(CONVENTIONS)}; got {c!r}")
     if experiment == "spiking" and "paper" in conventions:
         raise ValidationError("the spiking experiment runs in the 'standard' convention only")
+    _refuse_ignored(
+        experiment,
+        similarities=similarities,
+        separations=separations,
+        threshold=threshold,
+        models=models,
+        max_queries=max_queries,
+        spiking=spiking,
+    )
     runs = _check_ints([runs], "runs")[0]
     from .._validation import check_seed
 
@@ -458,6 +491,14 @@ def run_experiment(
         raise ValidationTypeError(
             "'dataset' must be a dataset name, a path to a .npy/.npz file or a "
             f"neuro_uhn.datasets.Dataset; got {type(dataset).__name__}"
+        )
+    from .._validation import check_int
+
+    if workers is not None:
+        workers = check_int(workers, "workers", 1)
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise ValidationTypeError(
+            f"'scheduler' must be an address such as 'tcp://host:8786'; got {scheduler!r}"
         )
     tasks = plan(experiment, dataset, seed=seed, **options)
     own_store = not isinstance(store, ResultStore)
