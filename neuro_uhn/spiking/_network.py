@@ -241,14 +241,14 @@ class SpikingUHN:
         transfer = {
             "linear": f"g = ({x} - a) / (b - a) : 1",
             "power": f"g = (clip({x}, 0, inf) / b)**npow : 1",
-            "exp": f"g = exp(clip(beta * ({x} - sref), -1000, 50)) : 1",  # no overflow
+            "exp": f"g = exp(clip(beta * ({x} - sref_held), -1000, 50)) : 1",  # no overflow
             "step": f"g = int({x} >= theta) : 1",
         }[sep.transfer]
         prenorm = (
             ["S : 1 (linked)", "S_held : 1", "sn = s / S_held : 1"] if sep.prenormalise else []
         )
         if sep.normalised:
-            rate = "rate = gain * g / Z : Hz"
+            rate = "rate = gain * g / (Z + int(Z == 0)) : Hz"  # all g underflowed: rate 0
             norm_var = "Z : 1 (linked)"
         else:
             rate, norm_var = "rate = gain * g : Hz", ""
@@ -262,7 +262,9 @@ class SpikingUHN:
                 current,
                 "bias : 1 (constant)",
                 "common : 1",
-                "sref : 1",
+                # the exponent's reference, tracked by the normaliser (held in a state
+                # variable: a summed synapse cannot read a linked expression)
+                "sref : 1 (linked)\nsref_held : 1" if sep.transfer == "exp" else "",
                 "u = I_sim + bias + common : 1",
                 score,
                 *prenorm,
@@ -325,14 +327,31 @@ class SpikingUHN:
             mem.run_regularly("S_held = S + int(S == 0)", dt=dt, name="hold_score_sum")
             objects += [pre_norm, psyn]
 
-        # global divisive inhibition: one normaliser per copy sums g of its memory neurons
+        # global divisive inhibition: one normaliser per copy sums g of its memory neurons.
+        # For the exp transfer it also tracks the reference L of the exponent inside the
+        # network (no per-query number from outside): each step L += log(Z)/β, a Newton step
+        # to log-sum-exp(βs)/β, so Z -> npop and exp stays in range. L starts at the largest
+        # score among the stored patterns (a build-time constant from M).
         if sep.normalised:
-            norm = b2.NeuronGroup(K, "Z : 1", dt=dt, name="normaliser")
+            norm_eqs = "Z : 1\nL : 1" if sep.transfer == "exp" else "Z : 1"
+            norm = b2.NeuronGroup(K, norm_eqs, dt=dt, name="normaliser")
             norm.Z = 1.0  # until the first sum arrives (one step)
             nsyn = b2.Synapses(mem, norm, "Z_post = g_pre : 1 (summed)", dt=dt, name="inhibition")
             nsyn.connect(i=np.arange(K * N * n), j=copy_of_neuron)
             mem.Z = b2.linked_var(norm, "Z", index=copy_of_neuron)
             objects += [norm, nsyn]
+            if sep.transfer == "exp":
+                ns["npop_norm"] = float(n)
+                norm.L = self._score_ceiling()
+                norm.run_regularly(
+                    "L += log(clip(Z / npop_norm, 1e-300, 1e300)) / beta",
+                    dt=dt,
+                    when="after_groups",
+                    name="log_sum_exp",
+                )
+                mem.sref = b2.linked_var(norm, "L", index=copy_of_neuron)
+                mem.sref_held = norm.L[0]
+                mem.run_regularly("sref_held = sref", dt=dt, name="hold_reference")
 
         # memory -> output synapses carry P
         out = b2.NeuronGroup(K * n_out, "J : 1", dt=dt, name="outputs")
@@ -397,19 +416,23 @@ class SpikingUHN:
 
     # ----------------------------------------------------------------------------- run
     def _inputs(self, Q: np.ndarray):
-        """Per-copy feature values (or rates), common currents and exp references."""
+        """Per-copy feature values (or rates) and common currents: encodings of the query
+        alone; no score is computed here."""
         phi = self.sim_map.features(Q)
         phi = (
             np.concatenate([np.clip(c * phi, 0, None) for c in self._channels], axis=1)
             if self.config.mode == "spiking"
             else phi
         )
-        common = self.sim_map.common(Q)
-        S = self.sim_map.scores(Q)
+        return phi, self.sim_map.common(Q)
+
+    def _score_ceiling(self) -> float:
+        """The largest score among the stored patterns queried with each other (from M only):
+        where the exponent's reference starts before the network tracks it."""
+        S = self.sim_map.scores(self.M)
         if self.sep_map.prenormalise:
             S = S / S.sum(axis=1, keepdims=True)
-        s_ref = S.max(axis=1)
-        return phi, common, s_ref
+        return float(np.max(S))
 
     #: Measured on 2 cores (docs/spiking.md): compiling a standalone project costs about
     #: 12 s, and saves about 1 µs of wall time per synapse per copy per simulated second
@@ -463,9 +486,9 @@ class SpikingUHN:
         """The per-query variables of a batch: {variable view: values}."""
         cfg, g = self.config, self._groups
         N, n = self.n_memories, cfg.neurons_per_memory
-        phi, common, s_ref = self._inputs(Q)
+        phi, common = self._inputs(Q)
         mem, feat = g["memories"], g["features"]
-        values = {mem.common: np.repeat(common, N * n), mem.sref: np.repeat(s_ref, N * n)}
+        values = {mem.common: np.repeat(common, N * n)}
         if cfg.mode == "spiking":
             values[feat.rates] = (cfg.input_rate / self.sim_map.scale) * phi.ravel() * b2.Hz
         else:
