@@ -29,7 +29,11 @@ def block_shape(n_queries: int, n_memories: int, width: int, itemsize: int) -> t
     return bq, bn
 
 
-def uses_kernel(xp) -> bool:
+def uses_kernel(xp, dtype=None) -> bool:
+    """Whether the numba kernels compute for arrays of ``dtype`` (float32 and float64 only:
+    float16 takes the chunked path)."""
+    if dtype is not None and str(dtype) not in ("float32", "float64"):
+        return False
     return is_numpy(xp) and compiled_kernels_enabled() and _kernels.available()
 
 
@@ -53,7 +57,7 @@ def _blocked(Q: Array, M: Array, pair_fn, xp) -> Array:
 def neg_l1(Q: Array, M: Array) -> Array:
     """``S[b, n] = -sum_d |Q[b, d] - M[n, d]|``."""
     xp = namespace(Q, M)
-    if uses_kernel(xp):
+    if uses_kernel(xp, Q.dtype):
         return _kernels.l1_scores(Q, M)
     if array_api_compat.is_torch_namespace(xp):
         import torch  # torch's compiled pairwise L1, on the tensors' device; no temporaries
@@ -69,7 +73,7 @@ def neg_js(Qn: Array, Mn: Array) -> Array:
     a zero mass contributes exactly 0 (no epsilon).
     """
     xp = namespace(Qn, Mn)
-    if uses_kernel(xp):
+    if uses_kernel(xp, Qn.dtype):
         return _kernels.js_scores(Qn, Mn)
 
     # JS = ½(h_m + h_q) − ½ Σ s log s + log 2 with s = m + q and h = Σ p log p

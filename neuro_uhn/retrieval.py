@@ -16,9 +16,10 @@ from ._xp import Array, namespace
 from .errors import ValidationError, ValidationTypeError
 from .model import UHN, Convention
 from .readout import IdentityReadout
+from .separation import TopK
 from .separation import _registry as _separations
 from .similarity import _registry as _similarities
-from .similarity import validate_memories, validate_queries
+from .similarity import scores_in_range, validate_memories, validate_queries
 
 __all__ = ["retrieve", "retrieve_with", "Prepared", "prepare"]
 
@@ -101,11 +102,29 @@ class Prepared:
     def __init__(self, model: UHN, M: Array, P: Array, xp, convention: Convention):
         self.model = model.resolved(convention)
         self.M, self.P, self.xp = M, P, xp
+        self.convention = convention
         self.model.similarity.check(M, M[:1, ...], xp)
         self.state = self.model.similarity.prepare(M, xp)
+        self._m_max = float(xp.max(xp.abs(M)))
+        self._rescaled: dict = {}
+        sep = self.model.separation
+        # separations that read only the order of the scores (see scores_in_range)
+        self.order_only = bool(sep.one_hot) or (
+            isinstance(sep, TopK) and sep.weighting == "uniform"
+        )
 
     def scores(self, Q: Array) -> Array:
-        return self.model.similarity.score(self.state, Q, self.xp)
+        """Scores of checked queries, in range (see :func:`similarity.scores_in_range`)."""
+        return scores_in_range(
+            self.model.similarity,
+            self.M,
+            self.state,
+            Q,
+            self.xp,
+            order_only=self.order_only,
+            m_max=self._m_max,
+            cache=self._rescaled,
+        )
 
     def __call__(self, Q: Array) -> Array:
         """``Z`` for checked 2-D queries ``Q``, in blocks that fit the memory budget."""
@@ -126,7 +145,25 @@ class Prepared:
             Z = xp.take(self.P, model.separation.winners(S), axis=0)
         else:
             Z = model.separation(S) @ self.P
-        return Z if isinstance(model.readout, IdentityReadout) else model.readout(Z)
+        Z = Z if isinstance(model.readout, IdentityReadout) else model.readout(Z)
+        if self.convention == "standard":
+            check_result(Z, model, xp)
+        return Z
+
+
+def check_result(Z: Array, model: UHN, xp) -> None:
+    """Finite inputs must give a finite result: anything else is an overflow, an error.
+
+    (The paper convention reproduces the official code's NaNs on purpose and is not checked.)
+    """
+    if not bool(xp.all(xp.isfinite(Z))):
+        raise ValidationError(
+            f"the result of similarity {model.similarity.name!r} with separation "
+            f"{model.separation.name!r} overflows {Z.dtype} (values beyond its range): use "
+            "float64 inputs, rescale 'memories' and 'queries', or a separation whose weights "
+            "sum to one (softmax, max, normalize)",
+            argument="memories",
+        )
 
 
 def prepare(

@@ -114,6 +114,16 @@ class Polynomial(Separation):
         xp = namespace(S)
         return xp.clip(S, 0, None) ** self.n
 
+    def normalized(self, S):
+        """``normalize(max(S, 0)^n)`` without overflow or underflow: each row is divided by
+        its largest score before the power (the ratio is what normalising keeps)."""
+        xp = namespace(S)
+        R = xp.clip(S, 0, None)
+        top = xp.max(R, axis=-1, keepdims=True)
+        W = (R / xp.where(top > 0, top, xp.ones_like(top))) ** self.n
+        total = xp.sum(W, axis=-1, keepdims=True)
+        return W / xp.where(total > 0, total, xp.ones_like(total))
+
     def lagrangian(self, S):
         xp = namespace(S)
         return xp.sum(xp.clip(S, 0, None) ** (self.n + 1), axis=-1) / (self.n + 1)
@@ -138,11 +148,23 @@ class Softmax(Separation):
 
     def __call__(self, S):
         xp = namespace(S)
-        shifted = S - xp.max(S, axis=-1, keepdims=True)
-        return softmax(self.beta * shifted)
+        W = _wide(S, xp, self.beta)
+        shifted = W - xp.max(W, axis=-1, keepdims=True)
+        return xp.astype(softmax(self.beta * shifted), S.dtype, copy=False)
 
     def lagrangian(self, S):
         return logsumexp(self.beta * S, axis=-1) / self.beta
+
+
+def _wide(S, xp, beta: float):
+    """``S`` in a dtype wide enough for ``beta · S``: float16 always becomes float32, and a
+    β beyond the dtype's range (1e8 in float16, 1e39 in float32) float64; so β never
+    overflows to inf and ``inf · 0`` never turns a weight into NaN."""
+    info = xp.finfo(S.dtype)
+    if info.bits >= 64 or (info.bits >= 32 and beta * 4 < float(info.max)):
+        return S
+    wide = xp.float32 if info.bits < 32 and beta * 4 < float(xp.finfo(xp.float32).max) else None
+    return xp.astype(S, wide if wide is not None else xp.float64)
 
 
 @register("max")
@@ -290,8 +312,21 @@ class Chain(Separation):
         object.__setattr__(self, "stages", stages)
 
     def __call__(self, S):
-        for stage in self.stages:
+        xp = namespace(S)
+        stages, i = self.stages, 0
+        while i < len(stages):
+            stage = stages[i]
+            nxt = stages[i + 1] if i + 1 < len(stages) else None
+            if (
+                isinstance(stage, Polynomial)
+                and isinstance(nxt, Normalize)
+                and bool(xp.all(xp.isfinite(S)))
+            ):
+                S = stage.normalized(S)  # scale-free: no overflow to inf/inf, no underflow to 0
+                i += 2
+                continue
             S = stage(S)
+            i += 1
         return S
 
     @property

@@ -21,6 +21,7 @@ budget (:func:`neuro_uhn.memory_budget`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -53,6 +54,10 @@ class Similarity(Component):
     """
 
     kind: ClassVar[str] = "similarity"
+    #: ``p`` with ``score(s·M, s·Q) = s**p · score(M, Q)`` for every s > 0, or None. Inputs
+    #: so large or small that the arithmetic would overflow or underflow are scaled by a
+    #: power of two (exact) and the scores scaled back (:func:`scores_in_range`).
+    scale_power: ClassVar[int | None] = None
     #: A stored pattern scores highest against itself (true for distances and cosine-free
     #: divergences); the property tests check it for every similarity that declares it.
     self_is_best: ClassVar[bool] = False
@@ -61,7 +66,7 @@ class Similarity(Component):
         """Scores of every query (rows) against every memory (columns)."""
         M, Q, xp, single = validate_pair(memories, queries)
         self.check(M, Q, xp)
-        S = self.score(self.prepare(M, xp), Q, xp)
+        S = scores_in_range(self, M, None, Q, xp)
         return S[0, ...] if single else S
 
     def check(self, M: Array, Q: Array, xp) -> None:
@@ -128,6 +133,86 @@ def validate_queries(queries: Any, M: Array, xp):
     return Q, single
 
 
+def _in_range_bounds(dtype, n_features: int, xp) -> tuple[float, float]:
+    """(lo, hi): where the largest magnitude of the inputs keeps the similarities' sums of
+    squares and products finite and their smallest terms out of the subnormal range."""
+    info = xp.finfo(dtype)
+    hi = math.sqrt(float(info.max) / (16.0 * n_features))
+    lo = math.sqrt(float(info.smallest_normal) / float(info.eps))
+    return lo, hi
+
+
+def _times_pow2(X: Array, k: int) -> Array:
+    """``X · 2**k``, exact for normal results, in steps whose factor ``2**step`` is itself
+    representable in ``X``'s dtype (float16 ±13, float32 ±125, float64 ±1020)."""
+    import array_api_compat
+
+    bits = array_api_compat.array_namespace(X).finfo(X.dtype).bits
+    limit = {16: 13, 32: 125}.get(bits, 1020)
+    while k:
+        step = max(-limit, min(limit, k))
+        X = X * (2.0**step)
+        k -= step
+    return X
+
+
+def scores_in_range(
+    sim: Similarity,
+    M: Array,
+    state: Any,
+    Q: Array,
+    xp,
+    *,
+    order_only: bool = False,
+    m_max: float | None = None,
+    cache: dict | None = None,
+) -> Array:
+    """``sim``'s scores, computed where the floating-point arithmetic is exact enough.
+
+    Inputs whose largest magnitude would overflow the similarity's sums (1e160 in float64,
+    1e18 in float32) or push its products into the subnormal range (1e-146, 1e-15) are
+    scaled by a power of two into range — exact — and the scores scaled back by the
+    similarity's :attr:`~Similarity.scale_power`. Scores that then overflow the dtype are an
+    error (the true scores are not representable), unless ``order_only``: a separation that
+    reads only the order of the scores (``max``, uniform ``topk``) gets the scaled ones,
+    which rank the memories exactly as the true ones do. ``state`` is ``sim.prepare(M)``
+    (computed here when None); ``cache`` keeps the rescaled memories' state between calls.
+    """
+    p = sim.scale_power
+    if not p:
+        return sim.score(sim.prepare(M, xp) if state is None else state, Q, xp)
+    if m_max is None:
+        m_max = float(xp.max(xp.abs(M)))
+    v = max(m_max, float(xp.max(xp.abs(Q))))
+    lo, hi = _in_range_bounds(Q.dtype, M.shape[1], xp)
+    if v == 0 or lo <= v <= hi:
+        return sim.score(sim.prepare(M, xp) if state is None else state, Q, xp)
+    e = math.frexp(v)[1]  # v·2**-e in [0.5, 1)
+    key = ("scaled", e)
+    if cache is not None and key in cache:
+        scaled_state = cache[key]
+    else:
+        scaled_state = sim.prepare(_times_pow2(M, -e), xp)
+        if cache is not None:
+            cache[key] = scaled_state
+    S = sim.score(scaled_state, _times_pow2(Q, -e), xp)
+    if order_only:
+        return S
+    import numpy as np
+
+    with np.errstate(over="ignore", under="ignore"):
+        S = _times_pow2(S, e * p)
+    if not bool(xp.all(xp.isfinite(S))):
+        raise ValidationError(
+            f"similarity {sim.name!r}: the scores of inputs as large as {v:.3g} exceed "
+            f"{S.dtype}'s range (they grow as the inputs' scale to the power {p}); rescale "
+            "'memories' and 'queries' (e.g. divide both by their maximum), use float64, or a "
+            "separation that reads only the order of the scores (max, topk)",
+            argument="memories",
+        )
+    return S
+
+
 def _row_dots(A: Array, B: Array, xp) -> Array:
     """``sum(A * B, axis=-1)`` without the product's temporary.
 
@@ -150,6 +235,8 @@ def _sq_norms(X: Array, xp) -> Array:
 @dataclass(frozen=True, kw_only=True)
 class Dot(Similarity):
     """Dot product ``S[b, i] = M[i] · Q[b]`` (classical HN, DAM, MCHN, attention)."""
+
+    scale_power: ClassVar[int | None] = 2
 
     def score(self, M, Q, xp):
         return Q @ M.T
@@ -178,9 +265,18 @@ class Cosine(Similarity):
 
 
 def _unit_rows(X, xp):
+    """Rows of unit length; each row is first divided by its largest magnitude, so rows of
+    1e-300 or 1e300 neither underflow nor overflow the squared norm."""
+    X = _max_scaled_rows(X, xp)
     norm = xp.sqrt(_sq_norms(X, xp))
     norm = xp.where(norm > 0, norm, xp.ones_like(norm))
     return X / xp.expand_dims(norm, axis=-1)
+
+
+def _max_scaled_rows(X, xp):
+    """Each row divided by its largest magnitude (all-zero rows stay zero)."""
+    top = xp.max(xp.abs(X), axis=-1, keepdims=True)
+    return X / xp.where(top > 0, top, xp.ones_like(top))
 
 
 @register("euclidean")
@@ -196,6 +292,10 @@ class Euclidean(Similarity):
 
     self_is_best: ClassVar[bool] = True
     squared: bool = False
+
+    @property
+    def scale_power(self) -> int:  # type: ignore[override]
+        return 2 if self.squared else 1
 
     def prepare(self, M, xp):
         mean = xp.mean(M, axis=0, keepdims=True)
@@ -224,6 +324,7 @@ class Manhattan(Similarity):
     """Negative L1 distance ``-Σ_d |M[i, d] - Q[b, d]|``: the paper's best similarity."""
 
     self_is_best: ClassVar[bool] = True
+    scale_power: ClassVar[int | None] = 1
 
     def score(self, M, Q, xp):
         return neg_l1(Q, M)
@@ -294,7 +395,7 @@ def check_distributions(M, Q, xp, similarity: str) -> None:
                 f"{similarity} needs non-negative {name!r} (rows are normalised to "
                 f"probability distributions); min is {float(xp.min(X))}"
             )
-        zero = xp.sum(X, axis=-1) == 0
+        zero = xp.max(X, axis=-1) == 0  # (non-negative rows: no sum that could overflow)
         if bool(xp.any(zero)):
             raise ValidationError(
                 f"{similarity} needs every row of {name!r} to have a positive sum; "
@@ -305,6 +406,7 @@ def check_distributions(M, Q, xp, similarity: str) -> None:
 def normalize_rows(X, xp, eps: float = 0.0):
     """Rows divided by their sums; with ``eps`` > 0, additive smoothing ``(p + ε)/(1 + Dε)``."""
     c = 1 / (1 + X.shape[-1] * eps)
+    X = _max_scaled_rows(X, xp)  # the sum of a row of 1e-310s is not subnormal, 1e308s not inf
     P = X * (c / xp.sum(X, axis=-1, keepdims=True))
     return P + c * eps if eps else P
 

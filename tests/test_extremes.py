@@ -95,3 +95,100 @@ def test_float32_agrees_with_float64(rng, similarity, separation):
         np.testing.assert_array_equal(z32[clear], z64[clear].astype(np.float32))
     else:
         np.testing.assert_allclose(z32, z64, rtol=2e-3, atol=2e-4)
+
+
+# --- scale × dtype × similarity: the right memory, or a clear error, never a quiet wrong one
+
+SCALES = {
+    "float64": [2.0**-1000, 1e-300, 1e-200, 1e-150, 1e-30, 1.0, 1e30, 1e150, 1e160, 1e300],
+    "float32": [1e-30, 1e-18, 1e-10, 1.0, 1e10, 1e18, 1e30],
+    "float16": [2.0**-10, 1.0, 16.0, 1000.0],
+}
+CASES_SCALE = [(dt, s) for dt, scales in SCALES.items() for s in scales]
+SCALE_SIMS = ["dot", "cosine", "euclidean", "manhattan", "kl", "reverse_kl", "js"]
+
+
+@pytest.mark.parametrize("dtype, scale", CASES_SCALE, ids=[f"{d}-{s:g}" for d, s in CASES_SCALE])
+def test_every_scale_retrieves_the_memory_the_exact_scores_pick(rng, dtype, scale):
+    M0 = rng.random((12, 20))
+    Q0 = np.clip(M0[:6] + 0.05 * rng.standard_normal((6, 20)), 0, 1)
+    M, Q = (M0 * scale).astype(dtype), (Q0 * scale).astype(dtype)
+    for sim in SCALE_SIMS:
+        # the reference ranks the same (rounded) values, brought back to scale 1 in float64
+        S = ref.pairwise(M.astype(np.float64) / scale, Q.astype(np.float64) / scale,
+                         getattr(ref, sim))  # fmt: skip
+        top2 = np.sort(S, axis=1)[:, -2:]
+        clear = (top2[:, 1] - top2[:, 0]) > 1e-2 * np.abs(top2[:, 1]).clip(1e-3)
+        with np.errstate(all="raise", under="ignore"):  # no overflow, no NaN
+            Z = nu.retrieve(M, Q, similarity=sim, separation="max")
+        assert Z.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(Z[clear], M[np.argmax(S, axis=1)][clear], err_msg=sim)
+        try:
+            with np.errstate(all="ignore"):
+                W = nu.retrieve(M, Q, similarity=sim, separation="softmax", beta=1.0)
+        except nu.ValidationError as err:  # only where the true scores are not representable
+            assert sim == "dot" and "exceed" in str(err)
+            assert 2 * np.log10(scale) + np.log10(20) > np.log10(float(np.finfo(dtype).max)) - 1
+        else:
+            assert np.all(np.isfinite(W)), sim
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+@pytest.mark.parametrize("beta", [1.0, 1e4, 1e8, 1e39, 1e300])
+def test_softmax_never_overflows_to_nan_in_narrow_dtypes(rng, dtype, beta):
+    M = rng.random((10, 16))
+    Q = np.clip(M[:4] + 0.05 * rng.standard_normal((4, 16)), 0, 1)
+    Md, Qd = M.astype(dtype), Q.astype(dtype)
+    with np.errstate(all="raise", under="ignore"):
+        Z = nu.retrieve(Md, Qd, similarity="euclidean", separation="softmax", beta=beta)
+    assert Z.dtype == np.dtype(dtype) and np.all(np.isfinite(Z))
+    # against the float64 reference on the same (rounded) values
+    expected = ref.retrieve_loop(Md.astype(float), Qd.astype(float), ref.euclidean,
+                                 ref.sep_softmax(beta))  # fmt: skip
+    tol = 2e-2 if dtype == "float16" else 2e-3
+    np.testing.assert_allclose(Z.astype(float), expected, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("n", [2.0, 10.0, 40.0])
+def test_polynomial_is_exact_or_a_clear_overflow_error(rng, dtype, n):
+    M = rng.random((10, 64))
+    Q = np.clip(M[:4] + 0.05 * rng.standard_normal((4, 64)), 0, 1)
+    Md, Qd = M.astype(dtype), Q.astype(dtype)
+    sep = {"kind": "polynomial", "n": n}
+    S = ref.pairwise(Md.astype(float), Qd.astype(float), ref.dot)
+    true = (np.clip(S, 0, None) ** n) @ Md.astype(float)
+    try:
+        with np.errstate(all="ignore"):
+            Z = nu.retrieve(Md, Qd, similarity="dot", separation=sep)
+    except nu.ValidationError as err:
+        assert "overflows" in str(err)
+        assert np.max(np.abs(true)) > np.finfo(dtype).max / 2  # only when it truly does
+    else:
+        assert np.all(np.isfinite(Z))
+        np.testing.assert_allclose(Z.astype(float), true, rtol=2e-2 if dtype != "float64" else 1e-9)
+    # followed by a normalisation the answer is scale-free and always representable
+    with np.errstate(all="raise", under="ignore"):
+        W = nu.retrieve(Md, Qd, similarity="dot", separation=[sep, "normalize"])
+    w = np.clip(S, 0, None) / np.clip(S, 0, None).max(axis=1, keepdims=True)
+    w = w**n / (w**n).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(W.astype(float), w @ Md.astype(float),
+                               rtol=3e-2 if dtype != "float64" else 1e-9, atol=1e-3)  # fmt: skip
+
+
+@pytest.mark.parametrize("similarity", ["manhattan", "js"])
+def test_float16_runs_without_the_compiled_kernels_refusing_it(rng, similarity):
+    M = rng.random((8, 16))
+    Z = nu.retrieve(M.astype(np.float16), M.astype(np.float16), similarity=similarity,
+                    separation="max")  # fmt: skip
+    assert Z.dtype == np.float16
+    np.testing.assert_array_equal(Z, M.astype(np.float16))
+
+
+@pytest.mark.parametrize("scale", [5e-324, 1e-320, 1e-310, 2.2250738585072014e-308, 1e-300])
+def test_kl_forms_near_the_smallest_doubles(scale):
+    P = np.array([[3.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 3.0], [1.0, 1.0, 1.0, 1.0]])
+    for sim in ("kl", "reverse_kl", "js", "cosine"):
+        with np.errstate(all="raise", under="ignore"):
+            Z = nu.retrieve(P * scale, P * scale, similarity=sim, separation="max")
+        np.testing.assert_array_equal(Z, P * scale, err_msg=sim)

@@ -137,6 +137,8 @@ def corrupt(X: np.ndarray, name: str, level: float, image_shape, rng) -> np.ndar
         return corruptions.gaussian_noise(X, level, rng, kind="paper")
     if name == "mask_bottom":
         return corruptions.mask_bottom(X, level, image_shape)
+    if name == "mask_bottom_paper":
+        return corruptions.mask_bottom(X, level, image_shape, kind="paper")
     if name == "random_mask":
         return corruptions.random_mask(X, level, image_shape, rng)
     if name == "inpaint":
@@ -220,7 +222,7 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
             )
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 prepared = prepare(model, M, P, convention=cell.convention)
-                skey = (cell.convention, repr(prepared.model.similarity))
+                skey = (cell.convention, repr(prepared.model.similarity), prepared.order_only)
                 if skey not in scores:
                     scores[skey] = np.asarray(prepared.scores(Q))
                 outputs[ident] = _project(prepared, scores[skey])
@@ -275,8 +277,12 @@ def _compute_spiking(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
     for name, cells in by_model.items():
         t_model = time.perf_counter()
         model = load_model(name)
+        threshold = cells[0].threshold
         if model.readout.to_dict()["kind"] == "sign":  # binary models store bipolar images
             M, Q = corruptions.to_bipolar(base), corruptions.to_bipolar(noisy)
+            # scored as {0, 1} images, like every other model's pixels: a wrong ±1 entry
+            # costs 4 in squared error, a wrong {0, 1} pixel 1, so T becomes 4 T here
+            threshold = 4 * threshold
         else:
             M, Q = base, noisy
         config = SpikingConfig(
@@ -295,7 +301,7 @@ def _compute_spiking(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
             Q,
             config=config,
             targets=np.arange(n_q),
-            threshold=cells[0].threshold,
+            threshold=threshold,
             windows=[config.duration],
         )
         for cell in cells:
