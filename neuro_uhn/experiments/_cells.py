@@ -27,7 +27,12 @@ from .. import corruptions, metrics
 from ..errors import ValidationError
 from ._definitions import parse_label
 
-__all__ = ["Cell", "Task", "compute_task", "COLUMNS", "block_indices"]
+__all__ = ["Cell", "Task", "compute_task", "COLUMNS", "COMPUTE_VERSION", "block_indices"]
+
+#: The version of the computation of a cell, part of every cell's key: bump it whenever a
+#: change to the library would change a stored number (a corruption, a metric, a default),
+#: so that stores written before are recomputed rather than trusted.
+COMPUTE_VERSION = "2"
 
 #: Columns of the tidy table, in order (one row per cell and run).
 COLUMNS = (
@@ -77,6 +82,8 @@ class Cell:
     dataset_fingerprint: str
     max_queries: int
     settings: str = ""  # canonical JSON of extra settings (spiking config)
+    image_shape: tuple[int, ...] = ()  # masks and inpainting frames depend on it
+    version: str = ""  # COMPUTE_VERSION when planned: how this library computes a cell
 
     @property
     def key(self) -> str:

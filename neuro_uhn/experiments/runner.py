@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NeuroUHNError, ValidationError, ValidationTypeError
-from ._cells import Cell, Task, compute_task
+from ._cells import COMPUTE_VERSION, Cell, Task, compute_task
 from ._definitions import CONVENTIONS, EXPERIMENTS, component_spec
 from .store import ResultStore
 
@@ -252,6 +252,8 @@ def plan(
                     fingerprint,
                     max_queries,
                     settings,
+                    tuple(int(x) for x in dataset.image_shape),
+                    COMPUTE_VERSION,
                 )
             )
 
