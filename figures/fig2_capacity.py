@@ -14,21 +14,23 @@ QUICK = {"runs": 2, "n_memories": [10, 50, 100]}
 def make(out_dir, *, quick, store, workers, progress):
     panels, note = figures.sweep_panels(
         "capacity", quick=quick, quick_options=QUICK, store=store, workers=workers,
-        progress=progress,
+        progress=progress, row=("convention", "corruption"),
     )  # fmt: skip
-    return [
-        plotting.sweep_figure(
-            panels,
-            out_dir / "fig2_capacity.png",
-            x="n_memories",
-            hue=("similarity",),
-            xlabel="memories stored (N)",
-            xscale="log",
-            note=note,
-            suptitle="Capacity: cue = stored image + Gaussian noise σ = 0.5, max separation "
-            "(paper Fig. 2)",
-        )  # fmt: skip
-    ]
+    path = out_dir / "fig2_capacity.png"
+    plotting.sweep_figure(
+        panels,
+        path,
+        x="n_memories",
+        hue=("similarity",),
+        names=figures.SIMILARITY_NAMES,
+        legend_columns=2,
+        xlabel="memories stored (N)",
+        xscale="log",
+        note=note,
+        suptitle="Capacity: cue = stored image + Gaussian noise σ = 0.5 (pixels in [0, 1]), "
+        "max separation (paper Fig. 2)",
+    )  # fmt: skip
+    return [path]
 
 
 if __name__ == "__main__":

@@ -15,17 +15,19 @@ def make(out_dir, *, quick, store, workers, progress):
         "mask", quick=quick, quick_options=QUICK, store=store, workers=workers,
         progress=progress,
     )  # fmt: skip
-    return [
-        plotting.sweep_figure(
-            panels,
-            out_dir / "fig3_mask.png",
-            x="level",
-            hue=("similarity",),
-            xlabel="fraction of the image's rows zeroed (from the bottom)",
-            note=note,
-            suptitle="Mask robustness: 50 memories, max separation (paper Fig. 3, bottom)",
-        )  # fmt: skip
-    ]
+    path = out_dir / "fig3_mask.png"
+    plotting.sweep_figure(
+        panels,
+        path,
+        x="level",
+        hue=("similarity",),
+        names=figures.SIMILARITY_NAMES,
+        legend_columns=2,
+        xlabel="fraction of the image's rows zeroed (from the bottom)",
+        note=note,
+        suptitle="Mask robustness: 50 memories, max separation (paper Fig. 3, bottom)",
+    )  # fmt: skip
+    return [path]
 
 
 if __name__ == "__main__":

@@ -16,18 +16,21 @@ def make(out_dir, *, quick, store, workers, progress):
         progress=progress, row=("corruption", "convention"),
     )  # fmt: skip
     n = QUICK["n_memories"][0] if quick else 300
-    return [
-        plotting.sweep_figure(
-            panels,
-            out_dir / "figA_perturbation.png",
-            x="level",
-            hue=("similarity",),
-            xlabel="p",
-            note=note,
-            suptitle=f"Random-pixel masking and inpainting: {n} memories, max separation "
-            "(paper appendix)",
-        )  # fmt: skip
-    ]
+    path = out_dir / "figA_perturbation.png"
+    plotting.sweep_figure(
+        panels,
+        path,
+        x="level",
+        hue=("similarity",),
+        names=figures.SIMILARITY_NAMES,
+        legend_columns=2,
+        xlabel="p: probability a pixel is zeroed (random mask); fraction of the height and "
+        "width zeroed as a border, p/2 per side (inpainting)",
+        note=note,
+        suptitle=f"Random-pixel masking and inpainting: {n} memories, max separation "
+        "(paper appendix)",
+    )  # fmt: skip
+    return [path]
 
 
 if __name__ == "__main__":

@@ -17,20 +17,22 @@ def make(out_dir, *, quick, store, workers, progress):
         progress=progress,
     )  # fmt: skip
     n = QUICK["n_memories"][0] if quick else 250
-    return [
-        plotting.sweep_figure(
-            panels,
-            out_dir / "figA_threshold.png",
-            x="threshold",
-            hue=("similarity",),
-            xlabel="threshold T on the summed squared error",
-            xscale="log",
-            note=note,
-            vlines={50: "T = 50 (the paper's figure)", 60: "T = 60 (the official code)"},
-            suptitle=f"Error-threshold sweep: {n} memories, bottom half of the cue zeroed, "
-            "max separation (paper appendix)",
-        )  # fmt: skip
-    ]
+    path = out_dir / "figA_threshold.png"
+    plotting.sweep_figure(
+        panels,
+        path,
+        x="threshold",
+        hue=("similarity",),
+        names=figures.SIMILARITY_NAMES,
+        legend_columns=2,
+        xlabel="threshold T on the summed squared error (pixels in [0, 1])",
+        xscale="log",
+        note=note,
+        vlines={50: "T = 50 (the paper's figure)", 60: "T = 60 (the official code)"},
+        suptitle=f"Error-threshold sweep: {n} memories, bottom half of the cue zeroed, "
+        "max separation (paper appendix)",
+    )  # fmt: skip
+    return [path]
 
 
 if __name__ == "__main__":

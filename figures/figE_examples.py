@@ -17,7 +17,7 @@ N_MEMORIES, N_SHOWN = 100, 6
 
 def _cues(M, kind, convention, image_shape):
     if kind == "mask":
-        return corruptions.mask_bottom(M, 0.5, image_shape)
+        return corruptions.mask_bottom(M, 0.5, image_shape, kind=convention)
     rng = np.random.default_rng(0)
     return corruptions.gaussian_noise(
         M, 0.5, rng, kind="paper" if convention == "paper" else "zero_mean"
@@ -28,7 +28,8 @@ def make(out_dir, *, quick, store, workers, progress):
     paths = []
     for ds in figures.figure_datasets(("mnist", "cifar10"), quick=quick):
         M = ds.images[:N_MEMORIES]
-        for kind, what in (("noise", "Gaussian noise σ = 0.5"), ("mask", "bottom half zeroed")):
+        what_noise = "Gaussian noise σ = 0.5 (pixels in [0, 1]; paper convention: folded)"
+        for kind, what in (("noise", what_noise), ("mask", "bottom half zeroed")):
             blocks = []
             for convention in ("standard", "paper"):
                 Q = _cues(M[:N_SHOWN], kind, convention, ds.image_shape)
@@ -39,15 +40,16 @@ def make(out_dir, *, quick, store, workers, progress):
                         for s in SIMILARITIES
                     ]
                 blocks.append((f"{convention} convention", rows))
-            paths.append(
-                plotting.examples_figure(
-                    blocks,
-                    ds.image_shape,
-                    out_dir / f"figE_examples_{ds.name}_{kind}.png",
-                    title=f"{ds.title}: {what}; retrieval from {N_MEMORIES} memories, "
-                    "max separation",
-                )  # fmt: skip
-            )
+            path = out_dir / f"figE_examples_{ds.name}_{kind}.png"
+            plotting.examples_figure(
+                blocks,
+                ds.image_shape,
+                path,
+                title=f"{ds.title}: {what}; retrieval from {N_MEMORIES} memories, "
+                "max separation\nrows: paper 'dot' = L1-normalised, 'js' = the official "
+                "harmonic mean; standard 'dot' = raw m·q, 'js' = true JS",
+            )  # fmt: skip
+            paths.append(path)
     return paths
 
 

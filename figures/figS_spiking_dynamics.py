@@ -33,15 +33,15 @@ def make(out_dir, *, quick, store, workers, progress):
         comparisons[name] = compare(
             model, Mb, Qb, targets=np.arange(n_q), config=config, windows=windows
         )
-    return [
-        plotting.spiking_dynamics_figure(
-            comparisons,
-            out_dir / "figS_spiking_dynamics.png",
-            target=0,
-            title=f"Spiking dynamics (Brian2, fully spiking): {ds.title}, {n} memories, "
-            f"{n_q} cues with Gaussian noise σ = {sigma}",
-        )  # fmt: skip
-    ]
+    path = out_dir / "figS_spiking_dynamics.png"
+    plotting.spiking_dynamics_figure(
+        comparisons,
+        path,
+        target=0,
+        title=f"Spiking dynamics (Brian2, fully spiking): {ds.title}, {n} memories, "
+        f"{n_q} cues with zero-mean Gaussian noise σ = {sigma} (pixels in [0, 1])",
+    )  # fmt: skip
+    return [path]
 
 
 if __name__ == "__main__":

@@ -27,7 +27,13 @@ from . import similarity as _sim
 from ._kernels import available as kernels_available
 from .retrieval import retrieve
 
-__all__ = ["BenchRecord", "run_bench", "machine_label", "LOOP_REFERENCES"]
+__all__ = [
+    "BenchRecord",
+    "run_bench",
+    "machine_label",
+    "plain_install_ratio",
+    "LOOP_REFERENCES",
+]
 
 SIMILARITIES = ["dot", "cosine", "euclidean", "hamming", "kl", "reverse_kl", "manhattan", "js"]
 
@@ -112,10 +118,32 @@ def run_bench(
     repeats: int = 3,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    bar: bool = False,
 ) -> list[BenchRecord]:
-    """Measure every (dtype, d, n, similarity) cell; see the module docstring."""
+    """Measure every (dtype, d, n, similarity) cell; see the module docstring.
+
+    ``bar`` shows a progress bar with an ETA on stderr (weighted by each cell's n·d, so the
+    estimate holds although the big cells take far longer); ``progress`` gets one line per
+    finished cell.
+    """
+    from tqdm.auto import tqdm
+
     rng = np.random.default_rng(seed)
     records: list[BenchRecord] = []
+    work = {name: (4.0 if name == "js" else 1.0) for name in similarities}
+    total = sum(n * d * work[s] for _ in dtypes for d in dims for n in n_memories
+                for s in similarities)  # fmt: skip
+    meter = tqdm(total=total, disable=not bar, desc="bench", unit="", unit_scale=True,
+                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}",
+                 dynamic_ncols=True)  # fmt: skip
+    with meter:
+        _measure(dtypes, dims, n_memories, n_queries, loop_queries, similarities, repeats, rng,
+                 records, progress, meter, work)  # fmt: skip
+    return records
+
+
+def _measure(dtypes, dims, n_memories, n_queries, loop_queries, similarities, repeats, rng,
+             records, progress, meter, work) -> None:  # fmt: skip
     for dtype in dtypes:
         for d in dims:
             for n in n_memories:
@@ -158,13 +186,47 @@ def run_bench(
                             max_abs_error=err,
                         )
                     )
+                    r = records[-1]
+                    meter.set_postfix_str(f"{dtype} d={d} n={n} {name}", refresh=False)
+                    meter.update(n * d * work[name])
                     if progress:
-                        r = records[-1]
-                        progress(
+                        line = (
                             f"{dtype} d={d} n={n} {name}: {r.of_matmul:.2f} of matmul, "
                             f"{r.vs_loop:.0f}x loop, {r.vs_dot:.2f}x dot"
                         )
-    return records
+                        if meter.disable:
+                            progress(line)
+                        else:
+                            meter.write(line)
+
+
+def plain_install_ratio(
+    n: int = 1000, d: int = 784, n_queries: int = 2000, dtype: str = "float32", seed: int = 0,
+    repeats: int = 2,
+) -> dict[str, float]:  # fmt: skip
+    """Manhattan retrieval with and without the compiled kernels, against the dot product.
+
+    Seconds for ``n_queries`` queries against ``n`` memories (similarity, max, projection),
+    with the numba kernel and with the chunked NumPy fallback (what an install without numba
+    runs, or ``NEURO_UHN_KERNELS=off``), and their ratios to the dot product.
+    """
+    from ._config import use_compiled_kernels
+
+    rng = np.random.default_rng(seed)
+    M = rng.random((n, d)).astype(dtype)
+    Q = rng.random((n_queries, d)).astype(dtype)
+
+    def timed(similarity):
+        retrieve(M, Q[:4], similarity=similarity, separation="max")  # compile / warm up
+        return _best(lambda: retrieve(M, Q, similarity=similarity, separation="max"), repeats)
+
+    out = {"dot": timed("dot")}
+    if kernels_available():
+        out["manhattan_numba"] = timed("manhattan")
+    with use_compiled_kernels(False):
+        out["manhattan_numpy"] = timed("manhattan")
+    ratios = {f"{k}_vs_dot": v / out["dot"] for k, v in out.items() if k != "dot"}
+    return {**out, **ratios, "n": n, "d": d, "n_queries": n_queries}
 
 
 def retrieval_speedup(

@@ -25,20 +25,28 @@ def _demo(args) -> int:
 
     _check_figure_folder(args.out, "--out", ["demo.png", "raster.png", "spiking_vs_abstract.png"])
     t0 = time.perf_counter()
+    print(
+        f"neuro_uhn demo: {args.n_memories} scikit-learn digits (8x8) stored; every one "
+        f"queried once per corruption (seed {args.seed}); then "
+        + (
+            f"the first {args.spiking_queries} noisy cues through the spiking network"
+            if args.spiking_queries
+            else "no spiking network (--spiking-queries 0)"
+        ),
+        flush=True,
+    )
     result = run_demo(
         n_memories=args.n_memories,
         sigma=args.sigma,
         mask=args.mask,
         seed=args.seed,
         spiking_queries=args.spiking_queries,
-    )
-    print(
-        f"neuro_uhn demo: {result.n_memories} scikit-learn digits (8x8) stored; every one "
-        f"queried once per corruption (seed {args.seed})"
+        progress=not args.no_progress,
     )
     print(
         "identity = nearest stored memory to the output is the cue's memory; "
-        "SSE = the paper's criterion (sum of squared error <= 60 per 784 pixels)\n"
+        "SSE = the paper's criterion (sum of squared error <= 60 per 784 pixels); "
+        "ms = retrieval time, one-off numba compilation excluded\n"
     )
     header = f"{'model':<36} {'corruption':<20} {'identity':>8} {'SSE':>6} {'ms':>8}"
     print(header)
@@ -48,7 +56,9 @@ def _demo(args) -> int:
             f"{r.model:<36} {r.corruption:<20} {r.identity_accuracy:>8.2f} "
             f"{r.sse_accuracy:>6.2f} {1e3 * r.seconds:>8.2f}"
         )
-    paths = [demo_figure(result, Path(args.out) / "demo.png")]
+    out = Path(args.out)
+    demo_figure(result, out / "demo.png")
+    paths = [out / "demo.png"]
     if result.spiking:
         from .plotting import raster_figure, spiking_images_figure
 
@@ -58,21 +68,24 @@ def _demo(args) -> int:
         )
         print(_comparison_table({f"{m} / {mode}": c for (m, mode), c in result.spiking.items()}))
         best = result.spiking[("uhn_best", "spiking")]
-        paths.append(
-            raster_figure(
-                best,
-                Path(args.out) / "raster.png",
-                title="uhn_best, fully spiking: memory neurons, query 0",
-            )
+        raster_figure(
+            best,
+            out / "raster.png",
+            title="uhn_best, fully spiking: memory neurons, query 0",
         )
-        paths.append(
-            spiking_images_figure(
-                result.spiking[("mchn", "spiking")],
-                result.image_shape,
-                Path(args.out) / "spiking_vs_abstract.png",
-                title="mchn: abstract (top) vs fully spiking (bottom)",
-            )
+        noisy = next(c for c in result.examples if c.startswith("gaussian"))
+        stored, cues, _ = result.examples[noisy]
+        spiking_images_figure(
+            result.spiking[("mchn", "spiking")],
+            result.image_shape,
+            out / "spiking_vs_abstract.png",
+            title=f"mchn (dot / softmax β = 1), fully spiking: scikit-learn digits, "
+            f"N = {result.n_memories} stored, cues with zero-mean Gaussian noise "
+            f"σ = {args.sigma} (pixels in [0, 1])",
+            stored=stored,
+            cues=cues,
         )
+        paths += [out / "raster.png", out / "spiking_vs_abstract.png"]
     print(f"\nfigures: {', '.join(map(str, paths))}   ({time.perf_counter() - t0:.1f} s in all)")
     return 0
 
@@ -148,7 +161,9 @@ def _compare(args) -> int:
     if args.out and config.mode != "continuous":
         from .plotting import raster_figure
 
-        print(f"\nfigure: {raster_figure(result, Path(args.out) / f'raster_{args.model}.png')}")
+        path = Path(args.out) / f"raster_{Path(args.model).stem}.png"
+        raster_figure(result, path)
+        print(f"\nfigure: {path}")
     return 0
 
 
@@ -159,7 +174,7 @@ def _bench(args) -> int:
         check_output(args.json, "--json", ours=is_our_json, what="benchmark JSON file")
     if args.spiking:
         return _bench_spiking(args)
-    from .bench import machine_label, retrieval_speedup, run_bench
+    from .bench import machine_label, plain_install_ratio, retrieval_speedup, run_bench
 
     if args.quick:
         kw = dict(
@@ -174,10 +189,13 @@ def _bench(args) -> int:
         kw = dict(n_memories=tuple(args.n_memories))
     label = machine_label()
     print(f"machine: {label}")
-    records = run_bench(progress=(lambda s: print("  " + s, file=sys.stderr)), **kw)
+    records = run_bench(
+        progress=(lambda s: print("  " + s, file=sys.stderr)), bar=not args.no_progress, **kw
+    )
     speed = retrieval_speedup(
         n=1000 if not args.quick else 200, n_queries=200 if args.quick else 1000
     )
+    plain = plain_install_ratio(n_queries=200 if args.quick else 2000)
     print()
     print(format_table(records))
     n = 200 if args.quick else 1000
@@ -190,15 +208,36 @@ def _bench(args) -> int:
             f"  {name:<10} {r['speedup']:5.0f}x faster ({1e6 * r['seconds_per_query']:.1f} vs "
             f"{1e6 * r['loop_seconds_per_query']:.1f} µs per query)"
         )
+    print(f"\n{format_plain_install(plain)}")
     if args.json:
         Path(args.json).write_text(
             json.dumps(
-                {"machine": label, "records": [r.to_dict() for r in records], "retrieval": speed},
+                {
+                    "machine": label,
+                    "records": [r.to_dict() for r in records],
+                    "retrieval": speed,
+                    "plain_install": plain,
+                },
                 indent=1,
             )
         )
         print(f"JSON: {args.json}")
     return 0
+
+
+def format_plain_install(plain) -> str:
+    """The numba-vs-NumPy-fallback line of the benchmark (the README quotes it)."""
+    size = f"{plain['n_queries']} queries × {plain['n']} memories × {plain['d']} float32"
+    numba = (
+        f"with numba {plain['manhattan_numba']:.3f} s ({plain['manhattan_numba_vs_dot']:.1f}x); "
+        if "manhattan_numba" in plain
+        else "numba not installed; "
+    )
+    return (
+        f"manhattan retrieval ({size}) vs dot ({plain['dot']:.3f} s): {numba}"
+        f"NumPy fallback (no numba, or NEURO_UHN_KERNELS=off) {plain['manhattan_numpy']:.2f} s "
+        f"({plain['manhattan_numpy_vs_dot']:.0f}x)"
+    )
 
 
 def _bench_spiking(args) -> int:
@@ -360,14 +399,23 @@ def _summary_table(sse, ident) -> str:
         "level",
         "threshold",
     )
-    varying = [c for c in cols if len({r[c] for r in sse}) > 1] or ["similarity"]
-    head = " ".join(f"{c:>12}" for c in varying) + f" {'SSE ok':>14} {'identity':>14}"
+    # every row names its similarity and separation; the other columns only where they vary
+    varying = [c for c in cols if c in ("similarity", "separation") or len({r[c] for r in sse}) > 1]
+    single = all(r.get("runs", 1) == 1 for r in sse)  # one run: no spread to print
+
+    def value(r) -> str:
+        return f"{r['mean']:.2f}" if single else f"{r['mean']:.2f} ± {r['std']:.2f}"
+
+    widths = {c: max([len(c)] + [len(_fmt(r[c])) for r in sse]) for c in varying}
+    w = 6 if single else 13
+    head = " ".join(f"{c:>{widths[c]}}" for c in varying) + f" {'SSE ok':>{w}} {'identity':>{w}}"
     lines = [head, "-" * len(head)]
     for r in sse:
         i = by_key.get(tuple(sorted((k, v) for k, v in r.items() if k not in ("mean", "std"))))
-        cells = " ".join(f"{_fmt(r[c]):>12}" for c in varying)
-        ident_s = f"{i['mean']:.2f} ± {i['std']:.2f}" if i else ""
-        lines.append(f"{cells} {r['mean']:>7.2f} ± {r['std']:.2f} {ident_s:>14}")
+        cells = " ".join(f"{_fmt(r[c]):>{widths[c]}}" for c in varying)
+        lines.append(f"{cells} {value(r):>{w}} {value(i) if i else '':>{w}}")
+    if single:
+        lines.append("(one run: no spread; --runs N gives mean ± std over N runs)")
     return "\n".join(lines)
 
 
@@ -458,16 +506,90 @@ def _positive_int_list(text: str) -> list[int]:
     return values
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="neuro-uhn", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _named(valid, what: str, paths: str = ""):
+    """An argparse type: one of ``valid`` names (or, with ``paths``, an existing file of
+    that suffix); a mistyped name gets the closest valid one."""
 
-    demo = sub.add_parser("demo", help="store digits, corrupt cues, retrieve with several models")
-    demo.add_argument("--n-memories", type=int, default=100)
-    demo.add_argument("--sigma", type=float, default=0.3, help="Gaussian noise std")
+    def parse(text: str) -> str:
+        if text in valid or (paths and text.endswith(paths) and Path(text).exists()):
+            return text
+        if paths and (text.endswith(paths) or "/" in text or "\\" in text):
+            raise argparse.ArgumentTypeError(f"{what} file {text!r} does not exist")
+        from ._suggest import did_you_mean
+
+        suffixes = "/".join(paths) if isinstance(paths, tuple) else paths
+        also = f", or a path to a {suffixes} file" if paths else ""
+        raise argparse.ArgumentTypeError(
+            f"unknown {what} {text!r}{did_you_mean(text, valid)}; "
+            f"expected one of {', '.join(valid)}{also}"
+        )
+
+    return parse
+
+
+def _names_list(text: str, valid, what: str) -> list[str]:
+    names = _label_list(text)
+    for name in names:
+        _named(valid, what)(name)
+    return names
+
+
+def _figure_names() -> list[str]:
+    """``NAME`` of every figure script, read without importing the scripts."""
+    import re
+
+    from .figures import figures_dir
+
+    found = []
+    for path in sorted(figures_dir().glob("fig*.py")):
+        m = re.search(r'^NAME = "([^"]+)"', path.read_text(encoding="utf-8"), re.M)
+        if m:
+            found.append(m.group(1))
+    return found
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults in every option's help, except where there is none to show."""
+
+    def _get_help_string(self, action):
+        default = action.default
+        if default is None or default is False or default in ("", argparse.SUPPRESS):
+            return action.help
+        if action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .datasets import DATASET_NAMES
+    from .experiments import EXPERIMENTS
+    from .figures import DEFAULT_OUT
+    from .model import model_names
+    from .problems import PROBLEM_KINDS
+
+    models = model_names()
+    figure_names = _figure_names()
+    parser = argparse.ArgumentParser(
+        prog="neuro-uhn", description=__doc__.splitlines()[0], formatter_class=_Help
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, **kwargs):
+        return sub.add_parser(name, help=help, description=kwargs.pop("description", help),
+                              formatter_class=_Help, **kwargs)  # fmt: skip
+
+    demo = command(
+        "demo",
+        "store digits, corrupt cues, retrieve with several models (about 1 min on 2 cores; "
+        "--spiking-queries 0: seconds)",
+    )
+    demo.add_argument("--n-memories", type=int, default=100, help="digits stored (1..1797)")
+    demo.add_argument(
+        "--sigma", type=float, default=0.3, help="Gaussian noise std, pixels in [0, 1]"
+    )
     demo.add_argument("--mask", type=float, default=0.5, help="fraction of rows masked")
-    demo.add_argument("--seed", type=_seed, default=0)
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed")
     demo.add_argument("--out", default="neuro-uhn-demo", help="folder for the figures")
     demo.add_argument(
         "--spiking-queries",
@@ -475,51 +597,67 @@ def build_parser() -> argparse.ArgumentParser:
         default=50,
         help="noisy cues also run through the Brian2 network (0 = none)",
     )
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
 
-    comp = sub.add_parser("compare", help="spiking (Brian2) vs abstract retrieval on one model")
-    comp.add_argument("--model", default="uhn_best", help="a bundled model name")
+    comp = command("compare", "spiking (Brian2) vs abstract retrieval on one model")
+    comp.add_argument(
+        "--model",
+        default="uhn_best",
+        type=_named(models, "model", paths=".toml"),
+        help=f"a bundled model ({', '.join(models)}) or a .toml spec file",
+    )
+    problems = sorted(set(PROBLEM_KINDS.values()) | {"patterns"})
     comp.add_argument(
         "--problem",
         default=None,
-        help="bipolar, sdm, keys, digits or patterns (default: the model's own)",
+        type=_named(problems + models, "problem"),
+        help=f"{', '.join(problems)} (default: the model's own)",
     )
-    comp.add_argument("--mode", default="hybrid", choices=["continuous", "hybrid", "spiking"])
+    comp.add_argument("--mode", default="hybrid", choices=["continuous", "hybrid", "spiking"],
+                      help="what spikes")  # fmt: skip
     comp.add_argument("--duration", type=float, default=0.5, help="simulated s per query")
-    comp.add_argument("--neurons-per-memory", type=int, default=4)
+    comp.add_argument("--neurons-per-memory", type=int, default=4, help="Poisson neurons each")
     comp.add_argument("--target", default="numpy", help="Brian2 code-generation target")
-    comp.add_argument("--convention", default="standard", choices=["standard", "paper"])
-    comp.add_argument("--n-memories", type=int, default=20)
-    comp.add_argument("--n-queries", type=int, default=50)
-    comp.add_argument("--seed", type=_seed, default=0)
-    comp.add_argument("--out", default="", help="folder for a raster figure ('' = none)")
+    comp.add_argument("--convention", default="standard", choices=["standard", "paper"],
+                      help="the textbook formulas or the official code's")  # fmt: skip
+    comp.add_argument("--n-memories", type=int, default=20, help="patterns stored")
+    comp.add_argument("--n-queries", type=int, default=50, help="cues retrieved")
+    comp.add_argument("--seed", type=_seed, default=0, help="random seed")
+    comp.add_argument("--out", default="", help="folder for a raster figure (none if not given)")
     comp.set_defaults(func=_compare)
 
-    bench = sub.add_parser("bench", help="batched vs per-query loop vs matmul, as ratios")
+    bench = command(
+        "bench",
+        "batched vs per-query loop vs matmul, as ratios (full: about 15 min on 2 cores; "
+        "--quick: about 30 s)",
+    )
     bench.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     bench.add_argument(
         "--spiking",
         action="store_true",
         help="the Brian2 network per target, and nengo_spa if installed",
     )
-    bench.add_argument("--n-memories", type=_positive_int_list, default=[100, 1000, 10000])
+    bench.add_argument("--n-memories", type=_positive_int_list, default=[100, 1000, 10000],
+                       help="memory counts, comma-separated")  # fmt: skip
     bench.add_argument("--json", default="bench.json", help="write results here ('' = don't)")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(func=_bench)
 
-    from .experiments import EXPERIMENTS
-
-    run = sub.add_parser(
+    run = command(
         "run",
-        help="run (or resume) one of the paper's experiments and print/export its table",
+        "run (or resume) one of the paper's experiments and print/export its table",
         description="Run one experiment as a sweep of cells; with --store, finished cells are "
-        "kept and a rerun computes only the missing ones.",
+        "kept and a rerun computes only the missing ones. Experiments: "
+        + "; ".join(f"{k} ({e.paper_figure})" for k, e in EXPERIMENTS.items()),
     )
-    run.add_argument("experiment", choices=list(EXPERIMENTS))
+    run.add_argument("experiment", type=_named(list(EXPERIMENTS), "experiment"),
+                     help=", ".join(EXPERIMENTS))  # fmt: skip
     run.add_argument(
         "--dataset",
         required=True,
-        help="mnist, cifar10, tiny_imagenet, digits, cifar10_standin, tiny_imagenet_standin, "
-        "or a path to a .npy/.npz array (n, D) in [0, 1]",
+        type=_named(DATASET_NAMES, "dataset", paths=(".npy", ".npz")),
+        help=f"{', '.join(DATASET_NAMES)}, or a path to a .npy/.npz array (n, D) in [0, 1]",
     )
     run.add_argument(
         "--convention",
@@ -528,11 +666,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="paper, standard or paper,standard (default: both; spiking: standard)",
     )
     run.add_argument("--runs", type=int, default=5, help="runs on disjoint memory blocks")
-    run.add_argument("--seed", type=_seed, default=0)
-    run.add_argument("--similarity", type=_label_list, default=None, help="e.g. manhattan,dot")
-    run.add_argument(
-        "--separation", type=_label_list, default=None, help="e.g. max,softmax(beta=1000)"
-    )
+    run.add_argument("--seed", type=_seed, default=0, help="random seed")
+    run.add_argument("--similarity", type=_label_list, default=None,
+                     help="e.g. manhattan,dot (default: the experiment's)")  # fmt: skip
+    run.add_argument("--separation", type=_label_list, default=None,
+                     help="e.g. max,softmax(beta=1000) (default: the experiment's)")  # fmt: skip
     run.add_argument("--n-memories", type=_positive_int_list, default=None, help="e.g. 10,100")
     run.add_argument(
         "--levels",
@@ -544,7 +682,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold", type=float, default=None, help="SSE threshold (default: per convention)"
     )
     run.add_argument(
-        "--models", type=_label_list, default=None, help="spiking: bundled model names"
+        "--models",
+        type=lambda text: _names_list(text, models, "model"),
+        default=None,
+        help=f"spiking: bundled model names ({', '.join(models)})",
     )
     run.add_argument("--max-queries", type=int, default=None, help="queries per cell (spiking: 20)")
     run.add_argument(
@@ -564,12 +705,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
 
-    figs = sub.add_parser("figures", help="regenerate the figures (paper's and spiking ones)")
-    figs.add_argument("--quick", action="store_true", help="small sweeps (CI: minutes)")
-    figs.add_argument("--only", type=_label_list, default=None, help="figure names, e.g. capacity")
-    figs.add_argument("--out", default="figures", help="folder for the images")
-    figs.add_argument("--workers", type=_positive_int, default=None)
-    figs.add_argument("--no-progress", action="store_true")
+    figs = command(
+        "figures",
+        "regenerate the figures (paper's and spiking ones; full: about 40 min on 2 cores, "
+        "--quick: about 3 min)",
+    )
+    figs.add_argument("--quick", action="store_true", help="small sweeps, titles say QUICK")
+    figs.add_argument(
+        "--only",
+        type=_label_list,  # checked by make_figures (an error naming the closest figure)
+        default=None,
+        help=f"figure names, comma-separated: {', '.join(figure_names)} (default: all)",
+    )
+    figs.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        help="folder for the images; the committed set is regenerated only with --out figures",
+    )
+    figs.add_argument("--workers", type=_positive_int, default=None,
+                      help="local processes (default: CPUs)")  # fmt: skip
+    figs.add_argument("--no-progress", action="store_true", help="no progress bar")
     figs.set_defaults(func=_figures)
     return parser
 

@@ -1,6 +1,9 @@
 """Figures. Plotting never computes: each function draws results it is given.
 
-matplotlib is imported here only, when a figure is drawn, with the non-interactive Agg backend.
+Every function returns a :class:`matplotlib.figure.Figure` (shown inline when it is a
+notebook cell's value) and saves it when given a ``path``; the one-panel ones also draw into
+an existing ``ax=``. Figures are made without pyplot, so nothing here touches matplotlib's
+backend or its global figure list (a notebook keeps its inline backend).
 """
 
 from __future__ import annotations
@@ -20,29 +23,56 @@ __all__ = [
 ]
 
 
-def _pyplot():
+def _figure(**kwargs):
+    """A Figure outside pyplot: no backend switch, no global state, nothing to close."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+#: Prepended to every figure's title while :func:`title_prefix` is active (quick runs).
+_PREFIX: list[str] = []
+
+
+class title_prefix:  # noqa: N801 - used as a context manager, like a function
+    """``with title_prefix("QUICK RUN — "):`` every figure drawn inside says so in its title."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __enter__(self):
+        _PREFIX.append(self.text)
+        return self
+
+    def __exit__(self, *exc):
+        _PREFIX.pop()
+
+
+def _cm():
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return matplotlib.colormaps
 
 
-def demo_figure(result, path: str | Path) -> Path:
+def _suptitle(fig, text: str, **kwargs):
+    """The figure's title, each line wrapped to the figure's width (and the quick prefix)."""
+    import textwrap
+
+    size = kwargs.get("fontsize", 10)
+    width = max(40, int(fig.get_figwidth() * 72 / (0.55 * size)))  # characters per line
+    lines = ("".join(_PREFIX) + text).split("\n")
+    return fig.suptitle("\n".join(textwrap.fill(ln, width) for ln in lines), **kwargs)
+
+
+def demo_figure(result, path: str | Path | None = None):
     """Grid of stored images, corrupted cues and each model's retrieval, per corruption."""
-    plt = _pyplot()
     corruptions = list(result.examples)
     first = result.examples[corruptions[0]]
     labels = list(first[2])
     n_rows = 2 + len(labels)
     n_cols = len(first[0])
-    fig, axes = plt.subplots(
-        n_rows,
-        n_cols * len(corruptions) + len(corruptions) - 1,
-        figsize=(0.55 * (n_cols + 1) * len(corruptions) + 3.2, 0.6 * n_rows + 0.8),
-        squeeze=False,
-    )
+    fig = _figure(figsize=(0.55 * (n_cols + 1) * len(corruptions) + 3.2, 0.6 * n_rows + 0.8))
+    axes = fig.subplots(n_rows, n_cols * len(corruptions) + len(corruptions) - 1, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for c, corruption in enumerate(corruptions):
@@ -52,128 +82,131 @@ def demo_figure(result, path: str | Path) -> Path:
         axes[0, col0 + n_cols // 2].set_title(corruption, fontsize=9)
         for r, (name, images) in enumerate(rows):
             for j in range(n_cols):
-                ax = axes[r, col0 + j]
-                ax.imshow(
+                axes[r, col0 + j].imshow(
                     np.clip(images[j].reshape(result.image_shape), 0, 1),
-                    cmap="gray_r",
-                    vmin=0,
-                    vmax=1,
-                    interpolation="nearest",
-                )
+                    cmap="gray_r", vmin=0, vmax=1, interpolation="nearest",
+                )  # fmt: skip
             if c == 0:
-                axes[r, 0].text(
-                    -0.6,
-                    0.5,
-                    name,
-                    transform=axes[r, 0].transAxes,
-                    ha="right",
-                    va="center",
-                    fontsize=7,
-                )
-    fig.suptitle(
+                axes[r, 0].text(-0.6, 0.5, name, transform=axes[r, 0].transAxes, ha="right",
+                                va="center", fontsize=7)  # fmt: skip
+    _suptitle(
+        fig,
         f"neuro_uhn demo: {result.n_memories} stored scikit-learn digits, cues and retrievals",
         fontsize=10,
     )
     fig.subplots_adjust(left=0.22, right=0.99, top=0.88, bottom=0.02, wspace=0.05, hspace=0.08)
-    return _save(fig, path, plt)
+    return _save(fig, path)
 
 
-def raster_figure(comparison, path: str | Path, query: int = 0, title: str = "") -> Path:
-    """Spike raster of the memory neurons for one query, the decoded winner marked, and the
-    running agreement of the T sweep."""
-    plt = _pyplot()
+def _raster(ax, comparison, query: int, title: str) -> int:
+    """The memory neurons' spikes for one query into ``ax``; returns the decoded winner."""
     run, cfg = comparison.run, comparison.config
     memory, times = run.spikes[query]
-    counts = run.counts[query]
-    winner = int(np.argmax(counts))
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.4), gridspec_kw={"width_ratios": [2, 1]})
+    winner = int(np.argmax(run.counts[query]))
     others = memory != winner
-    ax.plot(1e3 * times[others], memory[others], "|", color="0.4", ms=4)
-    ax.plot(
-        1e3 * times[~others],
-        memory[~others],
-        "|",
-        color="C3",
-        ms=6,
-        label=f"winner: memory {winner}",
-    )
     ax.axvspan(0, 1e3 * cfg.settle, color="0.9", label="settling (not decoded)")
-    ax.set(
-        xlabel="time (ms)",
-        ylabel="memory",
-        xlim=(0, 1e3 * cfg.duration),
-        title=title or f"memory neurons, query {query} ({cfg.mode} mode)",
-    )
-    ax.legend(loc="upper right", fontsize=7)
+    ax.plot(1e3 * times[others], memory[others], "|", color="0.4", ms=4, label="other memories")
+    ax.plot(1e3 * times[~others], memory[~others], "|", color="C3", ms=6,
+            label=f"decoded winner: memory {winner}")  # fmt: skip
+    n_mem = len(run.counts[query])
+    ax.set(xlabel="time (ms)", ylabel="memory neuron (index)", xlim=(0, 1e3 * cfg.duration),
+           ylim=(-0.5, n_mem - 0.5),
+           title=title or f"memory neurons, query {query} ({cfg.mode} mode)")  # fmt: skip
+    # below the axes: the legend never covers spikes
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=7, frameon=False)
+    return winner
+
+
+def raster_figure(
+    comparison, path: str | Path | None = None, query: int = 0, title: str = "", *, ax=None
+):
+    """Spike raster of the memory neurons for one query (the decoded winner marked) and,
+    beside it, agreement and output error against the decoding window's end T. With ``ax``
+    only the raster is drawn, into that axes; returns the figure."""
+    if ax is not None:
+        _raster(ax, comparison, query, title)
+        return _save(ax.figure, path)
+    fig = _figure(figsize=(10, 3.8), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+    _raster(ax, comparison, query, title)
     T = [1e3 * r["T"] for r in comparison.sweep]
-    ax2.plot(T, [r["agreement"] for r in comparison.sweep], "s-", color="C0", label="agreement")
-    ax2.set(
-        xlabel="decoding window end T (ms)",
-        ylabel="agreement",
-        ylim=(0, 1.05),
-        title="convergence with T",
-    )
+    ax2.plot(T, [r["agreement"] for r in comparison.sweep], "s-", color="C0",
+             label="agreement (left axis)")  # fmt: skip
+    ax2.set(xlabel="decoding window end T (ms)", ylabel="same memory as abstract",
+            ylim=(0, 1.05), title="convergence with T, all cues")  # fmt: skip
     ax3 = ax2.twinx()
-    ax3.plot(
-        T,
-        [r["median_relative_error"] for r in comparison.sweep],
-        "o-",
-        color="C1",
-        label="median relative error",
-    )
-    ax3.set_ylabel("median relative error of z", color="C1")
-    ax3.set_ylim(bottom=0)
-    ax2.legend(loc="center left", fontsize=7)
-    ax3.legend(loc="center right", fontsize=7)
-    fig.tight_layout()
-    return _save(fig, path, plt)
+    err = np.array([r["median_relative_error"] for r in comparison.sweep], dtype=float)
+    floor = 1e-4
+    ax3.plot(T, np.maximum(err, floor), "o--", color="C1",
+             label=f"median relative error (right, log; floored at {floor:g})")  # fmt: skip
+    ax3.set_yscale("log")
+    ax3.set_ylim(floor / 2, max(1.0, 2 * float(np.nanmax(err, initial=floor))))
+    ax3.set_ylabel("median ‖z_spk − z_abs‖ / ‖z_abs‖", color="C1")
+    handles = ax2.get_legend_handles_labels()[0] + ax3.get_legend_handles_labels()[0]
+    labels = ax2.get_legend_handles_labels()[1] + ax3.get_legend_handles_labels()[1]
+    ax2.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7,
+               frameon=False)  # fmt: skip
+    return _save(fig, path)
 
 
 def spiking_images_figure(
-    comparison, image_shape, path: str | Path, n: int = 8, title: str = ""
-) -> Path:
-    """Two rows of images: the abstract output and the spiking output for ``n`` queries."""
-    plt = _pyplot()
-    rows = [("abstract", comparison.z_abstract), ("spiking", comparison.z_spiking)]
+    comparison,
+    image_shape,
+    path: str | Path | None = None,
+    n: int = 8,
+    title: str = "",
+    *,
+    stored=None,
+    cues=None,
+):
+    """Rows of images for ``n`` queries: the stored memory and the cue (when given), the
+    abstract output and the spiking output. Returns the figure."""
+    rows = [("stored", stored), ("cue", cues), ("abstract", comparison.z_abstract),
+            ("spiking", comparison.z_spiking)]  # fmt: skip
+    rows = [(name, Z) for name, Z in rows if Z is not None]
     n = min(n, len(comparison.z_abstract))
-    fig, axes = plt.subplots(2, n, figsize=(0.9 * n + 1, 2.3), squeeze=False)
+    fig = _figure(figsize=(0.9 * n + 1.2, 1.0 * len(rows) + 0.8), layout="constrained")
+    axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (name, Z) in enumerate(rows):
         for j in range(n):
             ax = axes[r, j]
-            ax.imshow(Z[j].reshape(image_shape), cmap="gray_r", interpolation="nearest")
+            ax.imshow(np.clip(np.asarray(Z[j]).reshape(image_shape), 0, 1), cmap="gray_r",
+                      vmin=0, vmax=1, interpolation="nearest")  # fmt: skip
             ax.set_xticks([])
             ax.set_yticks([])
         axes[r, 0].set_ylabel(name, fontsize=8)
-    fig.suptitle(title or "z_abstract vs z_spiking", fontsize=9)
-    fig.tight_layout()
-    return _save(fig, path, plt)
+    _suptitle(fig, title or "z_abstract vs z_spiking", fontsize=9)
+    return _save(fig, path)
 
 
-def _save(fig, path, plt) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+def _save(fig, path):
+    """Save ``fig`` to ``path`` when one is given; return the figure."""
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+    return fig
 
 
-def _save_compact(fig, path, plt) -> Path:
-    """Save a line plot as a 256-colour PNG (about a third of the size, no visible change)."""
+def _save_compact(fig, path):
+    """Save a line plot as a 256-colour PNG (about a third of the size, no visible change)
+    when a ``path`` is given; return the figure."""
     import io
 
     from PIL import Image
 
+    if path is None:
+        return fig
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     fig.savefig(buffer, dpi=120, format="png")
-    plt.close(fig)
     buffer.seek(0)
     with Image.open(buffer) as image:
         image.convert("RGB").quantize(
             colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
         ).save(path, optimize=True)
-    return path
+    return fig
 
 
 def _label(row: dict, hue: tuple[str, ...]) -> str:
@@ -184,21 +217,36 @@ MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*", "h", "p")
 
 
 def _curve(
-    ax, rows, x: str, *, color, style: str = "-", label=None, shade: bool = True, marker="o"
+    ax,
+    rows,
+    x: str,
+    *,
+    color,
+    style: str = "-",
+    label=None,
+    shade: bool = True,
+    marker="o",
+    rank: int = 0,
+    n_ranks: int = 1,
 ) -> None:
     """One line of means over ``x`` with ± 1 std shading (rows from ``summarize``).
 
-    ``style="halo"`` draws a thick pale line (a reference the other lines sit on).
+    ``style="halo"`` draws a thick pale line (a reference the other lines sit on). Curves
+    that coincide stay visible: the ``rank``-th of ``n_ranks`` is drawn wider and with a
+    bigger marker the earlier it comes, so later curves sit inside earlier ones; dashed
+    curves carry hollow markers.
     """
     rows = sorted(rows, key=lambda r: r[x])
     xs = np.array([r[x] for r in rows], dtype=float)
     m = np.array([r["mean"] for r in rows], dtype=float)
     sd = np.array([r["std"] for r in rows], dtype=float)
+    spread = (n_ranks - 1 - rank) / max(1, n_ranks - 1)  # 1 for the first curve, 0 for the last
     if style == "halo":
         ax.plot(xs, m, "-", color=color, lw=5, alpha=0.3, solid_capstyle="round", label=label)
     else:
-        ax.plot(xs, m, style, color=color, lw=1.4, ms=3.5, label=label,
-                marker=marker if style == "-" else None)  # fmt: skip
+        ax.plot(xs, m, style, color=color, lw=1.1 + 1.3 * spread, ms=3.2 + 3.6 * spread,
+                marker=marker, label=label, zorder=2 + rank,
+                markerfacecolor=color if style == "-" else "none")  # fmt: skip
     if shade:
         ax.fill_between(xs, m - sd, m + sd, color=color, alpha=0.15, lw=0)
 
@@ -235,7 +283,7 @@ IDENTITY_CAPTION = "nearest stored memory is the target (identity)"
 
 def sweep_figure(
     panels: list[dict],
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     x: str,
     hue: tuple[str, ...],
@@ -246,7 +294,8 @@ def sweep_figure(
     note: str = "",
     identity: str = "dashed",
     names: dict[str, str] | None = None,
-) -> Path:
+    legend_columns: int = 6,
+):
     """Mean ± std over runs of a sweep, one panel per (row, column) of ``panels``.
 
     ``panels``: dicts with ``row`` and ``col`` titles and ``correct`` and ``identity``, the
@@ -254,9 +303,10 @@ def sweep_figure(
     nearest-memory identity. One line per ``hue`` value (``names`` renames them), in the
     order they first appear. ``identity="dashed"`` draws identity as dashed lines in the
     same panel; ``"row"`` gives it a row of panels of its own under each row.
-    ``vlines``: x → legend label of a dotted reference line.
+    ``vlines``: x → legend label of a dotted reference line. A panel whose ``correct`` is
+    empty (a criterion dropped there, with the reason in ``note``) says so. Returns the
+    figure, saved to ``path`` when given.
     """
-    plt = _pyplot()
     names = names or {}
     row_titles = list(dict.fromkeys(p["row"] for p in panels))
     cols = list(dict.fromkeys(p["col"] for p in panels))
@@ -265,15 +315,17 @@ def sweep_figure(
         grid_rows = [(r, m) for r in row_titles for m in metrics]
     else:
         grid_rows = [(r, None) for r in row_titles]
-    fig, axes = plt.subplots(
-        len(grid_rows), len(cols), figsize=(4.0 * len(cols) + 0.4, 2.75 * len(grid_rows) + 1.3),
-        squeeze=False, sharey=True, sharex=True, layout="constrained",
-    )  # fmt: skip
-    order = list(dict.fromkeys(_label(r, hue) for p in panels for r in p["correct"]))
-    cmap = plt.cm.tab10 if len(order) <= 10 else plt.cm.tab20
+    fig = _figure(
+        figsize=(4.0 * len(cols) + 0.4, 2.75 * len(grid_rows) + 1.3), layout="constrained"
+    )
+    axes = fig.subplots(len(grid_rows), len(cols), squeeze=False, sharey=True, sharex=True)
+    order = list(
+        dict.fromkeys(_label(r, hue) for p in panels for k in ("correct", "identity") for r in p[k])
+    )
+    cmap = _cm()["tab10" if len(order) <= 10 else "tab20"]
     colors = {lab: cmap(i % cmap.N) for i, lab in enumerate(order)}
     markers = {lab: MARKERS[i % len(MARKERS)] for i, lab in enumerate(order)}
-    xs = [r[x] for p in panels for r in p["correct"]]
+    xs = [r[x] for p in panels for k in ("correct", "identity") for r in p[k]]
     for i, (row, metric) in enumerate(grid_rows):
         for j, col in enumerate(cols):
             ax = axes[i, j]
@@ -290,10 +342,14 @@ def sweep_figure(
                 by: dict[str, list[dict]] = {}
                 for r in panel[key]:
                     by.setdefault(_label(r, hue), []).append(r)
-                for lab in order:
+                if key == "correct" and not panel[key] and metric:
+                    ax.text(0.5, 0.5, "SSE criterion not shown here\n(see the note above)",
+                            transform=ax.transAxes, ha="center", va="center", fontsize=8,
+                            color="0.4")  # fmt: skip
+                for k, lab in enumerate(order):
                     if lab in by:
                         _curve(ax, by[lab], x, color=colors[lab], style=style, shade=shade,
-                               marker=markers[lab],
+                               marker=markers[lab], rank=k, n_ranks=len(order),
                                label=names.get(lab, lab) if style == "-" else None)  # fmt: skip
             for k, (v, text) in enumerate((vlines or {}).items()):
                 ax.axvline(v, color="0.35", lw=1.0, ls=(":", "-.", "--")[k % 3], label=text)
@@ -301,37 +357,38 @@ def sweep_figure(
                 _log_x(ax, xs)
             ax.set_ylim(-0.03, 1.03)
             title = f"{col}\n{row}" + (f" — {metric[1].split(' (')[0]}" if metric else "")
+            if not metric and not panel["correct"]:
+                title += "\n(identity only: SSE not shown, see the note above)"
             ax.set_title(title, fontsize=8.5)
             ax.grid(alpha=0.3)
-            if i == len(grid_rows) - 1:
-                ax.set_xlabel(xlabel)
+            if i == len(grid_rows) - 1:  # a long label: its short form here, in full below
+                ax.set_xlabel(xlabel if len(xlabel) <= 50 else xlabel.split(":")[0])
             if j == 0:
                 ax.set_ylabel("fraction retrieved")
     if identity == "row":
         caption = f"{SSE_CAPTION} and {IDENTITY_CAPTION}; shaded ± 1 std over runs"
     else:
         caption = f"solid: {SSE_CAPTION}, shaded ± 1 std over runs; dashed: {IDENTITY_CAPTION}"
-    fig.suptitle("\n".join(s for s in (suptitle, caption, note) if s), fontsize=9.5)
-    _legend_below(fig, axes)
-    return _save_compact(fig, path, plt)
+    axis = f"x axis — {xlabel}" if len(xlabel) > 50 else ""
+    _suptitle(fig, "\n".join(s for s in (suptitle, caption, axis, note) if s), fontsize=9.5)
+    _legend_below(fig, axes, ncol=legend_columns)
+    return _save_compact(fig, path)
 
 
 def examples_figure(
     blocks: list[tuple[str, list[tuple[str, np.ndarray]]]],
     image_shape,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     title: str,
-) -> Path:
+):
     """Blocks of images side by side, each a title and rows (label, (k, D) array): the
     stored images, the cues, then each model's retrieval."""
-    plt = _pyplot()
     n_rows = max(len(rows) for _, rows in blocks)
     k = len(blocks[0][1][0][1])
     n_cols = len(blocks) * (k + 1) - 1
-    fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(0.72 * n_cols + 1.2, 0.75 * n_rows + 0.6), squeeze=False
-    )
+    fig = _figure(figsize=(0.72 * n_cols + 1.2, 0.75 * n_rows + 0.6))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     colour = len(image_shape) == 3
@@ -346,21 +403,21 @@ def examples_figure(
                           interpolation="nearest")  # fmt: skip
             axes[r, c0].text(-0.12, 0.5, label, transform=axes[r, c0].transAxes, ha="right",
                              va="center", fontsize=7.5)  # fmt: skip
-    fig.suptitle(title, fontsize=9.5)
+    _suptitle(fig, title, fontsize=9.5)
     fig.subplots_adjust(left=0.09, right=0.995, top=0.9, bottom=0.01, wspace=0.06, hspace=0.08)
-    return _save(fig, path, plt)
+    return _save(fig, path)
 
 
 def spiking_accuracy_figure(
     correct: list[dict],
     identity: list[dict],
     agreement: list[dict],
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     names: dict[str, str],
     title: str,
     note: str = "",
-) -> Path:
+):
     """Spiking vs abstract retrieval: a column per noise level, rows for the paper's
     criterion, identity, and agreement of the spiking network with the abstract model.
 
@@ -369,20 +426,20 @@ def spiking_accuracy_figure(
     experiment; ``names`` maps "similarity / separation / readout" to a model name.
     Lines with markers: the spiking network; thick pale lines: the abstract model.
     """
-    plt = _pyplot()
     hue = ("similarity", "separation", "readout")
     levels = sorted({r["level"] for r in correct})
     order = list(dict.fromkeys(_label(r, hue) for r in correct))
-    colors = {lab: plt.cm.tab10(i % 10) for i, lab in enumerate(order)}
+    colors = {lab: _cm()["tab10"](i % 10) for i, lab in enumerate(order)}
+    thresholds = sorted({r["threshold"] for r in correct})
     rows = [
-        (correct, SSE_CAPTION.split(" (")[0]),
+        (correct, "summed squared error ≤ T = " + ", ".join(f"{t:g}" for t in thresholds)),
         (identity, "nearest memory is the target"),
         (agreement, "same memory as the abstract model"),
     ]
-    fig, axes = plt.subplots(
-        len(rows), len(levels), figsize=(max(9.0, 4.2 * len(levels) + 0.6), 2.5 * len(rows) + 1.4),
-        squeeze=False, sharex=True, sharey=True, layout="constrained",
-    )  # fmt: skip
+    fig = _figure(
+        figsize=(max(9.0, 4.2 * len(levels) + 0.6), 2.5 * len(rows) + 1.4), layout="constrained"
+    )
+    axes = fig.subplots(len(rows), len(levels), squeeze=False, sharex=True, sharey=True)
     for i, (summary, what) in enumerate(rows):
         for j, level in enumerate(levels):
             ax = axes[i, j]
@@ -409,7 +466,8 @@ def spiking_accuracy_figure(
                 ax.set_xlabel("memories stored (N)")
             if j == 0:
                 ax.set_ylabel("fraction of cues")
-    fig.suptitle(
+    _suptitle(
+        fig,
         "\n".join(
             s
             for s in (
@@ -423,12 +481,16 @@ def spiking_accuracy_figure(
         fontsize=9.5,
     )
     _legend_below(fig, axes, ncol=2)
-    return _save_compact(fig, path, plt)
+    return _save_compact(fig, path)
 
 
 def spiking_dynamics_figure(
-    comparisons: dict[str, object], path: str | Path, *, title: str, target: int | None = None
-) -> Path:
+    comparisons: dict[str, object],
+    path: str | Path | None = None,
+    *,
+    title: str,
+    target: int | None = None,
+):
     """How a spiking network reaches its answer, per model (a :class:`Comparison` each).
 
     Top: the memory neurons' spikes for the first cue (the decoded winner in red, the
@@ -436,11 +498,10 @@ def spiking_dynamics_figure(
     all cues, agreement with the abstract model and the median relative error of the output
     when decoding only the spikes in [settle, T].
     """
-    plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
     labels = list(comparisons)
-    fig = plt.figure(figsize=(4.2 * max(2, len(labels)), 6.4), layout="constrained")
+    fig = _figure(figsize=(4.2 * max(2, len(labels)), 6.4), layout="constrained")
     grid = fig.add_gridspec(2, max(2, len(labels)))
     for k, label in enumerate(labels):
         c = comparisons[label]
@@ -485,5 +546,5 @@ def spiking_dynamics_figure(
         ax.title.set_fontsize(9)
     ax_agree.legend(fontsize=7)
     ax_err.legend(fontsize=7)
-    fig.suptitle(title, fontsize=9.5)
-    return _save_compact(fig, path, plt)
+    _suptitle(fig, title, fontsize=9.5)
+    return _save_compact(fig, path)

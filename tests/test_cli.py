@@ -93,3 +93,57 @@ def test_bad_option_values_are_rejected_by_the_parser(capsys):
         main(["bench", "--n-memories", "10,x"])
     assert info.value.code == 2
     assert "expected integers separated by commas" in capsys.readouterr().err
+
+
+def test_help_shows_defaults_and_valid_names(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "hopfield" in out and "uhn_best" in out and "(default: uhn_best)" in out
+    with pytest.raises(SystemExit):
+        main(["figures", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "spiking_dynamics" in out and "(default: neuro-uhn-figures)" in out
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "tiny_imagenet_standin" in out and "(default: 5)" in out and "(default: 0)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["compare", "--model", "hopfeld"], "did you mean 'hopfield'?"),
+        (["run", "capcity", "--dataset", "digits"], "did you mean 'capacity'?"),
+        (["run", "noise", "--dataset", "mnits"], "did you mean 'mnist'?"),
+        (["figures", "--only", "separaton", "--out", "{tmp}"], "did you mean 'separation'?"),
+    ],
+)
+def test_unknown_names_suggest_the_closest(argv, hint, tmp_path, capsys):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2
+    assert hint in capsys.readouterr().err
+
+
+def test_single_run_table_has_no_spread_and_names_each_rows_functions(capsys):
+    argv = ["run", "mask", "--dataset", "digits", "--runs", "1", "--levels", "0.5",
+            "--similarity", "manhattan,dot", "--workers", "1", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "± 0.00" not in out and "one run: no spread" in out
+    table = out[out.index("similarity") :].splitlines()
+    assert "separation" in table[0]
+    rows = [ln for ln in table[2:] if ln.strip() and not ln.startswith("(")]
+    assert len(rows) == 4 and all("max" in ln for ln in rows)
+    assert sum("manhattan" in ln for ln in rows) == 2
+
+
+def test_figures_default_to_their_own_folder():
+    from neuro_uhn.cli import build_parser
+
+    args = build_parser().parse_args(["figures", "--quick"])
+    assert args.out == "neuro-uhn-figures" and args.out != "figures"

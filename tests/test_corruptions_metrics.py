@@ -19,6 +19,24 @@ def test_zero_mean_noise_is_unbiased_and_paper_noise_is_folded(rng):
     )  # seeded
 
 
+def test_paper_masking_zeroes_the_official_rows():
+    # the official mask_continuous_img keeps int(H * (1 - f)) rows: on MNIST (H = 28) one
+    # row more than rounding at f = 0.3, 0.4, 0.8 and 0.9 (float truncation: 28 * 0.7 < 19.6)
+    img = np.ones((1, 28 * 28))
+    differ = []
+    for f in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        official = 28 - int(28 * (1 - f))
+        out = corruptions.mask_bottom(img, f, (28, 28), kind="paper").reshape(28, 28)
+        assert (out.sum(axis=1) == 0).sum() == official
+        assert (out[: 28 - official] == 1).all() and (out[28 - official :] == 0).all()
+        standard = corruptions.mask_bottom(img, f, (28, 28)).reshape(28, 28)
+        if (standard.sum(axis=1) == 0).sum() != official:
+            differ.append(f)
+    assert differ == [0.3, 0.4, 0.8, 0.9]
+    with pytest.raises(ValueError, match="'kind'"):
+        corruptions.mask_bottom(img, 0.5, (28, 28), kind="official")
+
+
 def test_mask_bottom_zeroes_rows_in_every_channel():
     img = np.arange(1, 4 * 2 * 3 + 1, dtype=float).reshape(1, -1) / 24  # (H, W, C) = (4, 2, 3)
     out = corruptions.mask_bottom(img, 0.5, (4, 2, 3)).reshape(4, 2, 3)

@@ -154,6 +154,7 @@ def test_blocks_are_disjoint_while_the_data_allows():
         ("capacity", "paper", "euclidean", "gaussian_folded", 0.5),
         ("noise", "paper", "dot", "gaussian_folded", 0.3),
         ("mask", "standard", "euclidean", "mask_bottom", 0.5),
+        ("mask", "paper", "manhattan", "mask_bottom_paper", 0.4),
         ("perturbation", "standard", "manhattan", "random_mask", 0.3),
         ("perturbation", "paper", "manhattan", "inpaint", 0.5),
     ],
@@ -183,6 +184,10 @@ def test_max_separation_cells_match_a_nearest_neighbour_loop(
     elif corruption == "mask_bottom":
         Q = M.reshape(n, 6, 6).copy()
         Q[:, 6 - round(level * 6) :] = 0
+        Q = Q.reshape(n, -1)
+    elif corruption == "mask_bottom_paper":  # the official rows: int(H * (1 - f)) kept
+        Q = M.reshape(n, 6, 6).copy()
+        Q[:, int(6 * (1 - level)) :] = 0  # 3 rows at f = 0.4 (rounding: 2)
         Q = Q.reshape(n, -1)
     elif corruption == "random_mask":
         Q = np.where(rng.random((n, 36)) < level, 0.0, M)
