@@ -37,10 +37,10 @@ def _npy_header(f, where: str, member: str = "") -> tuple[np.dtype, int]:
         version = fmt.read_magic(f)
         if version == (1, 0):
             shape, _, dtype = fmt.read_array_header_1_0(f)
-        elif version == (2, 0):
+        elif version in ((2, 0), (3, 0)):  # 3.0 differs only in a UTF-8 header (same layout)
             shape, _, dtype = fmt.read_array_header_2_0(f)
         else:
-            shape, _, dtype = fmt._read_array_header(f, version)
+            raise ValueError(f"unknown .npy format version {version}")
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as err:
         raise ValidationError(
             f"dataset file {where}{inside} is not a readable NumPy array: damaged header ({err})",
