@@ -173,6 +173,21 @@ class PCA(_Fitted):
         self._record(X)
         return self
 
+    def truncated(self, n_components: int) -> PCA:
+        """The first ``n_components`` of this fit (no new SVD; same fitting rows)."""
+        self._require_fit()
+        k = _int(n_components, "n_components")
+        if k > self.n_components:
+            raise ValidationError(
+                f"'n_components' must be <= {self.n_components} (this fit's); got {k}"
+            )
+        out = PCA(k, whiten=self.whiten)
+        out.n_features, out.fit_rows, out.mean_ = self.n_features, self.fit_rows, self.mean_
+        out.components_ = self.components_[:k]
+        out.scale_ = self.scale_[:k]
+        out.explained_variance_ratio_ = self.explained_variance_ratio_[:k]
+        return out
+
     def encode(self, X: Any) -> np.ndarray:
         self._require_fit()
         X = _images(X, "X", self.n_features)
@@ -440,7 +455,6 @@ def compare_spaces(
     n_memories=(100,),
     corruptions=(("noise", (0.2, 0.5, 0.8)), ("mask", (0.25, 0.5, 0.75))),
     similarities=("euclidean", "manhattan"),
-    clip: bool = True,
     runs: int = 2,
     n_queries: int = 100,
     seed: int = 0,
@@ -451,8 +465,12 @@ def compare_spaces(
     ``encoders`` maps a label to an *unfitted* encoder factory ``f(fit_images) -> encoder``
     (``None`` for pixel space); each is fitted once on the first ``fit_rows`` images, and the
     memories of every run come from the rest. Corruptions: ``noise`` (zero-mean Gaussian σ,
-    clipped to [0, 1] when ``clip``) and ``mask`` (bottom fraction of rows zeroed). Accuracy
-    is the fraction of cues whose output is their own memory (max separation: exact).
+    clipped to [0, 1]), ``noise_unclipped`` (not clipped), ``noise_paper`` (the official
+    code's folded noise, ``clip(|x + n|, 0, 1)``) and ``mask`` (bottom fraction of rows
+    zeroed). Accuracy is the fraction of cues whose output is their own memory (max
+    separation: the output is exactly one stored memory). Under max separation the paper
+    convention's reciprocal distances pick the same memory as the standard distances, so
+    the conventions differ here only in their noise (``noise_paper``).
     """
     from . import corruptions as corr
     from .metrics import identity_correct
@@ -470,14 +488,17 @@ def compare_spaces(
             idx = rng.choice(N, size=min(n_queries, N), replace=False)
             for kind, levels in corruptions:
                 for level in levels:
-                    if kind == "noise":
-                        noisy = M[idx] + level * rng.standard_normal(M[idx].shape)
-                        Q = np.clip(noisy, 0, 1) if clip else noisy
+                    if kind in ("noise", "noise_unclipped"):
+                        Q = M[idx] + level * rng.standard_normal(M[idx].shape)
+                        Q = np.clip(Q, 0, 1) if kind == "noise" else Q
+                    elif kind == "noise_paper":
+                        Q = corr.gaussian_noise(M[idx], level, rng, kind="paper")
                     elif kind == "mask":
                         Q = corr.mask_bottom(M[idx], level, image_shape)
                     else:
                         raise ValidationError(
-                            f"unknown corruption {kind!r}; expected noise or mask"
+                            f"unknown corruption {kind!r}; expected noise, noise_unclipped, "
+                            "noise_paper or mask"
                         )
                     for label, enc in fitted.items():
                         for sim in similarities:

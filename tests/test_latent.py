@@ -59,6 +59,11 @@ def test_pca_against_its_closed_form(rng):
     np.testing.assert_allclose(Xh, ref, atol=1e-10)
     w_sorted = np.sort(w)[::-1]
     np.testing.assert_allclose(enc.explained_variance_ratio_, w_sorted[:3] / w.sum(), rtol=1e-8)
+    two = enc.truncated(2)
+    np.testing.assert_array_equal(two.encode(X), enc.encode(X)[:, :2])
+    np.testing.assert_allclose(two.encode(X), latent.PCA(2).fit(X).encode(X), atol=1e-12)
+    with pytest.raises(ValueError, match="'n_components' must be <= 3"):
+        enc.truncated(4)
     white = latent.PCA(3, whiten=True).fit(X)
     np.testing.assert_allclose(np.var(white.encode(X), axis=0, ddof=1), 1.0, rtol=1e-8)
 
