@@ -15,6 +15,7 @@ Each time is the best of ``repeats`` runs. Compute only; the CLI prints and writ
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import time
@@ -33,6 +34,8 @@ __all__ = [
     "machine_label",
     "plain_install_ratio",
     "LOOP_REFERENCES",
+    "run_attention_bench",
+    "format_attention_table",
 ]
 
 SIMILARITIES = ["dot", "cosine", "euclidean", "hamming", "kl", "reverse_kl", "manhattan", "js"]
@@ -284,3 +287,97 @@ def machine_label() -> str:
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"NumPy {np.__version__}, {numba}"
     )
+
+
+def run_attention_bench(
+    *,
+    shapes=((2, 4, 256, 256, 64), (2, 4, 1024, 1024, 64)),
+    dtype: str = "float32",
+    repeats: int = 3,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """UHN attention (``neuro_uhn.nn``) against PyTorch's SDPA, in one run, as ratios.
+
+    For each (batch, heads, L, S, d): forward and forward + backward time of SDPA, of our
+    dot / softmax (β = 1/√d, the same function), Euclidean and Manhattan softmax attention,
+    and, where the (B, H, L, S, d) temporary fits in 1 GiB, Manhattan by plain
+    broadcasting (the path ``torch.cdist`` and the chunked backward replace).
+    ``vs_sdpa`` = t(ours) / t(SDPA). Needs the ``torch`` extra.
+    """
+    import torch
+
+    from . import nn as unn
+
+    old_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    F = torch.nn.functional
+    out = []
+    try:
+        for B, H, L, S, d in shapes:
+            g = torch.Generator().manual_seed(0)
+            dt = getattr(torch, dtype)
+            q, k, v = (torch.randn(B, H, n, d, generator=g, dtype=dt) for n in (L, S, S))
+            beta = 1 / math.sqrt(d)
+
+            def bcast(q, k, v, beta=beta):
+                D = (q[..., :, None, :] - k[..., None, :, :]).abs().sum(-1)
+                return torch.softmax(-beta * D, -1) @ v
+
+            fns = {
+                "SDPA (dot / softmax)": lambda q, k, v: F.scaled_dot_product_attention(q, k, v),
+                "dot / softmax": lambda q, k, v, b=beta: unn.attention(q, k, v, beta=b),
+                "euclidean / softmax": lambda q, k, v, b=beta: unn.attention(
+                    q, k, v, similarity="euclidean", beta=b
+                ),
+                "manhattan / softmax": lambda q, k, v, b=beta: unn.attention(
+                    q, k, v, similarity="manhattan", beta=b
+                ),
+            }
+            if B * H * L * S * d * q.element_size() <= 2**30:
+                fns["manhattan, broadcast (reference)"] = bcast
+            base = {}
+            for name, fn in fns.items():
+                for mode in ("forward", "forward+backward"):
+                    args = [t.detach().clone().requires_grad_(mode != "forward") for t in (q, k, v)]
+
+                    def run(fn=fn, args=args, mode=mode):
+                        if mode == "forward":
+                            with torch.no_grad():
+                                return fn(*args)
+                        fn(*args).sum().backward()
+
+                    run()  # warm up
+                    t = _best(run, repeats)
+                    base.setdefault(mode, t)
+                    out.append(
+                        {
+                            "batch": B, "heads": H, "L": L, "S": S, "d": d, "dtype": dtype,
+                            "attention": name, "pass": mode, "seconds": t,
+                            "vs_sdpa": t / base[mode],
+                        }
+                    )  # fmt: skip
+                    if progress:
+                        progress(f"L={L} S={S} d={d} {name} {mode}: {t / base[mode]:.2f}x SDPA")
+    finally:
+        torch.set_num_threads(old_threads)
+    return out
+
+
+def format_attention_table(rows: list[dict]) -> str:
+    """Markdown table of :func:`run_attention_bench` rows (ms, and the ratio to SDPA)."""
+    lines = [
+        "| B×H | L = S | d | attention | forward ms | × SDPA | fwd+bwd ms | × SDPA |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    seen = {}
+    for r in rows:
+        seen.setdefault((r["batch"], r["heads"], r["L"], r["d"], r["attention"]), {})[r["pass"]] = r
+    for (B, H, L, d, name), by in seen.items():
+        f, b = by.get("forward"), by.get("forward+backward")
+        lines.append(
+            f"| {B}×{H} | {L} | {d} | {name} | {1e3 * f['seconds']:.1f} | {f['vs_sdpa']:.2f} | "
+            f"{1e3 * b['seconds']:.1f} | {b['vs_sdpa']:.2f} |"
+        )
+    return "\n".join(lines)

@@ -196,6 +196,7 @@ def _bench(args) -> int:
         n=1000 if not args.quick else 200, n_queries=200 if args.quick else 1000
     )
     plain = plain_install_ratio(n_queries=200 if args.quick else 2000)
+    attention = _bench_attention(args.quick)
     print()
     print(format_table(records))
     n = 200 if args.quick else 1000
@@ -209,6 +210,11 @@ def _bench(args) -> int:
             f"{1e6 * r['loop_seconds_per_query']:.1f} µs per query)"
         )
     print(f"\n{format_plain_install(plain)}")
+    if attention:
+        from .bench import format_attention_table
+
+        print("\nUHN attention (neuro_uhn.nn) vs PyTorch's SDPA, float32, 1 thread, same run:")
+        print(format_attention_table(attention))
     if args.json:
         Path(args.json).write_text(
             json.dumps(
@@ -217,12 +223,31 @@ def _bench(args) -> int:
                     "records": [r.to_dict() for r in records],
                     "retrieval": speed,
                     "plain_install": plain,
+                    "attention": attention,
                 },
                 indent=1,
             )
         )
         print(f"JSON: {args.json}")
     return 0
+
+
+def _bench_attention(quick: bool) -> list:
+    """The attention row group (needs the ``torch`` extra; skipped with a note without it)."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        print("  (attention rows skipped: pip install 'neuro_uhn[torch]')", file=sys.stderr)
+        return []
+    from .bench import run_attention_bench
+
+    shapes = ((1, 2, 128, 128, 32),) if quick else ((2, 4, 256, 256, 64), (2, 4, 1024, 1024, 64))
+    return run_attention_bench(
+        shapes=shapes,
+        repeats=2 if quick else 3,
+        threads=1,
+        progress=lambda s: print("  " + s, file=sys.stderr),
+    )
 
 
 def format_plain_install(plain) -> str:

@@ -314,3 +314,20 @@ def test_bad_input_is_a_clear_error(call, exc, match):
     q, k, v = _qkv(13)
     with pytest.raises(exc, match=match):
         call(q, k, v)
+
+
+def test_attention_bench_rows_are_ratios_to_sdpa_in_one_run():
+    from neuro_uhn.bench import format_attention_table, run_attention_bench
+
+    rows = run_attention_bench(shapes=((1, 1, 16, 16, 8),), repeats=1, threads=1)
+    names = {r["attention"] for r in rows}
+    assert {"SDPA (dot / softmax)", "euclidean / softmax", "manhattan / softmax"} <= names
+    for r in rows:
+        base = next(
+            b["seconds"]
+            for b in rows
+            if b["attention"].startswith("SDPA") and b["pass"] == r["pass"]
+        )
+        assert r["vs_sdpa"] == pytest.approx(r["seconds"] / base)
+    table = format_attention_table(rows)
+    assert table.count("\n") == 1 + len(names) and "manhattan / softmax" in table
