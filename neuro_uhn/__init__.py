@@ -12,15 +12,16 @@ from . import separation as separation
 from . import similarity as similarity
 from ._config import memory_budget as memory_budget
 from ._config import use_compiled_kernels as use_compiled_kernels
-from .errors import DatasetUnavailable as DatasetUnavailable
-from .errors import ModelFileError as ModelFileError
-from .errors import NeuroUHNError as NeuroUHNError
-from .errors import ValidationError as ValidationError
-from .errors import ValidationTypeError as ValidationTypeError
 from .dynamics import IterationResult as IterationResult
 from .dynamics import energy as energy
 from .dynamics import has_energy as has_energy
 from .dynamics import iterate as iterate
+from .errors import DatasetUnavailable as DatasetUnavailable
+from .errors import ModelFileError as ModelFileError
+from .errors import NeuroUHNError as NeuroUHNError
+from .errors import StoreError as StoreError
+from .errors import ValidationError as ValidationError
+from .errors import ValidationTypeError as ValidationTypeError
 from .model import UHN as UHN
 from .model import dump_model as dump_model
 from .model import load_model as load_model
@@ -35,6 +36,7 @@ __all__ = [
     "IterationResult",
     "ModelFileError",
     "NeuroUHNError",
+    "StoreError",
     "ValidationError",
     "ValidationTypeError",
     "dump_model",

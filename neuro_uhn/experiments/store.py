@@ -9,6 +9,7 @@ numbers and strings, never pickled objects.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import random
@@ -18,9 +19,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import StoreError
 from ._cells import COLUMNS
 
 __all__ = ["ResultStore", "StoreError", "SCHEMA_VERSION", "write_csv"]
+
+#: The first 16 bytes of every SQLite 3 database file.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 #: Bumped whenever the table's columns or the meaning of a key change.
 SCHEMA_VERSION = 1
@@ -39,10 +44,6 @@ _TYPES = {
 }
 
 
-class StoreError(RuntimeError):
-    """The results file cannot be used (corrupt, not a store, or another schema version)."""
-
-
 class ResultStore:
     """Finished cells, keyed by :attr:`Cell.key`; ``path=":memory:"`` keeps them in memory.
 
@@ -54,34 +55,81 @@ class ResultStore:
     """
 
     def __init__(self, path: str | os.PathLike = ":memory:", *, timeout: float = 60.0):
-        self.path = str(path)
+        if not isinstance(path, str | os.PathLike):
+            raise StoreError(f"results store path must be a str or path; got {path!r}")
+        self.path = os.fspath(path)
         self.timeout = float(timeout)
+        created, sides = False, set()
         if self.path != ":memory:":
-            parent = Path(self.path).parent
-            if not parent.is_dir():
-                raise StoreError(
-                    f"results store {self.path!r}: folder {str(parent)!r} does not exist"
-                )
-        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self._check_path()
+            created = not os.path.lexists(self.path)
+            sides = {x for x in _SIDE_FILES if not os.path.lexists(self.path + x)}
+        self._db = _connect(self.path, timeout)
         try:
             self._retrying(self._open)
-        except sqlite3.OperationalError as err:
-            self._db.close()
-            if _is_lock(err):
+        except BaseException as err:
+            self._db.close()  # never leave the file open, nor a file of ours behind
+            if not (isinstance(err, sqlite3.OperationalError) and _is_lock(err)):
+                _remove_ours(self.path, created, sides)
+            if isinstance(err, StoreError):
+                raise
+            if isinstance(err, sqlite3.OperationalError) and _is_lock(err):
                 raise StoreError(self._busy_message(err)) from None
-            raise StoreError(
-                f"results store {self.path!r} is not a neuro_uhn results database ({err}); "
-                "move it aside or pass another --store"
-            ) from None
-        except sqlite3.DatabaseError as err:
-            self._db.close()
-            raise StoreError(
-                f"results store {self.path!r} is not a neuro_uhn results database ({err}); "
-                "move it aside or pass another --store"
-            ) from None
-        except BaseException:
-            self._db.close()  # e.g. another schema version: never leave the file open
+            if isinstance(err, sqlite3.DatabaseError):
+                text = str(err).lower()
+                if "readonly" in text or "read-only" in text or "cannot switch" in text:
+                    raise StoreError(self._read_only_message(err)) from None
+                if "unable to open" in text or "disk i/o" in text:
+                    raise StoreError(
+                        f"results store {self.path!r} cannot be opened ({err}): check that "
+                        "the path and its folder are writable, or pass another --store"
+                    ) from None
+                raise StoreError(
+                    f"results store {self.path!r} is not a neuro_uhn results database "
+                    f"({err}); move it aside or pass another --store"
+                ) from None
             raise
+
+    def _check_path(self) -> None:
+        """Refuse, before SQLite touches anything, what cannot be or is not a store of ours."""
+        path = Path(self.path)
+        if not self.path.strip():
+            raise StoreError("results store path is empty: give a file name")
+        if path.is_dir():
+            raise StoreError(f"results store {self.path!r} is a folder, not a file")
+        parent = path.parent
+        if not parent.is_dir():
+            raise StoreError(f"results store {self.path!r}: folder {str(parent)!r} does not exist")
+        if path.exists():
+            if not path.is_file():
+                raise StoreError(f"results store {self.path!r} is not a regular file")
+            head = b""
+            for _ in range(3):  # a store another process is creating may be a moment short
+                try:
+                    with open(path, "rb") as f:
+                        head = f.read(16)
+                except OSError as err:
+                    raise StoreError(
+                        f"results store {self.path!r} cannot be read ({err.strerror})"
+                    ) from None
+                if not head or head == _SQLITE_MAGIC:
+                    break
+                time.sleep(0.01)
+            if head and head != _SQLITE_MAGIC:
+                raise StoreError(
+                    f"results store {self.path!r} is not a neuro_uhn results database (not "
+                    "an SQLite file; it was left untouched): move it aside or pass another "
+                    "--store"
+                )
+        elif not os.access(parent, os.W_OK | os.X_OK):
+            raise StoreError(f"results store {self.path!r}: folder {str(parent)!r} is not writable")
+
+    def _read_only_message(self, err: sqlite3.Error) -> str:
+        return (
+            f"results store {self.path!r} is read-only: neuro_uhn could not write to it or to "
+            f"its folder ({err}), so no finished cell could be kept; copy it somewhere "
+            "writable or pass another --store"
+        )
 
     def _busy_message(self, err: sqlite3.Error) -> str:
         return (
@@ -122,6 +170,7 @@ class ResultStore:
     def _open(self) -> None:
         self._db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         if self.path != ":memory:":
+            self._check_ours()
             # Read first: a store already in WAL mode is left alone (switching takes a lock).
             mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":
@@ -130,6 +179,51 @@ class ResultStore:
                     raise sqlite3.OperationalError(f"cannot switch to WAL (journal mode {mode})")
         self._db.execute("PRAGMA synchronous = FULL")
         self._init_schema()
+        self._test_write()
+
+    def _check_ours(self) -> None:
+        """Before anything is written: a database with tables must be a store of this
+        schema version; one that is not is refused and left byte-identical."""
+        self._db.execute("PRAGMA query_only = ON")
+        try:
+            objects = list(self._db.execute("SELECT type, name FROM sqlite_master"))
+            tables = {n for t, n in objects if t == "table"}
+            others = sorted(n for t, n in objects if t != "table" and not n.startswith("sqlite_"))
+            version = None
+            if "meta" in tables:
+                row = self._db.execute(
+                    "SELECT value FROM meta WHERE key='schema_version'"
+                ).fetchone()
+                version = None if row is None else row[0]
+        finally:
+            self._db.execute("PRAGMA query_only = OFF")
+        if (tables or others) and (not {"meta", "results"} <= tables or version is None):
+            raise StoreError(
+                f"results store {self.path!r} is not a neuro_uhn results database (an SQLite "
+                f"database holding {sorted(tables) + others}; it was left untouched): move it "
+                "aside or pass another --store"
+            )
+        if version is not None and version != str(SCHEMA_VERSION):
+            raise StoreError(
+                f"results store {self.path!r} has schema version {version}, this neuro_uhn "
+                f"writes version {SCHEMA_VERSION}: export it with an older neuro_uhn or use "
+                "a new --store"
+            )
+
+    def _test_write(self) -> None:
+        """Write (and commit) one row of ``meta`` now, so a store that cannot take writes
+        fails here, before a sweep computes cells it could not keep."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('last_opened', "
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def _init_schema(self) -> None:
         cols = ", ".join(f"{c} {_TYPES.get(c, 'TEXT')}" for c in COLUMNS)
@@ -222,6 +316,29 @@ class ResultStore:
         self.close()
 
 
+def _connect(path: str, timeout: float) -> sqlite3.Connection:
+    """The store's connection (a seam the tests use to open a read-only one)."""
+    return sqlite3.connect(path, timeout=timeout, isolation_level=None)
+
+
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _remove_ours(path: str, created: bool, sides: set[str]) -> None:
+    """After a refusal: remove the store file if this process created it and it is still
+    empty, and the SQLite side files that did not exist before this process connected (a
+    ``-wal`` or ``-journal`` only while empty: one with content holds someone's writes)."""
+    if created:
+        with contextlib.suppress(OSError):
+            if os.path.getsize(path) == 0:
+                os.unlink(path)
+    for suffix in sides:
+        side = path + suffix
+        with contextlib.suppress(OSError):
+            if suffix == "-shm" or os.path.getsize(side) == 0:
+                os.unlink(side)
+
+
 def _is_lock(err: sqlite3.Error) -> bool:
     """SQLITE_BUSY or SQLITE_LOCKED (any extended code), else False."""
     code = getattr(err, "sqlite_errorcode", None)
@@ -234,10 +351,17 @@ def _is_lock(err: sqlite3.Error) -> bool:
 def write_csv(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> None:
     """The tidy table (:data:`COLUMNS`), written to a temporary file and renamed into place."""
     path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"CSV path {str(path)!r} is a folder; give a file name inside it")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # no temporary file left behind
+        raise
