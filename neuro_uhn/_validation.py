@@ -27,6 +27,9 @@ def as_float_array(x: Any, name: str, xp=None) -> Array:
     """
     if x is None:
         raise ValidationTypeError(f"{name!r} must be an array; got None")
+    _refuse_masked(x, name)
+    if isinstance(x, __import__("numpy").ma.MaskedArray):
+        x = x.filled()  # nothing is masked (checked above): the plain array
     if isinstance(x, list | tuple | int | float):
         import numpy as np
 
@@ -48,6 +51,20 @@ def as_float_array(x: Any, name: str, xp=None) -> Array:
     if xp.isdtype(dtype, "bool") or xp.isdtype(dtype, "integral"):
         return xp.astype(x, float_dtype(xp, dtype))
     raise ValidationTypeError(f"{name!r} must hold real numbers; got dtype {dtype}")
+
+
+def _refuse_masked(x: Any, name: str) -> None:
+    """NumPy masked arrays: their mask would be silently dropped by every computation here,
+    so one is refused unless nothing in it is masked."""
+    import numpy as np
+
+    if isinstance(x, np.ma.MaskedArray) and bool(np.ma.getmaskarray(x).any()):
+        n = int(np.ma.getmaskarray(x).sum())
+        raise ValidationTypeError(
+            f"{name!r} is a masked array with {n} masked value(s): neuro_uhn does not honour "
+            f"masks; fill them first ({name}.filled(value)) or drop the masked rows",
+            argument=name,
+        )
 
 
 def check_finite(x: Array, name: str, xp) -> None:

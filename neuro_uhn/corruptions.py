@@ -35,8 +35,9 @@ def _generator(rng) -> np.random.Generator:
 
 
 def _images(X, name: str = "images") -> np.ndarray:
-    from ._validation import as_float_array, check_finite
+    from ._validation import _refuse_masked, as_float_array, check_finite
 
+    _refuse_masked(X, name)
     X = np.asarray(as_float_array(np.asarray(X) if not isinstance(X, list | tuple) else X, name))
     if X.ndim not in (1, 2) or X.size == 0:
         raise ValidationError(

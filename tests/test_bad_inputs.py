@@ -790,3 +790,72 @@ def test_a_bad_memory_budget_variable_is_named_and_import_still_works(value):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("OK" if value == " " else "ERR NEURO_UHN_MEMORY_BUDGET")
+
+
+# --- masked arrays: refused wherever an array is taken (a mask would be silently dropped) -
+
+_MASKED = np.ma.masked_array(M, mask=np.eye(6, 16, dtype=bool))
+MASKED_CASES = {
+    "retrieve memories": lambda: nu.retrieve(_MASKED, M, similarity="dot", separation="max"),
+    "retrieve queries": lambda: nu.retrieve(M, _MASKED, similarity="dot", separation="max"),
+    "retrieve projection": lambda: nu.retrieve(
+        M, M, similarity="dot", separation="max", projection=_MASKED
+    ),
+    "UHN.retrieve": lambda: nu.load_model("uhn_best").retrieve(_MASKED, M),
+    "similarity call": lambda: nu.similarity.make("manhattan")(M, _MASKED),
+    "iterate": lambda: nu.iterate("mchn", _MASKED, M),
+    "energy": lambda: nu.energy("mchn", M, _MASKED),
+    "gaussian_noise": lambda: corruptions.gaussian_noise(_MASKED, 0.1, 0),
+    "mask_bottom": lambda: corruptions.mask_bottom(_MASKED, 0.5, (4, 4)),
+    "random_mask": lambda: corruptions.random_mask(_MASKED, 0.5, (4, 4), 0),
+    "inpaint": lambda: corruptions.inpaint(_MASKED, 0.5, (4, 4)),
+    "flip_bits": lambda: corruptions.flip_bits(
+        np.ma.masked_array(np.ones((2, 3)), [[1, 0, 0]] * 2), 0.1, 0
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("where", list(MASKED_CASES))
+def test_masked_arrays_are_refused_naming_the_argument(where):
+    with pytest.raises(nu.ValidationTypeError, match="is a masked array with .* masked value"):
+        MASKED_CASES[where]()
+
+
+def test_a_masked_array_with_nothing_masked_is_a_plain_array():
+    plain = np.ma.masked_array(M)
+    Z = nu.retrieve(plain, M, similarity="manhattan", separation="max")
+    assert type(Z) is np.ndarray
+    np.testing.assert_array_equal(Z, M)
+
+
+# --- interrupts say what was kept -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["run", "noise", "--dataset", "digits", "--store", "{d}/s.sqlite"], "are in {d}/s.sqlite"),
+        (["run", "noise", "--dataset", "digits"], r"nothing was kept \(pass --store"),
+        (["run", "noise", "--dataset", "digits", "--csv", "{d}/t.csv"], "nothing was kept"),
+        (["bench", "--quick", "--json", ""], "interrupted$"),
+        (["demo", "--out", "{d}/demo"], "interrupted$"),
+    ],
+)
+def test_an_interrupt_says_whether_anything_was_kept(tmp_path, monkeypatch, argv, says):
+    import re
+
+    from neuro_uhn import cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("neuro_uhn.experiments.run_experiment", interrupted)
+    monkeypatch.setattr("neuro_uhn.bench.run_bench", interrupted)
+    monkeypatch.setattr("neuro_uhn.demo.run_demo", interrupted)
+    code, err = _cli([a.replace("{d}", str(tmp_path)) for a in argv])
+    assert code == 130
+    line = err.strip().splitlines()[-1]
+    assert re.search(says.replace("{d}", str(tmp_path)), line), line
+    if "--store" not in argv:
+        assert "in the store" not in line and "resume" not in line
+    del cli
