@@ -178,20 +178,52 @@ def test_straight_through_gradient(sep, kw):
     torch.testing.assert_close(gk, sk)
 
 
-def test_manhattan_backward_stays_within_the_memory_budget(monkeypatch):
+def _largest_allocation(fn) -> int:
+    """Bytes of the largest single CPU allocation while ``fn`` runs (PyTorch's profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    return max((e.cpu_memory_usage for e in prof.events() if e.cpu_memory_usage > 0), default=0)
+
+
+def test_manhattan_never_allocates_an_L_S_d_temporary_on_the_cpu():
+    q, k, v = (t.requires_grad_() for t in _qkv(14, batch=(2,), L=256, S=256, d=64, dv=8,
+                                                  dtype=torch.float32))  # fmt: skip
+    whole = 2 * 256 * 256 * 64 * 4  # 32 MiB: what broadcasting q − k would allocate
+
+    def step():
+        unn.attention(q, k, v, similarity="manhattan", beta=0.1).sum().backward()
+
+    assert _largest_allocation(step) <= whole // 16
+
+    # the broadcast definition does allocate it: the measurement sees such temporaries
+    def broadcast():
+        S = -(q[..., :, None, :] - k[..., None, :, :]).abs().sum(-1)
+        (torch.softmax(0.1 * S, -1) @ v).sum().backward()
+
+    assert _largest_allocation(broadcast) >= whole
+
+
+def test_blocked_manhattan_backward_stays_within_the_memory_budget(monkeypatch):
+    """The backward used off the CPU (forced here): blocks within the budget, same gradients."""
     q, k, v = (t.requires_grad_() for t in _qkv(10, batch=(3, 2), L=40, S=50, d=16))
     out = unn.attention(q, k, v, similarity="manhattan", beta=0.2)
     g = torch.randn_like(out)
-    full = torch.autograd.grad(out, (q, k, v), g)
+    full = torch.autograd.grad(out, (q, k, v), g)  # native cdist
+    monkeypatch.setattr(unn, "NATIVE_L1_DEVICES", ())
     seen = []
     monkeypatch.setattr(unn, "_temporary_hook", seen.append)
     budget = 16 * 1024
     with nu.memory_budget(budget):
         out = unn.attention(q, k, v, similarity="manhattan", beta=0.2)
-        chunked = torch.autograd.grad(out, (q, k, v), g)
+        biggest = _largest_allocation(lambda: seen.append(torch.autograd.grad(out, (q, k, v), g)))
+    chunked = seen.pop()
     assert len(seen) > 10  # many blocks
     whole = 6 * 40 * 50 * 16 * 8
     assert all(2 * math.prod(shape) * 8 <= budget < whole for shape in seen)
+    # the largest allocation is a (B, L, S) score-sized tensor, never (B, L, S, d)
+    assert biggest <= max(budget, 2 * 6 * 40 * 50 * 8) < whole
     for a, b in zip(full, chunked):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
     # and it agrees with autograd through the broadcast definition
@@ -200,6 +232,16 @@ def test_manhattan_backward_stays_within_the_memory_budget(monkeypatch):
     brute = torch.autograd.grad(torch.softmax(0.2 * S, -1) @ v.detach(), (q2, k2), g)
     torch.testing.assert_close(chunked[0], brute[0], atol=1e-10, rtol=1e-10)
     torch.testing.assert_close(chunked[1], brute[1], atol=1e-10, rtol=1e-10)
+
+
+def test_gradcheck_of_the_blocked_manhattan_backward(monkeypatch):
+    monkeypatch.setattr(unn, "NATIVE_L1_DEVICES", ())
+    q, k, v = (t.requires_grad_() for t in _qkv(15, batch=(2, 1), L=3, S=4, d=3, dv=2))
+    with nu.memory_budget(1024):
+        assert torch.autograd.gradcheck(
+            lambda a, b, c: unn.attention(a, b[:1], c[:1], similarity="manhattan", beta=0.5),
+            (q, k, v),
+        )
 
 
 @pytest.mark.parametrize(
