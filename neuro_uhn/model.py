@@ -21,7 +21,7 @@ from typing import Any, Literal
 from . import readout as _readout
 from . import separation as _separation
 from . import similarity as _similarity
-from .errors import MissingFile, ModelFileError, ValidationError, ValidationTypeError
+from .errors import MissingFile, ModelFileError, NeuroUHNError, ValidationError, ValidationTypeError
 from .readout import Readout
 from .separation import Separation
 from .similarity import Similarity
@@ -245,6 +245,16 @@ def dump_model(model: UHN, path: str | Path) -> None:
         raise ValidationError(
             f"'path' must end in .toml (load_model reads only those); got {str(path)!r}"
         )
+    if Path(path).is_dir():
+        raise ValidationError(f"'path' {str(path)!r} is a folder; give a .toml file name")
+    if Path(path).exists():  # replace a model file, never another TOML (pyproject.toml...)
+        try:
+            load_model(Path(path))
+        except (NeuroUHNError, OSError):
+            raise ValidationError(
+                f"'path' {str(path)!r} exists and is not a model file; refusing to overwrite "
+                "it (move it aside or pick another name)"
+            ) from None
     lines = []
     d = model.to_dict()
     for key in ("name", "title", "reference", "association"):

@@ -65,6 +65,13 @@ def reciprocal(d, xp):
 
 
 class _PaperSimilarity(Similarity):
+    #: Each official form scales by a positive factor when both inputs do (1/s² for the
+    #: reciprocal squared distance, s² for the dot product, 1 for the normalised forms), and
+    #: the official pipeline sum-normalises the scores first, so inputs far out of range are
+    #: scored after an exact power-of-two rescale (``similarity.scores_in_range``) instead of
+    #: overflowing to inf or underflowing to 0. In range nothing changes.
+    scale_power: ClassVar[int | None] = 1
+
     def paper_form(self):
         return self
 

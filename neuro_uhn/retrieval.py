@@ -109,8 +109,12 @@ class Prepared:
         self._rescaled: dict = {}
         sep = self.model.separation
         # separations that read only the order of the scores (see scores_in_range)
-        self.order_only = bool(sep.one_hot) or (
-            isinstance(sep, TopK) and sep.weighting == "uniform"
+        self.order_only = (
+            bool(sep.one_hot)
+            or (isinstance(sep, TopK) and sep.weighting == "uniform")
+            # the official pipeline sum-normalises the scores first: a positive factor on
+            # them cancels, so rescaled scores give exactly its result
+            or convention == "paper"
         )
 
     def scores(self, Q: Array) -> Array:

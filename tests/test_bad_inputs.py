@@ -859,3 +859,43 @@ def test_an_interrupt_says_whether_anything_was_kept(tmp_path, monkeypatch, argv
     if "--store" not in argv:
         assert "in the store" not in line and "resume" not in line
     del cli
+
+
+# --- library writers never replace a file that is not theirs --------------------------------
+
+FOREIGN_TARGETS = {
+    "pyproject.toml": b'[project]\nname = "mine"\n',
+    "notes.toml": b"just = 'notes'\n",
+    "broken.toml": b"[[[\n",
+    "README.csv": b"my,own,table\n1,2,3\n",
+    "empty.csv": b"",
+}
+
+
+@pytest.mark.parametrize("name", list(FOREIGN_TARGETS))
+def test_dump_model_and_write_csv_refuse_a_foreign_file(tmp_path, name):
+    from neuro_uhn.experiments import write_csv
+
+    path = tmp_path / name
+    path.write_bytes(FOREIGN_TARGETS[name])
+    with pytest.raises(nu.NeuroUHNError, match="refusing to overwrite"):
+        if name.endswith(".toml"):
+            nu.dump_model("mchn", path)
+        else:
+            write_csv([{"experiment": "x"}], path)
+    assert path.read_bytes() == FOREIGN_TARGETS[name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_dump_model_and_write_csv_replace_their_own_files(tmp_path):
+    from neuro_uhn.experiments import write_csv
+
+    nu.dump_model("mchn", tmp_path / "m.toml")
+    nu.dump_model("dam", tmp_path / "m.toml")
+    assert nu.load_model(tmp_path / "m.toml") == nu.load_model("dam")
+    write_csv([{"experiment": "a"}], tmp_path / "t.csv")
+    write_csv([{"experiment": "b"}], tmp_path / "t.csv")
+    assert "b" in (tmp_path / "t.csv").read_text()
+    for bad in (tmp_path / "x.txt", tmp_path):
+        with pytest.raises(nu.ValidationError, match="must end in .toml|is a folder"):
+            nu.dump_model("mchn", bad)

@@ -192,3 +192,18 @@ def test_kl_forms_near_the_smallest_doubles(scale):
         with np.errstate(all="raise", under="ignore"):
             Z = nu.retrieve(P * scale, P * scale, similarity=sim, separation="max")
         np.testing.assert_array_equal(Z, P * scale, err_msg=sim)
+
+
+@pytest.mark.parametrize("scale", [1e-310, 1e-300, 1e-200, 1e200, 1e300])
+@pytest.mark.parametrize("similarity", ["dot", "cosine", "euclidean", "manhattan", "kl", "js"])
+def test_the_paper_pipeline_is_scale_free_at_the_extremes(rng, scale, similarity):
+    """The official pipeline sum-normalises the scores, so scaling both inputs changes
+    nothing; at 1e±300 its reciprocal distances used to overflow and pick memory 0."""
+    M = rng.random((12, 20))
+    Q = np.clip(M[:6] + 0.05 * rng.standard_normal((6, 20)), 0, 1)
+    for sep in ("max", "softmax"):
+        at_one = nu.retrieve(M, Q, similarity=similarity, separation=sep, convention="paper")
+        with np.errstate(all="ignore"):
+            scaled = nu.retrieve(M * scale, Q * scale, similarity=similarity, separation=sep,
+                                 convention="paper")  # fmt: skip
+        np.testing.assert_allclose(scaled / scale, at_one, rtol=1e-6, err_msg=sep)

@@ -353,6 +353,13 @@ def write_csv(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> None:
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"CSV path {str(path)!r} is a folder; give a file name inside it")
+    from .._outputs import is_our_csv
+
+    if path.exists() and not is_our_csv(path):
+        raise StoreError(
+            f"CSV path {str(path)!r} exists and is not a table neuro_uhn wrote; refusing to "
+            "overwrite it (move it aside or pick another path)"
+        )
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", newline="") as f:
