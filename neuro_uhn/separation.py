@@ -265,10 +265,21 @@ class Log(Separation):
     Under the paper convention's sum-normalisation the scores lie in (0, 1), their logs are
     negative, and dividing by the (negative) sum gives the *least* similar memory the largest
     weight: the official code's inverted preference, kept and documented.
+
+    ``strict=False`` is the official torch behaviour for the scores an exact match leaves
+    after sum-normalisation (``x/inf = 0``, ``inf/inf = nan``): ``log(0) = -inf`` and
+    ``log(nan) = nan`` propagate instead of raising (the paper experiments use it).
     """
+
+    strict: bool = True
 
     def __call__(self, S):
         xp = namespace(S)
+        if not self.strict:
+            import numpy as np  # silences NumPy's warnings; other libraries do not warn
+
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return xp.log(S)
         if bool(xp.any(S <= 0)):
             raise ValidationError(
                 "separation 'log' needs positive scores; got a minimum of "

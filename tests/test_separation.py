@@ -144,3 +144,12 @@ def test_metadata_holds(rng):
             for s, w in zip(S, W):
                 order = np.argsort(s)
                 assert np.all(np.diff(w[order]) >= -1e-15)
+
+
+def test_log_strict_raises_and_official_log_propagates_like_torch():
+    S = np.array([[0.0, 0.5, np.nan, 0.25]])
+    with pytest.raises(ValueError, match="positive scores"):
+        separation.make("log")(S)
+    W = separation.make({"kind": "log", "strict": False})(S)
+    assert W[0, 0] == -np.inf and np.isnan(W[0, 2])
+    assert W[0, 1] == pytest.approx(np.log(0.5)) and W[0, 3] == pytest.approx(np.log(0.25))
