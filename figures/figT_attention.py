@@ -6,7 +6,9 @@ Attention is ``neuro_uhn.nn.UHNAttention`` with dot, Euclidean or Manhattan simi
 softmax (β = 1/√head_dim) or top-2 separation (straight-through gradient), 3 seeds each
 (quick: 1 seed, 150 steps). Panels: accuracy on held-out noisy cues during training (mean ±
 std over seeds); final accuracy on clean, noisy (σ = 0.2, 0.4) and masked (30 %) cues; wall
-time per optimisation step on this machine (torch threads: 1)."""
+time per optimisation step on this machine (torch threads: 1), measured separately with
+every configuration interleaved on the same batch (``nn.time_recall_steps``), so that load
+from other jobs hits them alike."""
 
 import json
 
@@ -39,6 +41,17 @@ def make(out_dir, *, quick, store, workers, progress):
             torch.set_num_threads(threads)
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(results))
+    timing_cache = cache.with_name(cache.stem + "_timing.json")
+    if timing_cache.exists():
+        timing = json.loads(timing_cache.read_text())
+    else:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            timing = unn.time_recall_steps(rounds=2 if quick else 6)
+        finally:
+            torch.set_num_threads(threads)
+        timing_cache.write_text(json.dumps(timing))
     labels = list(dict.fromkeys(r["label"] for r in results))
     sets = list(results[0]["accuracy"])
     colours = {"dot": "C0", "euclidean": "C1", "manhattan": "C2"}
@@ -67,12 +80,16 @@ def make(out_dir, *, quick, store, workers, progress):
                     edgecolor="white", label=label)  # fmt: skip
     axes[1].set_xticks(np.arange(len(sets)), sets)
     axes[1].set(ylabel="final accuracy", ylim=(0, 1.05), title="after training, by cue")
-    ms = [1e3 * np.median([r["seconds_per_step"] for r in results if r["label"] == lb])
-          for lb in labels]  # fmt: skip
+    ms = [1e3 * timing["seconds"][lb] for lb in labels]
     axes[2].barh(np.arange(len(labels)), ms, color=[colours[lb.split(" /")[0]] for lb in labels])
+    for i, lb in enumerate(labels):
+        axes[2].text(ms[i], i, f" {timing['ratio'][lb]:.2f}×", va="center", fontsize=8)
     axes[2].set_yticks(np.arange(len(labels)), labels, fontsize=8)
     axes[2].invert_yaxis()
-    axes[2].set(xlabel="ms per training step (batch 64, 1 thread)", title="wall time (median)")
+    axes[2].set(
+        xlabel="ms per training step (batch 64, 1 thread)",
+        title="wall time, interleaved (× dot / softmax)",
+    )
     steps = results[0]["steps"][-1]
     plotting._suptitle(
         fig,

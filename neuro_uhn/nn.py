@@ -680,3 +680,35 @@ def recall_sweep(configs=RECALL_CONFIGS, seeds=(0, 1, 2), progress=None, **optio
                 final = {k: round(v[-1], 3) for k, v in r["accuracy"].items()}
                 progress(f"{label} seed {seed}: {final}, {1e3 * r['seconds_per_step']:.1f} ms/step")
     return results
+
+
+def time_recall_steps(configs=RECALL_CONFIGS, *, rounds: int = 6, steps: int = 10, seed: int = 0):
+    """Seconds per training step of each configuration, measured *interleaved*.
+
+    Every model trains on the same batch; each round times ``steps`` steps of every
+    configuration in turn, so a change of machine load hits all of them alike. Returns
+    label → the best round's seconds per step (and ``"ratio"``: label → that / the first
+    configuration's).
+    """
+    import time
+
+    task = RecallTask()
+    models = {}
+    for sim, sep, params in configs:
+        torch.manual_seed(seed)
+        label = f"{sim} / {sep}" + "".join(f" {k}={v}" for k, v in params.items())
+        m = RecallModel(task, similarity=sim, separation=sep, **params)
+        models[label] = (m, torch.optim.Adam(m.parameters(), lr=3e-3))
+    x, y = task.sample(64, torch.Generator().manual_seed(seed))
+    best = dict.fromkeys(models, float("inf"))
+    for _ in range(rounds):
+        for label, (m, opt) in models.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                loss = torch.nn.functional.cross_entropy(m(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            best[label] = min(best[label], (time.perf_counter() - t0) / steps)
+    first = next(iter(best.values()))
+    return {"seconds": best, "ratio": {k: v / first for k, v in best.items()}}
