@@ -373,3 +373,30 @@ def test_attention_bench_rows_are_ratios_to_sdpa_in_one_run():
         assert r["vs_sdpa"] == pytest.approx(r["seconds"] / base)
     table = format_attention_table(rows)
     assert table.count("\n") == 1 + len(names) and "manhattan / softmax" in table
+
+
+def test_recall_task_targets_are_the_cued_pairs_values():
+    task = unn.RecallTask(n_pairs=5, key_dim=4, n_values=3)
+    x, y = task.sample(50, torch.Generator().manual_seed(0), "none", 0.0)
+    assert x.shape == (50, 6, 4 + 3 + 1) and y.shape == (50,)
+    keys, values, cue = x[:, :-1, :4], x[:, :-1, 4:7].argmax(-1), x[:, -1, :4]
+    assert torch.all(x[:, -1, 4:7] == 0) and torch.all(x[:, -1, 7] == 1)
+    for b in range(50):  # the cue is one of the keys exactly; the target is its value
+        j = [i for i in range(5) if torch.equal(keys[b, i], cue[b])][0]
+        assert y[b] == values[b, j]
+    xm, _ = task.sample(50, torch.Generator().manual_seed(0), "mask", 1.0)
+    assert torch.all(xm[:, -1, :4] == 0)
+    with pytest.raises(ValueError, match="'corruption' must be"):
+        task.sample(2, torch.Generator(), "blur", 0.1)
+
+
+def test_train_recall_is_seeded_and_reports_curves():
+    torch.set_num_threads(1)
+    kw = dict(steps=6, eval_every=3, eval_size=20, embed_dim=16)
+    a = unn.train_recall("manhattan", "topk", k=2, seed=3, **kw)
+    b = unn.train_recall("manhattan", "topk", k=2, seed=3, **kw)
+    assert a["steps"] == [3, 6] and a["accuracy"] == b["accuracy"] and a["loss"] == b["loss"]
+    assert set(a["accuracy"]) == {"clean", "noise 0.2", "noise 0.4", "mask 0.3"}
+    assert a["config"]["k"] == 2 and a["seconds_per_step"] > 0
+    t = unn.time_recall_steps(unn.RECALL_CONFIGS[:2], rounds=1, steps=1)
+    assert list(t["ratio"].values())[0] == 1.0 and len(t["seconds"]) == 2
