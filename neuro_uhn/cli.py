@@ -813,6 +813,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("run", "figures") and threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        from ._config import get_memory_budget
+
+        get_memory_budget()  # a bad NEURO_UHN_MEMORY_BUDGET is reported first, not ignored
         return args.func(args)
     except KeyboardInterrupt:
         print(f"neuro-uhn {args.command}: {_interrupted(args)}", file=sys.stderr)

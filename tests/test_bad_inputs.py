@@ -899,3 +899,15 @@ def test_dump_model_and_write_csv_replace_their_own_files(tmp_path):
     for bad in (tmp_path / "x.txt", tmp_path):
         with pytest.raises(nu.ValidationError, match="must end in .toml|is a folder"):
             nu.dump_model("mchn", bad)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "1e9", "12MiB", "1023"])
+@pytest.mark.parametrize("command", [["run", "noise", "--dataset", "digits"], ["bench", "--quick"]])
+def test_a_bad_memory_budget_variable_is_one_line_from_every_command(monkeypatch, value, command):
+    from neuro_uhn import _config
+
+    monkeypatch.setenv("NEURO_UHN_MEMORY_BUDGET", value)
+    monkeypatch.setitem(_config._state, "budget", None)
+    code, err = _cli(command)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "NEURO_UHN_MEMORY_BUDGET must be a whole number of bytes" in err
