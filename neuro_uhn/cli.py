@@ -112,6 +112,11 @@ def _compare(args) -> int:
     from .spiking import SpikingConfig, compare
 
     load_model(args.model)  # an unknown model is named as such, before anything is built
+    if args.out and args.mode == "continuous":
+        raise ValidationError(
+            "--out is not used in --mode continuous (there are no spikes to draw); leave it out",
+            argument="--out",
+        )
     if args.out:
         _check_figure_folder(args.out, "--out", [f"raster_{Path(args.model).stem}.png"])
     problem = model_problem(
@@ -168,6 +173,11 @@ def _compare(args) -> int:
 
 
 def _bench(args) -> int:
+    if args.quick and args.n_memories != [100, 1000, 10000]:
+        raise ValidationError(
+            "--n-memories is not used with --quick (its sizes are fixed); leave one out",
+            argument="--n-memories",
+        )
     if args.json:
         from ._outputs import check_output, is_our_json
 
@@ -259,7 +269,7 @@ def format_plain_install(plain) -> str:
         else "numba not installed; "
     )
     return (
-        f"manhattan retrieval ({size}) vs dot ({plain['dot']:.3f} s): {numba}"
+        f"manhattan similarity ({size}) vs dot ({plain['dot']:.3f} s): {numba}"
         f"NumPy fallback (no numba, or NEURO_UHN_KERNELS=off) {plain['manhattan_numpy']:.2f} s "
         f"({plain['manhattan_numpy_vs_dot']:.0f}x)"
     )
@@ -386,13 +396,23 @@ def _check_run_paths(args) -> None:
 
     dataset = args.dataset if _is_path(args.dataset) else None
     inputs = [("the dataset file (--dataset)", dataset)]
+    if args.store == ":memory:":
+        raise ValidationError(
+            "--store ':memory:' would keep nothing; give a file name (or leave --store out)",
+            argument="--store",
+        )
     if args.store:
         check_output(args.store, "--store", inputs=inputs, what="results store")
     if args.csv:
         check_output(
             args.csv,
             "--csv",
-            inputs=inputs + [("the results store (--store)", args.store or None)],
+            inputs=inputs
+            + [("the results store (--store)", args.store or None)]
+            + [
+                (f"the results store's {x} file", args.store + x if args.store else None)
+                for x in ("-wal", "-shm", "-journal")
+            ],
             ours=is_our_csv,
             what="CSV table",
         )

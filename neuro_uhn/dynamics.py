@@ -186,4 +186,10 @@ def energy(model: UHN, memories: Any, states: Any) -> Array:
         E = -0.5 * xp.sum(h * h, axis=-1)
     else:
         E = 0.5 * xp.sum(x * x, axis=-1) - model.separation.lagrangian(h)
+    if not bool(xp.all(xp.isfinite(E))):
+        raise ValidationError(
+            f"the energy overflows {E.dtype} for these 'memories' and 'states' (values beyond "
+            "its range): rescale them or use float64",
+            argument="states",
+        )
     return E[0] if single else E

@@ -427,6 +427,14 @@ CLI_CASES = [  # (argv, the message the one line must carry)
         "'similarities' is not used by the spiking experiment",
     ),
     (["figures", "--only", "fig99"], "fig99"),
+    (["bench", "--quick", "--n-memories", "5"], "--n-memories is not used with --quick"),
+    (["compare", "--mode", "continuous", "--out", "x"], "--out is not used in --mode continuous"),
+    (["run", "noise", "--dataset", "digits", "--store", ":memory:"], "would keep nothing"),
+    (["run", "noise", "--dataset", "digits", "--runs", "100000000"], "cells, more than 1,000,000"),
+    (
+        ["run", "capacity", "--dataset", "digits", "--levels", ",".join(["0.1"] * 200000)],
+        "cells, more than",
+    ),
     (["bench", "--n-memories", "10,x"], "expected integers separated by commas"),
 ]
 
@@ -488,6 +496,10 @@ OUTPUT_CASES = [  # (argv template, files made first, message); {d} is the tempo
     (["demo", "--out", "{d}"], ["demo.png"], "demo.png' exists and is not a PNG figure"),
     (["compare", "--out", "{d}"], ["raster_uhn_best.png"], "exists and is not a PNG figure"),
     (["figures", "--out", "{d}/notes.txt"], ["notes.txt"], "is a file, not a folder"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--store", "{d}/s.sqlite", "--csv",
+      "{d}/s.sqlite-wal"], [], "same file as the results store's -wal file"),
+    (["run", "noise", "--dataset", "{d}/data.npy", "--store", "{d}/s.sqlite", "--csv",
+      "{d}/s.sqlite-journal"], [], "the results store's -journal file"),
 ]  # fmt: skip
 
 
@@ -911,3 +923,11 @@ def test_a_bad_memory_budget_variable_is_one_line_from_every_command(monkeypatch
     code, err = _cli(command)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "NEURO_UHN_MEMORY_BUDGET must be a whole number of bytes" in err
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e200, 1e300])
+def test_an_energy_that_overflows_is_an_error_not_inf(scale):
+    X = rng.random((3, 16)) * scale
+    with pytest.raises(nu.ValidationError, match="the energy overflows float64"):
+        with np.errstate(all="ignore"):
+            nu.energy("mchn", X, X)

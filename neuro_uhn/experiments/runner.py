@@ -94,6 +94,28 @@ def _check_levels(values, name: str = "levels") -> tuple[float, ...]:
     return tuple(out)
 
 
+#: The most cells one sweep may plan (a typo such as --runs 1000000 is refused at once
+#: instead of planning for minutes and filling memory).
+MAX_CELLS = 1_000_000
+
+
+def _check_size(experiment, exp, runs, conventions, ns, sims, seps, levels, models) -> None:
+    n_levels = len(levels) if levels is not None else max(len(v) for v in exp.levels.values())
+    per_run = len(conventions) * len(ns) * max(1, len(sims)) * max(1, len(seps)) * n_levels
+    if exp.threshold_sweep:
+        per_run *= n_levels if levels is not None else len(exp.extra["thresholds"])
+    if experiment == "spiking":
+        per_run = len(ns) * n_levels * 2 * len(models or exp.extra["models"])
+    cells = runs * per_run * (2 if experiment == "hetero" else 1)
+    if cells > MAX_CELLS:
+        raise ValidationError(
+            f"the {experiment} sweep would have about {cells:,} cells, more than "
+            f"{MAX_CELLS:,}: lower 'runs' ({runs}) or the number of levels, N values or "
+            "components",
+            argument="runs",
+        )
+
+
 def _refuse_ignored(experiment: str, **given: Any) -> None:
     """An option the experiment would not use is an error, never silently dropped."""
     spiking = experiment == "spiking"
@@ -193,6 +215,11 @@ def plan(
             )
     else:
         ns = classical_ns = _check_ints(n_memories, "n_memories")
+    if levels is not None:
+        levels = _check_levels(levels)
+    if models is not None:
+        models = tuple(models) if not isinstance(models, str) else (models,)
+    _check_size(experiment, exp, runs, conventions, ns, sims, seps, levels, models)
     max_queries = _check_ints([max_queries or exp.extra.get("max_queries", 10**9)], "max_queries")[
         0
     ]
