@@ -207,11 +207,11 @@ def plain_install_ratio(
     n: int = 1000, d: int = 784, n_queries: int = 2000, dtype: str = "float32", seed: int = 0,
     repeats: int = 2,
 ) -> dict[str, float]:  # fmt: skip
-    """Manhattan retrieval with and without the compiled kernels, against the dot product.
+    """The Manhattan similarity with and without the compiled kernels, against the dot product.
 
-    Seconds for ``n_queries`` queries against ``n`` memories (similarity, max, projection),
-    with the numba kernel and with the chunked NumPy fallback (what an install without numba
-    runs, or ``NEURO_UHN_KERNELS=off``), and their ratios to the dot product.
+    Seconds for the scores of ``n_queries`` queries against ``n`` memories, with the numba
+    kernel and with the chunked NumPy fallback (what an install without numba runs, or
+    ``NEURO_UHN_KERNELS=off``), and their ratios to the dot product's.
     """
     from ._config import use_compiled_kernels
 
@@ -220,8 +220,9 @@ def plain_install_ratio(
     Q = rng.random((n_queries, d)).astype(dtype)
 
     def timed(similarity):
-        retrieve(M, Q[:4], similarity=similarity, separation="max")  # compile / warm up
-        return _best(lambda: retrieve(M, Q, similarity=similarity, separation="max"), repeats)
+        sim = _sim.make(similarity)
+        sim(M, Q[:4])  # compile / warm up
+        return _best(lambda: sim(M, Q), repeats)
 
     out = {"dot": timed("dot")}
     if kernels_available():
