@@ -428,6 +428,22 @@ CLI_CASES = [  # (argv, the message the one line must carry)
     ),
     (["figures", "--only", "fig99"], "fig99"),
     (["bench", "--quick", "--n-memories", "5"], "--n-memories is not used with --quick"),
+    (
+        [
+            "run",
+            "noise",
+            "--dataset",
+            "digits",
+            "--n-memories",
+            "3",
+            "--runs",
+            "1",
+            "--scheduler",
+            "garbage",
+            "--no-progress",
+        ],
+        "is not a Dask scheduler address|needs Dask",
+    ),  # fmt: skip
     (["compare", "--mode", "continuous", "--out", "x"], "--out is not used in --mode continuous"),
     (["run", "noise", "--dataset", "digits", "--store", ":memory:"], "would keep nothing"),
     (["run", "noise", "--dataset", "digits", "--runs", "100000000"], "cells, more than 1,000,000"),
@@ -625,6 +641,9 @@ def test_a_folder_named_like_a_dataset_file(tmp_path):
         (tmp_path / name).mkdir()
         with pytest.raises(nu.ValidationError, match=f"'{tmp_path / name}' is a folder"):
             datasets.load(tmp_path / name)
+    (tmp_path / "z.npy").symlink_to("/dev/zero")
+    with pytest.raises(nu.ValidationError, match="is not a regular file"):
+        datasets.load(tmp_path / "z.npy")
 
 
 @pytest.mark.parametrize("stem", ["mnist", "digits", "cifar10", "MNIST", "tiny_imagenet"])

@@ -175,7 +175,8 @@ def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray 
     if not path.exists():
         raise MissingFile(f"dataset file {where} does not exist")
     if not path.is_file():
-        raise ValidationError(f"dataset file {where} is a folder, not a .npy/.npz file")
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise ValidationError(f"dataset file {where} is {kind}, not a .npy/.npz file")
     arr, shape, labels = _read(path)
     if arr.dtype.kind not in "biuf":
         raise ValidationError(

@@ -432,6 +432,12 @@ def _execute(
             ) from None
         try:
             client = Client(scheduler, timeout="20s")
+        except (ValueError, TypeError) as err:
+            raise ValidationError(
+                f"'scheduler' {scheduler!r} is not a Dask scheduler address such as "
+                f"tcp://host:8786 ({err})",
+                argument="scheduler",
+            ) from None
         except OSError as err:
             raise NeuroUHNError(
                 f"cannot reach the Dask scheduler at {scheduler!r}: {err}"
