@@ -97,3 +97,38 @@ def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(tmp_path, capsy
     with closing(sqlite3.connect(store)) as db, db:
         after = db.execute("SELECT key, finished_at FROM results ORDER BY key").fetchall()
     assert after == before
+
+
+def test_library_code_never_switches_the_matplotlib_backend():
+    package = Path(figures.__file__).resolve().parent
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "matplotlib.use(" not in text and "switch_backend" not in text, path
+
+
+def test_plots_return_a_figure_keep_the_backend_and_say_quick(tmp_path):
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from neuro_uhn import plotting
+
+    rows = [
+        {"similarity": s, "n_memories": n, "mean": m, "std": 0.0}
+        for s, m in (("dot", 0.5), ("manhattan", 0.9))
+        for n in (10, 100)
+    ]
+    panels = [{"row": "standard convention", "col": "MNIST", "correct": rows, "identity": rows}]
+    backend = matplotlib.get_backend()
+    fig = plotting.sweep_figure(panels, x="n_memories", hue=("similarity",), xlabel="N",
+                                suptitle="a title")  # fmt: skip
+    assert isinstance(fig, Figure) and matplotlib.get_backend() == backend
+    assert not any(tmp_path.iterdir())  # no path: nothing saved
+    with plotting.title_prefix(figures.QUICK_TITLE):
+        fig = plotting.sweep_figure(
+            panels, tmp_path / "q.png", x="n_memories", hue=("similarity",), xlabel="N",
+            suptitle="a title",
+        )  # fmt: skip
+    assert fig.get_suptitle().startswith("QUICK RUN")
+    assert (tmp_path / "q.png").read_bytes().startswith(PNG_MAGIC)
+    assert not plotting.sweep_figure(panels, x="n_memories", hue=("similarity",), xlabel="N",
+                                     suptitle="t").get_suptitle().startswith("QUICK")  # fmt: skip
