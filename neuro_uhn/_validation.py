@@ -146,3 +146,15 @@ def _span(minimum, maximum) -> str:
     if maximum is not None:
         return f" <= {maximum:g}"
     return ""
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``: not a string is a TypeError, another string a ValueError."""
+    expected = " or ".join(repr(c) for c in choices)
+    if not isinstance(value, str):
+        raise ValidationTypeError(
+            f"{name!r} must be {expected}; got {type(value).__name__} {value!r}", argument=name
+        )
+    if value not in choices:
+        raise ValidationError(f"{name!r} must be {expected}; got {value!r}", argument=name)
+    return value

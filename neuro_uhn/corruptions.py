@@ -59,8 +59,9 @@ def gaussian_noise(
     from ._validation import check_real
 
     sigma = check_real(sigma, "sigma", 0)
-    if kind not in ("paper", "zero_mean"):
-        raise ValidationError(f"'kind' must be 'paper' or 'zero_mean'; got {kind!r}")
+    from ._validation import check_choice
+
+    check_choice(kind, "kind", ("paper", "zero_mean"))
     noisy = X + sigma * _generator(rng).standard_normal(X.shape)
     if kind == "paper":
         noisy = np.abs(noisy)
@@ -94,6 +95,9 @@ def masked_rows(height: int, fraction: float, kind: str = "standard") -> int:
     """How many bottom rows :func:`mask_bottom` zeroes: ``round(f·H)`` (``"standard"``), or
     ``H − int(H·(1 − f))`` as the official ``mask_continuous_img`` does (``"paper"``: the
     float product truncated, one row more than rounding at f = 0.3, 0.4, 0.8, 0.9 on MNIST)."""
+    from ._validation import check_choice
+
+    check_choice(kind, "kind", ("standard", "paper"))
     if kind == "standard":
         return int(round(fraction * height))
     if kind == "paper":

@@ -81,8 +81,9 @@ def iterate(
     max_iter = check_int(max_iter, "max_iter", 1)
     tol = check_real(tol, "tol", 0)
     seed = check_seed(seed)
-    if update not in ("synchronous", "asynchronous"):
-        raise ValidationError(f"'update' must be 'synchronous' or 'asynchronous'; got {update!r}")
+    from ._validation import check_choice
+
+    check_choice(update, "update", ("synchronous", "asynchronous"))
     if model.association != "auto":
         raise ValidationError(
             "iterate needs an auto-associative model (the output is the next query)"

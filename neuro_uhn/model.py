@@ -79,10 +79,9 @@ class UHN:
         object.__setattr__(self, "similarity", _similarity.make(self.similarity))
         object.__setattr__(self, "separation", _separation.make(self.separation))
         object.__setattr__(self, "readout", _readout.make(self.readout))
-        if self.association not in ("auto", "hetero"):
-            raise ValidationError(
-                f"'association' must be 'auto' or 'hetero'; got {self.association!r}"
-            )
+        from ._validation import check_choice
+
+        check_choice(self.association, "association", ("auto", "hetero"))
         for key in ("name", "title", "reference"):
             if not isinstance(getattr(self, key), str):
                 raise ValidationTypeError(f"{key!r} must be a string; got {getattr(self, key)!r}")
@@ -94,10 +93,11 @@ class UHN:
         official-code form and wraps the separation in the official normalise–separate–
         normalise pipeline (:mod:`neuro_uhn.paper`).
         """
+        from ._validation import check_choice
+
+        check_choice(convention, "convention", ("standard", "paper"))
         if convention == "standard":
             return self
-        if convention != "paper":
-            raise ValidationError(f"'convention' must be 'standard' or 'paper'; got {convention!r}")
         from . import paper
 
         return dataclasses.replace(

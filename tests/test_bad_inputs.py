@@ -950,3 +950,31 @@ def test_an_energy_that_overflows_is_an_error_not_inf(scale):
     with pytest.raises(nu.ValidationError, match="the energy overflows float64"):
         with np.errstate(all="ignore"):
             nu.energy("mchn", X, X)
+
+
+CHOICE_CASES = [
+    (lambda v: nu.UHN(similarity="dot", separation="max", association=v), "association"),
+    (lambda v: nu.retrieve(M, M, similarity="dot", separation="max", convention=v), "convention"),
+    (lambda v: nu.iterate("mchn", M, M, update=v), "update"),
+    (lambda v: corruptions.gaussian_noise(M, 0.1, 0, kind=v), "kind"),
+    (lambda v: corruptions.mask_bottom(M, 0.5, (4, 4), kind=v), "kind"),
+    (lambda v: plan(v, _Data()), "experiment"),
+]
+
+
+@pytest.mark.parametrize("call, name", CHOICE_CASES, ids=[c[1] for c in CHOICE_CASES])
+def test_a_choice_of_the_wrong_type_is_a_type_error_and_an_unknown_one_a_value_error(call, name):
+    for wrong_type in (3, None, ["auto"], b"paper"):
+        with pytest.raises(nu.ValidationTypeError, match=f"'{name}' must be"):
+            call(wrong_type)
+    for wrong_value in ("", "AUTO", "official", "synchronous "):
+        with pytest.raises(nu.ValidationError, match=f"'{name}' must be|unknown {name}"):
+            call(wrong_value)
+
+
+def test_a_single_label_string_is_a_list_of_one():
+    one = plan("noise", _Data(), conventions="standard", similarities="dot", separations="max",
+               n_memories=[5], runs=1, levels=[0.1])  # fmt: skip
+    assert {(c.convention, c.similarity, c.separation) for t in one for c in t.cells} == {
+        ("standard", "dot", "max")
+    }

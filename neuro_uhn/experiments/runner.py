@@ -170,11 +170,19 @@ def plan(
     spiking: dict[str, Any] | None = None,
 ) -> list[Task]:
     """The tasks (and their cells) of ``experiment`` on ``dataset`` (a :class:`Dataset`)."""
+    if not isinstance(experiment, str):
+        raise ValidationTypeError(
+            f"'experiment' must be one of {list(EXPERIMENTS)}; got {type(experiment).__name__}"
+        )
     if experiment not in EXPERIMENTS:
         raise ValidationError(
             f"unknown experiment {experiment!r}; expected one of {list(EXPERIMENTS)}"
         )
     exp = EXPERIMENTS[experiment]
+    # a single label is a list of one (a string would otherwise be split into characters)
+    conventions, similarities, separations, models = (
+        [v] if isinstance(v, str) else v for v in (conventions, similarities, separations, models)
+    )
     conventions = tuple(conventions or exp.conventions)
     for c in conventions:
         if c not in CONVENTIONS:
