@@ -793,6 +793,14 @@ def _interrupted(args) -> str:
     return "interrupted"
 
 
+#: OS errors that mean the user's disk or permissions, even without a file name attached
+_USER_ERRNOS = {
+    getattr(__import__("errno"), n)
+    for n in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM")
+    if hasattr(__import__("errno"), n)
+}
+
+
 def _is_user_error(err: BaseException) -> bool:
     """Errors a user can fix: the library's own, and OS errors on a path they gave.
 
@@ -804,7 +812,7 @@ def _is_user_error(err: BaseException) -> bool:
 
     if isinstance(err, NeuroUHNError | StoreError):
         return True
-    if isinstance(err, OSError) and (err.filename is not None or err.errno is not None):
+    if isinstance(err, OSError) and (err.filename is not None or err.errno in _USER_ERRNOS):
         return True
     # transitional: neuro_uhn.spiking raises plain ValueError/TypeError for bad settings
     # until it moves onto neuro_uhn.errors; only errors raised by its own code count
