@@ -397,7 +397,21 @@ def test_cli_run_writes_a_tidy_csv(tmp_path, data, capsys):
     assert list(rows[0])[: len(COLUMNS)] == list(COLUMNS)
     assert {r["experiment"] for r in rows} == {"mask"}
     assert {r["dataset"] for r in rows} == {"blobs"}
-    assert all(0 <= float(r["fraction_correct"]) <= 1 for r in rows)
+    # every number equals the cell computed directly (not merely a fraction in [0, 1])
+    sweep = run_experiment("mask", str(npy), runs=2, similarities=["manhattan", "dot"],
+                           levels=[0.25, 0.5], workers=1)  # fmt: skip
+    computed = {r["key"]: r for r in sweep.rows}
+    assert len(computed) == len(rows)
+    for r in rows:
+        match = [
+            c for c in computed.values()
+            if (c["convention"], c["similarity"], c["level"], c["run"])
+            == (r["convention"], r["similarity"], float(r["level"]), int(r["run"]))
+        ]  # fmt: skip
+        assert len(match) == 1
+        for col in ("fraction_correct", "fraction_identity", "n_queries", "threshold"):
+            assert float(r[col]) == pytest.approx(float(match[0][col])), (col, r)
+    assert len({(r["fraction_correct"], r["fraction_identity"]) for r in rows}) > 1
     assert "SSE ok" in capsys.readouterr().out
 
 
