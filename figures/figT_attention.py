@@ -94,8 +94,7 @@ def make(out_dir, *, quick, store, workers, progress):
     plotting._suptitle(
         fig,
         f"UHN attention (neuro_uhn.nn) in a 1-layer transformer, associative recall of 16 "
-        f"key→value pairs: {len(seeds)} seed(s) × {steps} steps each"
-        + (" (quick mode)" if quick else ""),
+        f"key→value pairs: {len(seeds)} seed(s) × {steps} steps each",
     )
     fig.tight_layout()
     path = out_dir / "figT_attention.png"
