@@ -13,7 +13,7 @@ QUICK = {"runs": 2, "levels": [0.3, 0.6, 0.9]}
 def make(out_dir, *, quick, store, workers, progress):
     panels, note = figures.sweep_panels(
         "mask", quick=quick, quick_options=QUICK, store=store, workers=workers,
-        progress=progress,
+        progress=progress, row=("convention", "corruption"),
     )  # fmt: skip
     path = out_dir / "fig3_mask.png"
     plotting.sweep_figure(
