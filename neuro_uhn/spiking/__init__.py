@@ -10,6 +10,7 @@ Build from the same ``UHN`` spec, memories and projection as the abstract model:
 
 from ._compare import Comparison as Comparison
 from ._compare import compare as compare
+from ._config import CircuitParams as CircuitParams
 from ._config import SpikingConfig as SpikingConfig
 from ._config import UnsupportedComponent as UnsupportedComponent
 from ._mapping import support_matrix as support_matrix
@@ -17,6 +18,7 @@ from ._network import SpikingRun as SpikingRun
 from ._network import SpikingUHN as SpikingUHN
 
 __all__ = [
+    "CircuitParams",
     "Comparison",
     "compare",
     "SpikingConfig",

@@ -48,6 +48,11 @@ class Comparison:
     run_seconds: float = 0.0
     config: SpikingConfig | None = None
     run: SpikingRun | None = None
+    #: per query: (s₁ − s₂)/|s₁| of the abstract scores' best two (NaN with one memory)
+    score_gap: np.ndarray | None = None
+    #: per query: spikes of every neuron after the input layer over the whole run
+    #: (memory, inhibitory and output neurons in circuit mode; memory neurons otherwise)
+    spikes_per_query: np.ndarray | None = None
 
     @property
     def agreement_where_abstract_correct(self) -> float:
@@ -63,12 +68,23 @@ class Comparison:
         out = {
             "agreement": self.agreement,
             "median_relative_error": float(np.median(self.relative_error)),
-            "mean_cosine": float(np.nanmean(self.cosine)),
+            "mean_cosine": _nanmean(self.cosine),
             "median_settling_ms": 1e3 * float(np.nanmedian(self.settling_time))
             if np.isfinite(self.settling_time).any()
             else float("nan"),
             "wall_seconds_per_query": self.run_seconds / max(1, len(self.z_spiking)),
         }
+        if np.isfinite(self.settling_time).any():
+            out["p90_settling_ms"] = 1e3 * float(np.nanpercentile(self.settling_time, 90))
+        if self.score_gap is not None:
+            for name, where in (
+                ("agreement_gap_over_5pct", self.score_gap > 0.05),
+                ("agreement_gap_within_5pct", self.score_gap <= 0.05),
+            ):
+                out[name] = float(self.same_memory[where].mean()) if where.any() else float("nan")
+            out["fraction_gap_over_5pct"] = float(np.mean(self.score_gap > 0.05))
+        if self.spikes_per_query is not None:
+            out["spikes_per_retrieval"] = float(np.mean(self.spikes_per_query))
         if self.identity_correct_abstract is not None:
             out.update(
                 accuracy_abstract=float(self.identity_correct_abstract.mean()),
@@ -132,7 +148,7 @@ def compare(
     t0 = time.perf_counter()
     run = net.run(Q)
     run_seconds = time.perf_counter() - t0
-    z_spiking = net.outputs(run.counts, config.window)
+    z_spiking = net.decode_run(run)  # circuit mode: from the output neurons
     z_abstract = np.asarray(
         model.retrieve(net.M, Q, None if projection is None else net.P, convention=convention),
         dtype=float,
@@ -176,6 +192,16 @@ def compare(
     if config.mode != "continuous":
         result.settling_time = settling_times(net, run, items)
         result.sweep = window_sweep(net, run, z_abstract, items, windows)
+        spikes = np.array([len(t) for _, t in run.spikes], dtype=float)
+        for extra in (run.output_spikes, run.inhibitory_spikes):
+            if extra is not None:
+                spikes += [len(t) for _, t in extra]
+        result.spikes_per_query = spikes
+    if len(net.M) > 1 and convention == "standard":
+        # the abstract scores, for the analysis only, after the run
+        S = np.asarray(to_numpy(model.similarity(net.M, Q)), dtype=float)
+        top = np.sort(S, axis=1)[:, ::-1]
+        result.score_gap = (top[:, 0] - top[:, 1]) / np.maximum(np.abs(top[:, 0]), 1e-300)
     return result
 
 
@@ -189,13 +215,13 @@ def window_sweep(net: SpikingUHN, run: SpikingRun, z_abstract, items, windows=No
     for end in windows:
         if not cfg.settle < end <= cfg.duration + 1e-12:
             raise ValueError(f"each window end must be in (settle, duration]; got {end}")
-        z = net.outputs(run.counts_in(cfg.settle, end), end - cfg.settle)
+        z = net.decode_run(run, cfg.settle, end)
         rows.append(
             {
                 "T": float(end),
                 "agreement": float(np.mean(metrics.nearest_memory(z, items) == near_a)),
                 "median_relative_error": float(np.median(_relative_error(z, z_abstract))),
-                "mean_cosine": float(np.nanmean(_cosine(z, z_abstract))),
+                "mean_cosine": _nanmean(_cosine(z, z_abstract)),
             }
         )
     return rows
@@ -210,13 +236,21 @@ def settling_times(net: SpikingUHN, run: SpikingRun, items, step: float = 5e-3) 
         return np.full(len(run.spikes), np.nan)
     grid = np.arange(step, cfg.duration + step / 2, step)
     nearest = np.stack(
-        [metrics.nearest_memory(net.outputs(run.counts_in(0.0, end), end), items) for end in grid]
+        [metrics.nearest_memory(net.decode_run(run, 0.0, end), items) for end in grid]
     )  # (n_grid, B)
     out = np.empty(nearest.shape[1])
     for b in range(nearest.shape[1]):
         wrong = np.nonzero(nearest[:, b] != nearest[-1, b])[0]
         out[b] = grid[wrong[-1] + 1] if len(wrong) else grid[0]
     return out
+
+
+def _nanmean(x) -> float:
+    """Mean of the finite values; NaN (without NumPy's warning) when there are none, e.g.
+    a window so short that no output neuron has fired yet."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else float("nan")
 
 
 def _cosine(A, B):

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["SpikingConfig", "UnsupportedComponent", "MODES", "TARGETS"]
+__all__ = ["SpikingConfig", "CircuitParams", "UnsupportedComponent", "MODES", "TARGETS"]
 
-MODES = ("continuous", "hybrid", "spiking")
+MODES = ("continuous", "hybrid", "spiking", "circuit")
 TARGETS = ("auto", "numpy", "cython", "cpp_standalone", "cuda_standalone")
 
 
@@ -36,14 +36,14 @@ def _hertz(value: Any, name: str) -> float:
 
 def _in_unit(value: Any, name: str, unit: str) -> float:
     if hasattr(value, "dim"):  # a Brian2 quantity: check its dimensions, take the SI number
-        from brian2 import Hz, second
+        from brian2 import Hz, second, volt
         from brian2.units.fundamentalunits import (
             DimensionMismatchError,
             fail_for_dimension_mismatch,
         )
 
         try:
-            fail_for_dimension_mismatch(value, second if unit == "second" else Hz)
+            fail_for_dimension_mismatch(value, {"second": second, "hertz": Hz, "volt": volt}[unit])
         except DimensionMismatchError:
             raise ValueError(f"{name!r} must be in {unit}s; got {value!r}") from None
         value = float(value)
@@ -52,23 +52,154 @@ def _in_unit(value: Any, name: str, unit: str) -> float:
     return float(value)
 
 
+def _volts(value: Any, name: str) -> float:
+    return _in_unit(value, name, "volt")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CircuitParams:
+    """Neuron and synapse parameters of the circuit, in SI units (Brian2 quantities accepted).
+
+    Defaults are the cortical LIF values of Brian2's COBA/CUBA examples and Brunel (2000):
+    τm 20 ms, τe 5 ms, τi 10 ms, rest −60 mV, threshold −50 mV, reset −60 mV, 2 ms refractory.
+
+    Parameters
+    ----------
+    tau_m, tau_e, tau_i : float, s
+        Membrane time constant of memory neurons; decay of excitatory and inhibitory synaptic
+        currents (current-based synapses, in volts of membrane drive).
+    v_rest, v_threshold, v_reset : float, V
+    refractory : float, s
+        Refractory period of memory neurons (and the latch rate ``1/refractory`` of the
+        threshold separation).
+    delay : float, s
+        Synaptic delay of the E→I and I→E connections.
+    tau_inhibitory : float, s
+        Membrane time constant of the inhibitory neurons.
+    n_inhibitory : int
+        Inhibitory neurons per copy of the circuit.
+    inhibitory_gain : float
+        Inhibition one memory spike causes, summed over the inhibitory population, in units of
+        the rest-to-threshold gap (scaled by ``SpikingConfig.inhibition``).
+    self_excitation : float
+        Recurrent excitation within a memory population, as a multiple of the inhibition a
+        spike causes (integrated over the synaptic time courses): 1 cancels it for the winner.
+    input_rate : float, Hz
+        Feature-neuron rate for the largest feature value (about 1000 Hz per active feature is
+        needed on digits; at 200 Hz too few input spikes are integrated).
+    drive : float
+        Margin of a typical stored pattern's self-match over the average memory, in gaps.
+    offset : float
+        Resting drive of the average memory, in gaps (below 1: subthreshold).
+    escape_rate : float, Hz
+        ``ρ₀``, the escape rate at threshold (softmax).
+    escape_width : float, V
+        ``Δv`` of the escape noise (softmax): ``β_eff = G/Δv``.
+    soft_inhibition : float
+        Softmax: inhibition one memory spike causes, in units of ``Δv`` (a homeostat that
+        holds the total rate; it lowers every exponent alike, so the shares stay softmax).
+    noise : float, V
+        Standard deviation of background membrane noise of the memory neurons (it
+        decorrelates the neurons of one population).
+    connection_p : float
+        Probability that a feature→memory synapse exists (weights scaled by ``1/p``).
+    """
+
+    tau_m: float = 20e-3
+    tau_e: float = 5e-3
+    tau_i: float = 10e-3
+    v_rest: float = -60e-3
+    v_threshold: float = -50e-3
+    v_reset: float = -60e-3
+    refractory: float = 2e-3
+    delay: float = 1e-3
+    tau_inhibitory: float = 8e-3
+    n_inhibitory: int = 10
+    inhibitory_gain: float = 2.0
+    self_excitation: float = 2.0
+    input_rate: float = 1000.0
+    drive: float = 1.5
+    offset: float = 0.5
+    escape_rate: float = 20.0
+    escape_width: float = 4e-3
+    soft_inhibition: float = 0.2
+    noise: float = 1e-3
+    connection_p: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("tau_m", "tau_e", "tau_i", "refractory", "delay", "tau_inhibitory"):
+            object.__setattr__(self, name, _in_unit(getattr(self, name), name, "second"))
+        for name in ("v_rest", "v_threshold", "v_reset", "escape_width", "noise"):
+            object.__setattr__(self, name, _volts(getattr(self, name), name))
+        for name in ("input_rate", "escape_rate"):
+            object.__setattr__(self, name, _in_unit(getattr(self, name), name, "hertz"))
+        for name in (
+            "inhibitory_gain", "self_excitation", "drive", "offset", "connection_p",
+            "soft_inhibition",
+        ):  # fmt: skip
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name!r} must be a number; got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{name!r} must be finite; got {value!r}")
+            object.__setattr__(self, name, float(value))
+        for name in ("tau_m", "tau_e", "tau_i", "tau_inhibitory", "input_rate", "escape_rate"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
+        for name in ("escape_width", "drive"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
+        for name in (
+            "refractory", "delay", "noise", "inhibitory_gain", "self_excitation",
+            "soft_inhibition",
+        ):  # fmt: skip
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name!r} must be >= 0; got {getattr(self, name)!r}")
+        if not self.v_threshold > self.v_rest:
+            raise ValueError(
+                f"'v_threshold' ({self.v_threshold}) must be above 'v_rest' ({self.v_rest})"
+            )
+        if not self.v_reset < self.v_threshold:
+            raise ValueError(
+                f"'v_reset' ({self.v_reset}) must be below 'v_threshold' ({self.v_threshold})"
+            )
+        if not 0 < self.connection_p <= 1:
+            raise ValueError(f"'connection_p' must be in (0, 1]; got {self.connection_p!r}")
+        n = self.n_inhibitory
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"'n_inhibitory' must be an integer >= 1; got {n!r}")
+
+    @property
+    def gap(self) -> float:
+        """Rest-to-threshold gap, V (the unit of drive, offset and inhibition)."""
+        return self.v_threshold - self.v_rest
+
+    def replace(self, **changes: Any) -> CircuitParams:
+        return dataclasses.replace(self, **changes)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SpikingConfig:
     """How the spiking UHN runs.
 
     Parameters
     ----------
-    mode : {"continuous", "hybrid", "spiking"}
+    mode : {"continuous", "hybrid", "spiking", "circuit"}
         ``continuous``: no spikes, every coupling a summed rate variable — equals the abstract
-        model to numerical precision (the wiring proof). ``hybrid``: exact similarity currents,
-        Poisson memory neurons, counted projection (what Nengo's associative memories do).
-        ``spiking``: Poisson feature neurons too; everything spikes.
+        model to numerical precision (it proves the wiring). ``hybrid`` and ``spiking``
+        *sample an algebraic rate model*: memory neurons fire Poisson spikes at a transfer
+        function of their score, normalised by an instantaneous divisive unit (hybrid: exact
+        similarity currents; spiking: Poisson feature neurons too). ``circuit`` is the neural
+        circuit: leaky integrate-and-fire memory, inhibitory and output neurons, the
+        separation made by lateral inhibition, z read from output neurons, and the feature
+        neurons' rates the only per-query input (see ``circuit`` and docs/circuit.md).
     duration : float, s
         Simulated time per query (continuous mode needs only a few steps and ignores it).
     settle : float, s
         Spikes before this time are not decoded (the synaptic trace and the competition settle).
-    dt : float, s
-        Integration step.
+    dt : float, s, optional
+        Integration step; default 0.1 ms in circuit mode (1 kHz inputs: two spikes of one
+        feature neuron in one step would merge in its relay), 0.25 ms otherwise.
     input_rate : float, Hz
         Feature-neuron rate for a feature value of ``input_scale`` (spiking mode).
     memory_rate : float, Hz
@@ -96,12 +227,17 @@ class SpikingConfig:
         present, ``numpy`` otherwise (see ``SpikingUHN.chosen_target``).
     seed : int or None
         Seed of Brian2's and NumPy's random numbers.
+    inhibition : float
+        Circuit mode: scales every inhibitory weight of the lateral-inhibition loop (I→E);
+        ``0`` removes the competition (the knockout).
+    circuit : CircuitParams
+        Circuit mode: neuron and synapse parameters (SI units).
     """
 
-    mode: Literal["continuous", "hybrid", "spiking"] = "hybrid"
+    mode: Literal["continuous", "hybrid", "spiking", "circuit"] = "hybrid"
     duration: float = 0.5
     settle: float = 0.03
-    dt: float = 2.5e-4
+    dt: float | None = None
     input_rate: float = 200.0
     memory_rate: float = 200.0
     max_rate: float = 1000.0
@@ -114,8 +250,12 @@ class SpikingConfig:
     batch_size: int = 50
     target: Literal["auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"] = "auto"
     seed: int | None = 0
+    inhibition: float = 1.0
+    circuit: CircuitParams = dataclasses.field(default_factory=CircuitParams)
 
     def __post_init__(self) -> None:
+        if self.dt is None:
+            object.__setattr__(self, "dt", 1e-4 if self.mode == "circuit" else 2.5e-4)
         for name in ("duration", "settle", "dt", "tau_syn", "refractory"):
             object.__setattr__(self, name, _seconds(getattr(self, name), name))
         for name in ("input_rate", "memory_rate", "max_rate"):
@@ -150,6 +290,13 @@ class SpikingConfig:
             isinstance(self.seed, bool) or not isinstance(self.seed, int)
         ):
             raise TypeError(f"'seed' must be an integer or None; got {self.seed!r}")
+        if isinstance(self.inhibition, bool) or not isinstance(self.inhibition, int | float):
+            raise TypeError(f"'inhibition' must be a number >= 0; got {self.inhibition!r}")
+        if not (math.isfinite(self.inhibition) and self.inhibition >= 0):
+            raise ValueError(f"'inhibition' must be a finite number >= 0; got {self.inhibition!r}")
+        object.__setattr__(self, "inhibition", float(self.inhibition))
+        if not isinstance(self.circuit, CircuitParams):
+            raise TypeError(f"'circuit' must be a CircuitParams; got {type(self.circuit).__name__}")
 
     @property
     def window(self) -> float:

@@ -154,7 +154,7 @@ def map_similarity(sim: Similarity, M: np.ndarray, cfg: SpikingConfig) -> Simila
             scale=float(np.max(normalize_rows(M, np, sim.eps))),
         )
     if kind is Manhattan:
-        if cfg.mode != "spiking":
+        if cfg.mode not in ("spiking", "circuit"):
             return SimilarityMap(
                 M.copy(),
                 np.zeros(len(M)),

@@ -29,6 +29,7 @@ from ..model import UHN
 from ..readout import IdentityReadout
 from ..retrieval import prepare
 from ..similarity import validate_queries
+from ._circuit import build_circuit, plan_circuit
 from ._config import SpikingConfig, UnsupportedComponent
 from ._mapping import (
     RECIPROCAL_FLOOR,
@@ -84,6 +85,27 @@ class SpikingRun:
     J: np.ndarray  # (B, n_out)
     spikes: list[tuple[np.ndarray, np.ndarray]]
     config: SpikingConfig
+    #: circuit mode: per query (output neuron index, time) of the output neurons' spikes
+    #: (columns: on outputs, off outputs if P has negative values, then the reference neuron)
+    output_spikes: list[tuple[np.ndarray, np.ndarray]] | None = None
+    #: circuit mode, what :meth:`SpikingUHN.record` asked for: {"group.variable": array of
+    #: shape (n_queries, n_recorded_neurons, n_steps)}, SI units; ``trace_times`` in s
+    traces: dict[str, np.ndarray] | None = None
+    trace_times: np.ndarray | None = None
+    #: circuit mode: per query (inhibitory neuron index, time)
+    inhibitory_spikes: list[tuple[np.ndarray, np.ndarray]] | None = None
+    n_output_columns: int = 0
+
+    def output_counts_in(self, start: float, stop: float) -> np.ndarray:
+        """Circuit mode: spike counts of the output neurons in [start, stop), per query."""
+        if self.output_spikes is None:
+            raise ValueError("output neurons spike only in mode='circuit'")
+        return np.stack(
+            [
+                np.bincount(i[(t >= start) & (t < stop)], minlength=self.n_output_columns)
+                for i, t in self.output_spikes
+            ]
+        ).astype(float)
 
     def counts_in(self, start: float, stop: float) -> np.ndarray:
         """Pooled spike counts per memory in [start, stop) for every query."""
@@ -127,7 +149,19 @@ class SpikingUHN:
         self.model, self.convention = model, convention
         self.M = np.asarray(to_numpy(prepared.M), dtype=float)
         self.P = np.asarray(to_numpy(prepared.P), dtype=float)
-        if convention == "paper":
+        self.plan = None
+        if self.config.mode == "circuit":
+            if convention != "standard":
+                raise UnsupportedComponent(
+                    f"convention {convention!r}",
+                    "circuit",
+                    "the official pipeline's reciprocal distances and sum-normalisations "
+                    "have no circuit form yet",
+                )
+            self.sim_map = map_similarity(model.similarity, self.M, self.config)
+            self.sep_map = None
+            self.plan = plan_circuit(model, self.sim_map, self.M, self.P, self.config)
+        elif convention == "paper":
             resolved = prepared.model
             self.sim_map = map_paper_similarity(resolved.similarity, self.M, self.config)
             self.sep_map = map_paper_separation(
@@ -152,9 +186,10 @@ class SpikingUHN:
         self._net = None
         self._standalone = None
         self._n_queries = 1
+        self._records: list[tuple[str, tuple[str, ...], np.ndarray]] = []
         self._channels = (
             {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[self.sim_map.sign]
-            if self.config.mode == "spiking"
+            if self.config.mode in ("spiking", "circuit")
             else (1,)
         )
 
@@ -170,7 +205,18 @@ class SpikingUHN:
 
     @property
     def n_neurons(self) -> int:
-        """Neurons per copy: features, memory neurons, normaliser, outputs."""
+        """Neurons per copy: features, memory neurons, normaliser or inhibitory population
+        (and relays in circuit mode), outputs."""
+        if self.plan is not None:
+            relays = self.n_features if np.any(self.plan.W < 0) else 0
+            n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1) + 1
+            return (
+                self.n_features
+                + relays
+                + self.n_memories * self.config.neurons_per_memory
+                + self.config.circuit.n_inhibitory
+                + n_cols
+            )
         return (
             self.n_features
             + self.n_memories * self.config.neurons_per_memory
@@ -185,11 +231,40 @@ class SpikingUHN:
 
     def synapses_per_copy(self) -> int:
         n = self.config.neurons_per_memory
+        if self.plan is not None:
+            per = n * np.count_nonzero(self.plan.W) + self.n_memories * n * (
+                self.config.circuit.n_inhibitory * 2 + n + self.P.shape[1] + 1
+            )
+            return int(per)
         return self.n_memories * n * (self.n_features + self.P.shape[1] + 1)
 
     def _copies(self, n_queries: int) -> int:
         by_budget = max(1, self.SYNAPSE_BUDGET // self.synapses_per_copy())
         return max(1, min(self.config.batch_size, n_queries, by_budget))
+
+    def query_inputs(self, queries) -> dict[str, np.ndarray]:
+        """Every per-query array that is set on the network, by name, shape (n_queries, ...).
+
+        In circuit mode exactly one: ``"rates"``, the feature neurons' Poisson rates in Hz
+        (the query's encoding: on/off channels, thermometer units). No score is computed.
+        """
+        Q = self._validated(queries)
+        if self.config.mode == "circuit":
+            return {"rates": self._circuit_rates(Q)}
+        phi, common = self._inputs(Q)
+        name = "rates" if self.config.mode == "spiking" else "features"
+        values = phi * (self.config.input_rate / self.sim_map.scale) if name == "rates" else phi
+        return {name: values, "common": common}
+
+    def _circuit_rates(self, Q: np.ndarray) -> np.ndarray:
+        phi = self.sim_map.features(Q)
+        phi = np.concatenate([np.clip(c * phi, 0, None) for c in self._channels], axis=1)
+        rate = self.config.circuit.input_rate
+        return np.clip(phi / self.sim_map.scale, 0, 1) * rate
+
+    def _validated(self, queries) -> np.ndarray:
+        Q, _ = validate_queries(np.asarray(queries, dtype=float), self.M, namespace(self.M))
+        return np.asarray(Q, dtype=float)
 
     def _weights(self) -> np.ndarray:
         """Feature→memory weights per channel, scaled so the mean current is W·φ."""
@@ -208,6 +283,24 @@ class SpikingUHN:
         else:
             b2.set_device("runtime")
             b2.prefs.codegen.target = target
+        if self.plan is not None:
+            rng = np.random.default_rng(cfg.seed)
+            objects, groups, ns = build_circuit(
+                b2, self.plan, self.sim_map, cfg, K, self.n_features, rng
+            )
+            sizes = self._group_sizes()
+            for r, (group, variables, idx) in enumerate(self._records):
+                glob = (np.arange(K)[:, None] * sizes[group] + idx[None]).ravel()
+                mon = b2.StateMonitor(groups[group], list(variables), record=glob,
+                                      name=f"record_{r}")  # fmt: skip
+                groups[f"record_{r}"] = mon
+                objects.append(mon)
+            self._net, self._ns, self._groups, self._K = b2.Network(*objects), ns, groups, K
+            if standalone:
+                self._standalone.build(self, b2)
+            else:
+                self._net.store("built")
+            return
         N, n, F = self.n_memories, cfg.neurons_per_memory, self.n_features
         n_out = self.P.shape[1]
         dt = cfg.dt * b2.second
@@ -465,26 +558,37 @@ class SpikingUHN:
 
     def run(self, queries) -> SpikingRun:
         """Simulate every query (in batches of ``batch_size`` copies)."""
-        Q, _ = validate_queries(np.asarray(queries, dtype=float), self.M, namespace(self.M))
-        Q = np.asarray(Q, dtype=float)
+        Q = self._validated(queries)
         cfg = self.config
         if self._net is None:
             self.build(len(Q))
         b2 = _brian()
         K = self._K
-        counts, Js, spikes = [], [], []
+        counts, Js, spikes, extra = [], [], [], {}
         for start in range(0, len(Q), K):
             batch = Q[start : start + K]
             pad = np.concatenate([batch, np.repeat(batch[-1:], K - len(batch), axis=0)])
-            c, J, sp = self._run_batch(b2, pad, seed_offset=start // K)
+            c, J, sp, more = self._run_batch(b2, pad, seed_offset=start // K)
             counts.append(c[: len(batch)])
             Js.append(J[: len(batch)])
             spikes += sp[: len(batch)]
-        return SpikingRun(np.concatenate(counts), np.concatenate(Js), spikes, cfg)
+            for key, value in more.items():
+                extra.setdefault(key, []).extend(value[: len(batch)])
+        n_cols = self._groups.get("n_cols", 0) if self.plan is not None else 0
+        traces = extra.pop("traces", None)
+        if traces is not None:
+            extra["traces"] = {key: np.stack([t[key] for t in traces]) for key in traces[0]}
+            extra["trace_times"] = self._trace_times
+        return SpikingRun(
+            np.concatenate(counts), np.concatenate(Js), spikes, cfg, n_output_columns=n_cols,
+            **extra,
+        )  # fmt: skip
 
     def _input_values(self, b2, Q):
         """The per-query variables of a batch: {variable view: values}."""
         cfg, g = self.config, self._groups
+        if self.plan is not None:
+            return {g["features"].rates: self._circuit_rates(Q).ravel() * b2.Hz}
         N, n = self.n_memories, cfg.neurons_per_memory
         phi, common = self._inputs(Q)
         mem, feat = g["memories"], g["features"]
@@ -498,6 +602,9 @@ class SpikingUHN:
     def _schedule(self, b2) -> None:
         """The runs of one batch (recorded once by a standalone device, replayed by runtime)."""
         cfg, net, g = self.config, self._net, self._groups
+        if cfg.mode == "circuit":
+            net.run(cfg.duration * b2.second, namespace=self._ns)
+            return
         if cfg.mode == "continuous":
             # features → currents → normaliser → activity → outputs: one step each
             net.run(10 * cfg.dt * b2.second, namespace=self._ns)
@@ -521,17 +628,39 @@ class SpikingUHN:
     def _collect(self, b2):
         cfg, g = self.config, self._groups
         K, N, n = self._K, self.n_memories, cfg.neurons_per_memory
+        if self.plan is not None:
+            spikes = _split(b2, g["memory_spikes"], K, N * n, n)
+            counts = np.stack(
+                [np.bincount(m[t >= cfg.settle], minlength=N) for m, t in spikes]
+            ).astype(float)
+            out = _split(b2, g["output_spikes"], K, g["n_cols"], 1)
+            inh = _split(b2, g["inhibitory_spikes"], K, cfg.circuit.n_inhibitory, 1)
+            n_out = self.P.shape[1]
+            oc = np.stack(
+                [np.bincount(i[t >= cfg.settle], minlength=g["n_cols"]) for i, t in out]
+            ).astype(float)
+            J = oc[:, :n_out] - (oc[:, n_out : 2 * n_out] if self.plan.signed_output else 0)
+            extra = {"output_spikes": out, "inhibitory_spikes": inh}
+            for r, (group, variables, idx) in enumerate(self._records):
+                mon = g[f"record_{r}"]
+                for var in variables:
+                    values = np.asarray(getattr(mon, var)[:])  # (K·len(idx), n_steps), SI
+                    extra.setdefault("traces", [{} for _ in range(K)])
+                    for k, per in enumerate(values.reshape(K, len(idx), -1)):
+                        extra["traces"][k][f"{group}.{var}"] = per
+                self._trace_times = np.asarray(mon.t[:] / b2.second)
+            return counts, J, spikes, extra
         J = np.asarray(g["outputs"].J[:]).reshape(K, -1)
         if cfg.mode == "continuous":
             act = np.asarray(g["memories"].act[:]).reshape(K, N, n).sum(-1)
-            return act, J, [(np.zeros(0, int), np.zeros(0))] * K
+            return act, J, [(np.zeros(0, int), np.zeros(0))] * K, {}
         mon = g["monitor"]
         i = np.asarray(mon.i[:])
         t = np.asarray(mon.t[:] / b2.second)
         copy, memory = i // (N * n), (i % (N * n)) // n
         spikes = [(memory[copy == k], t[copy == k]) for k in range(K)]
         counts = np.stack([np.bincount(m[tt >= cfg.settle], minlength=N) for m, tt in spikes])
-        return counts.astype(float), J, spikes
+        return counts.astype(float), J, spikes, {}
 
     def _run_batch(self, b2, Q, seed_offset: int):
         if self._standalone is not None:
@@ -556,12 +685,108 @@ class SpikingUHN:
         readout = self.model.readout
         return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
 
+    def decode_outputs(self, output_counts: np.ndarray) -> np.ndarray:
+        """Circuit mode: ``z`` from the output neurons' counts (columns as in SpikingRun).
+
+        ``z_k = max|P| · (n_on,k − n_off,k) / n_ref``: linear in the output counts, with the
+        gain ``max|P|`` from P and the reference neuron's count (a neuron reached by every
+        memory neuron) as the unit; 0 where no memory neuron fired.
+        """
+        if self.plan is None:
+            raise ValueError("decode_outputs is for mode='circuit'")
+        oc = np.asarray(output_counts, dtype=float)
+        n_out = self.P.shape[1]
+        diff = oc[:, :n_out] - (oc[:, n_out : 2 * n_out] if self.plan.signed_output else 0)
+        ref = oc[:, -1:]
+        Z = self.plan.P_scale * diff / np.where(ref > 0, ref, 1)
+        readout = self.model.readout
+        return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
+
+    def decode_run(self, run: SpikingRun, start: float | None = None, stop: float | None = None):
+        """``z`` per query from the spikes in [start, stop) (default: the decoding window):
+        from the output neurons in circuit mode, from the memory counts otherwise."""
+        start = self.config.settle if start is None else start
+        stop = self.config.duration if stop is None else stop
+        if self.plan is not None:
+            return self.decode_outputs(run.output_counts_in(start, stop + 1e-12))
+        return self.outputs(run.counts_in(start, stop + 1e-12), stop - start)
+
     def retrieve(self, queries) -> np.ndarray:
-        """``z`` for every query, decoded from the memory neurons over [settle, duration]."""
+        """``z`` for every query over [settle, duration]: read from the output neurons in
+        circuit mode, decoded from the memory neurons' counts in the rate modes."""
         single = np.ndim(queries) == 1
         run = self.run(np.atleast_2d(np.asarray(queries, dtype=float)))
-        Z = self.outputs(run.counts, self.config.window)
+        if self.plan is not None:
+            Z = self.decode_outputs(run.output_counts_in(self.config.settle, np.inf))
+        else:
+            Z = self.outputs(run.counts, self.config.window)
         return Z[0] if single else Z
+
+    # ----------------------------------------------------------------------------- Brian2
+    def record(self, group: str, variables, neurons) -> None:
+        """Record ``variables`` of ``neurons`` (indices within one copy) of ``group`` in every
+        query; the traces come back in :attr:`SpikingRun.traces` as ``"group.var"``.
+
+        Circuit mode, before the network is built (call it before the first run). Memory
+        neuron ``i`` of memory ``k`` is index ``k * neurons_per_memory + i``.
+        """
+        if self.plan is None:
+            raise ValueError("record() is for mode='circuit'")
+        if self._net is not None:
+            raise ValueError("record() must come before the network is built (the first run)")
+        sizes = self._group_sizes()
+        if group not in sizes:
+            raise ValueError(f"'group' must be one of {sorted(sizes)}; got {group!r}")
+        variables = (variables,) if isinstance(variables, str) else tuple(variables)
+        idx = np.atleast_1d(np.asarray(neurons))
+        if (
+            idx.dtype.kind not in "iu"
+            or idx.size == 0
+            or idx.min() < 0
+            or idx.max() >= sizes[group]
+        ):
+            raise ValueError(
+                f"'neurons' must be indices in 0..{sizes[group] - 1} of group {group!r}; "
+                f"got {neurons!r}"
+            )
+        self._records.append((group, variables, idx.astype(int)))
+
+    def _group_sizes(self) -> dict[str, int]:
+        n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1) + 1
+        sizes = {
+            "memories": self.n_memories * self.config.neurons_per_memory,
+            "inhibitory": self.config.circuit.n_inhibitory,
+            "outputs": n_cols,
+        }
+        if np.any(self.plan.W < 0):
+            sizes["relays"] = self.n_features
+        return sizes
+
+    @property
+    def network(self):
+        """The built ``brian2.Network`` (built for one query if not yet built)."""
+        if self._net is None:
+            self.build(1)
+        return self._net
+
+    @property
+    def cell_types(self) -> dict[str, str]:
+        """Circuit mode: ``{group name: "excitatory" | "inhibitory"}`` (Dale's law)."""
+        if self.plan is None:
+            raise ValueError("cell types are defined for mode='circuit'")
+        return dict(self.network and self._groups["cell_types"])
+
+    def __getitem__(self, name: str):
+        """A named Brian2 object of the built network: ``net["memories"]``, ``net["i_to_e"]``."""
+        return self.network[name]
+
+
+def _split(b2, monitor, K: int, per_copy: int, pool: int):
+    """A SpikeMonitor's spikes per copy, neuron indices local to the copy (÷ pool)."""
+    i = np.asarray(monitor.i[:])
+    t = np.asarray(monitor.t[:] / b2.second)
+    copy, local = i // per_copy, (i % per_copy) // pool
+    return [(local[copy == k], t[copy == k]) for k in range(K)]
 
 
 def _set_active(obj, active: bool) -> None:

@@ -1,0 +1,401 @@
+"""``mode="circuit"``: the UHN as a neural circuit, with nothing computed outside the network.
+
+Per query the circuit receives only the feature neurons' Poisson rates. Everything after
+that is leaky integrate-and-fire neurons and synapses with time constants and delays::
+
+    features (E, Poisson) ──J·W⁺──▶ memory populations (E, LIF) ──p=|P|/max|P|──▶ outputs
+        │                               ▲   │    ▲ self-excitation          on/off (E, LIF)
+        └──▶ relays (I) ──J·W⁻──────────┘   │    │                          + reference
+                                            ▼    │
+                                  inhibitory population (I, LIF) ──▶ every memory
+
+* **Similarity = synapses.** ``s = W φ(q) + b`` (see ``_mapping``). The weights are split by
+  sign (Dale's law, Parisien et al. 2008): ``W⁺`` is excitatory from the feature neurons,
+  ``W⁻`` inhibitory through one relay interneuron per feature neuron. ``b`` is a bias current
+  (intrinsic excitability). For the competitive separations (max, top-k, softmax) the weights
+  are *centred across memories* (``W − mean_k W_k``): that removes the score part every
+  memory shares, which changes no ranking and no softmax, and keeps the drive in range.
+* **Separation = dynamics.**
+
+  =========  =============================================================================
+  max        hard WTA: memory spikes drive the inhibitory population (E→I), which inhibits
+             every memory population (I→E, delayed); self-excitation gives the winner
+             hysteresis (Oster, Douglas & Liu 2009)
+  topk(k=1)  as max; k > 1 is UnsupportedComponent (a fixed-gain loop keeps one winner)
+  softmax    stochastic soft-WTA: escape-noise neurons ``ρ = ρ₀ exp((v − v_th)/Δv)``
+             without reset, and the same inhibitory loop holding the total rate, so a spike
+             comes from memory k with probability softmax(β_eff s)_k, β_eff = G/Δv
+             (Nessler et al. 2013)
+  threshold  deterministic LIF with the bias at ``θ``: a population fires iff ``s ≥ θ``; strong
+             self-excitation latches it at its refractory-limited rate (SDM's read)
+  =========  =============================================================================
+
+  identity and polynomial need a graded rate code that this first circuit does not calibrate:
+  :class:`UnsupportedComponent`, never a fake.
+* **Projection = release probabilities.** Each memory neuron reaches output neuron k (on for
+  ``P > 0``, off for ``P < 0``) through a synapse that releases with probability
+  ``|P_ik| / max|P|`` and makes the output neuron fire; one reference neuron is reached by
+  every memory neuron with probability 1. ``z_k = max|P| · (n_on,k − n_off,k) / n_ref`` from
+  the output neurons' counts: the share-weighted projection for softmax, the winner's row for
+  max, the mean row of the active set for top-k and threshold (whose sign is SDM's majority).
+
+Build-time constants (from ``M`` and ``P`` only; see :func:`plan_circuit`): the gain ``G``
+(volts per score unit), the bias currents, the centring, ``max|P|``. Nothing is computed from
+a query's scores.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..readout import IdentityReadout
+from ..separation import Max, Softmax, Threshold, TopK
+from ._config import CircuitParams, UnsupportedComponent
+
+__all__ = ["CircuitParams", "CircuitPlan", "plan_circuit", "build_circuit"]
+
+
+@dataclass
+class CircuitPlan:
+    """Every build-time number of one circuit, from M and P only."""
+
+    separation: str  # "max", "topk", "softmax", "threshold"
+    W: np.ndarray  # (N, F) feature→memory weights, volts per spike (signed; split at build)
+    bias: np.ndarray  # (N,) bias currents, V
+    gain: float  # G, volts of mean drive per score unit
+    k: int
+    inhibition_per_spike: float  # V, summed over the inhibitory population
+    self_weight: float  # V per spike, within a population (each of n neurons)
+    P_on: np.ndarray  # (N, n_out) release probabilities
+    P_off: np.ndarray | None  # (N, n_out) or None when P >= 0
+    P_scale: float  # max |P|
+    beta_configured: float | None = None
+    beta_predicted: float | None = None
+
+    @property
+    def signed_output(self) -> bool:
+        return self.P_off is not None
+
+
+def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPlan:
+    """The circuit's build-time constants for ``model`` on memories ``M`` and projection ``P``.
+
+    The gain ``G`` comes from the stored patterns queried with each other (``S = W φ(M) + b``):
+    for the competitive separations it puts a typical self-match ``drive`` gaps above the
+    average memory (softmax: ``G = β·Δv``); for threshold one standard deviation of ``S`` is
+    one gap, and the bias puts ``s = θ`` exactly at threshold.
+    """
+    c, sep = cfg.circuit, model.separation
+    mode = "circuit"
+    kind = type(sep)
+    if kind is TopK and sep.weighting != "uniform":
+        raise UnsupportedComponent(
+            "separation 'topk' with weighting='score'",
+            mode,
+            "a k-WTA's winners fire at one rate, so they are read with equal weight",
+        )
+    if (
+        kind is Threshold
+        and not isinstance(model.readout, type(None))
+        and isinstance(model.readout, IdentityReadout)
+    ):
+        raise UnsupportedComponent(
+            "separation 'threshold' with the identity readout",
+            mode,
+            "the outputs give the mean projected row of the active populations; the sum "
+            "needs their number, which no neuron counts yet (sign readout, as in SDM, works)",
+        )
+    if kind is TopK and sep.k > 1:
+        raise UnsupportedComponent(
+            f"separation 'topk' with k={sep.k}",
+            mode,
+            "global inhibition with a fixed gain keeps the first population to win and "
+            "suppresses the runner-up whenever its drive is below the winner's inhibition "
+            "(measured: 1 of 2 populations active on digits); a k-WTA needs inhibition that "
+            "counts active populations, not built yet (k=1 is max)",
+        )
+    if kind not in (Max, TopK, Softmax, Threshold):
+        raise UnsupportedComponent(
+            f"separation {sep.name!r}",
+            mode,
+            "a graded rate code (identity, polynomial) is not calibrated in the circuit yet; "
+            "supported: max, topk, softmax, threshold",
+        )
+    if sim_map.synapse != "product":
+        raise UnsupportedComponent(
+            f"similarity {model.similarity.name!r} (synapse {sim_map.synapse})",
+            mode,
+            "the circuit needs a linear synaptic form",
+        )
+    if sim_map.score_transform != "identity":
+        # −sqrt(−u) is monotone: the ranking, max, top-k and threshold (on the squared
+        # distance) are the same; softmax is not
+        if kind is Softmax:
+            raise UnsupportedComponent(
+                "similarity 'euclidean' (not squared) with softmax",
+                mode,
+                "the circuit's drive is the squared distance; use euclidean(squared=true)",
+            )
+    N = len(M)
+    S = sim_map.features(M) @ sim_map.W.T + sim_map.bias  # (query j, memory k), from M only
+    W, b = sim_map.W, sim_map.bias
+    gap = c.gap
+    k = sep.k if kind is TopK else 1
+    if k > N:
+        raise ValueError(f"'k' of separation 'topk' must be in 1..n_memories={N}; got {k}")
+    beta_cfg = beta_pred = None
+    if kind is Threshold:
+        theta = float(sep.theta)
+        if sim_map.score_transform == "neg_sqrt":  # s >= θ  <=>  u >= −θ² (θ <= 0)
+            theta = -(theta**2) if theta <= 0 else math.inf
+        spread = float(np.std(S)) or 1.0
+        G = gap / spread
+        bias = G * (b - theta) + gap  # s = θ sits exactly at threshold
+        Wc = W
+    else:
+        Wc = W - W.mean(axis=0, keepdims=True)
+        bc = b - b.mean()
+        centred_self = np.diag(S) - S.mean(axis=1)
+        typical = float(np.median(centred_self))
+        if not typical > 0:
+            typical = float(np.std(S)) or 1.0
+        if kind is Softmax:
+            G = float(sep.beta) * c.escape_width
+            beta_cfg, beta_pred = float(sep.beta), G / c.escape_width
+        else:
+            G = c.drive * gap / typical
+        bias = G * bc + c.offset * gap
+    # volts per input spike: mean drive G·(W φ) = Σ w r τe with r = rate·φ/scale
+    per_spike = G * sim_map.scale / (c.tau_e * c.input_rate * c.connection_p)
+    inhibition = c.inhibitory_gain * gap * cfg.inhibition / k
+    if kind is Softmax:
+        # a homeostat, not a veto: each spike lowers every exponent by a fraction of Δv
+        inhibition = c.soft_inhibition * c.escape_width * cfg.inhibition
+    if kind is Threshold:
+        # latch: strong recurrent excitation, no competition
+        inhibition = 0.0
+        self_w = 2.0 * gap / cfg.neurons_per_memory
+    else:
+        # equal areas: n · w_ee · τe = self_excitation · inhibition_per_spike · τi
+        self_w = (
+            c.self_excitation
+            * c.inhibitory_gain
+            * gap
+            / k
+            * c.tau_i
+            / (c.tau_e * cfg.neurons_per_memory)
+        )
+        if kind is Softmax:
+            self_w = 0.0
+    P = np.asarray(P, dtype=float)
+    scale = float(np.max(np.abs(P))) or 1.0
+    P_on = np.clip(P, 0, None) / scale
+    P_off = np.clip(-P, 0, None) / scale if np.any(P < 0) else None
+    return CircuitPlan(
+        separation=sep.name if kind is not Max else "max",
+        W=Wc * per_spike,
+        bias=np.asarray(bias, dtype=float),
+        gain=G,
+        k=k,
+        inhibition_per_spike=inhibition,
+        self_weight=self_w,
+        P_on=P_on,
+        P_off=P_off,
+        P_scale=scale,
+        beta_configured=beta_cfg,
+        beta_predicted=beta_pred,
+    )
+
+
+# Equation fragments (brian2.Equations): the documented interface of a memory neuron is
+# ``v`` (membrane, V), ``ge``/``gi`` (excitatory/inhibitory currents in volts, targeted by
+# the synapses with ``ge_post += w`` / ``gi_post += w``) and ``I_bias`` (a constant current).
+MEMBRANE = """
+dv/dt = (v_rest - v + I_bias + ge - gi) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}
+dge/dt = -ge / tau_e : volt
+dgi/dt = -gi / tau_i : volt
+I_bias : volt (constant)
+"""
+
+ESCAPE_THRESHOLD = "rand() < clip(rho0 * exp(clip((v - v_th) / dv_esc, -60, 20)) * dt, 0, 0.5)"
+
+
+def build_circuit(b2, plan: CircuitPlan, sim_map, cfg, K: int, n_features: int, rng):
+    """Brian2 objects of ``K`` independent copies of the circuit; returns (objects, groups,
+    namespace). ``n_features`` counts the feature neurons of one copy (channels included)."""
+    c = cfg.circuit
+    N, n, F = plan.W.shape[0], cfg.neurons_per_memory, n_features
+    n_out = plan.P_on.shape[1]
+    dt = cfg.dt * b2.second
+    ms, Hz = b2.ms, b2.Hz
+    ns = {
+        "v_rest": c.v_rest * b2.volt,
+        "v_th": c.v_threshold * b2.volt,
+        "v_reset": c.v_reset * b2.volt,
+        "tau_m": c.tau_m * b2.second,
+        "tau_e": c.tau_e * b2.second,
+        "tau_i": c.tau_i * b2.second,
+        "tau_inh": c.tau_inhibitory * b2.second,
+        "sigma": c.noise * b2.volt,
+        "rho0": c.escape_rate * Hz,
+        "dv_esc": c.escape_width * b2.volt,
+        "tau_out": 2 * ms,
+    }
+    soft = plan.separation == "softmax"
+    objects, groups = [], {}
+
+    features = b2.PoissonGroup(K * F, rates=0 * Hz, dt=dt, name="features")
+    groups["features"] = features
+    objects.append(features)
+
+    mem_eqs = b2.Equations(MEMBRANE.format(flag="" if soft else "(unless refractory)"))
+    if soft:  # escape noise, no reset: the membrane keeps integrating (Nessler et al. 2013)
+        memories = b2.NeuronGroup(
+            K * N * n, mem_eqs, threshold=ESCAPE_THRESHOLD, method="euler", dt=dt,
+            name="memories",
+        )  # fmt: skip
+    else:
+        memories = b2.NeuronGroup(
+            K * N * n, mem_eqs, threshold="v > v_th", reset="v = v_reset",
+            refractory=c.refractory * b2.second, method="euler", dt=dt, name="memories",
+        )  # fmt: skip
+    memories.v = c.v_rest * b2.volt
+    memories.I_bias = np.tile(np.repeat(plan.bias, n), K) * b2.volt
+    groups["memories"] = memories
+    objects.append(memories)
+
+    # feature -> memory: excitatory W⁺ directly, inhibitory W⁻ through relay interneurons
+    W = np.repeat(plan.W, n, axis=0)  # (N·n, F), one row per memory neuron
+    if c.connection_p < 1:
+        W = W * (rng.random(W.shape) < c.connection_p)
+    post_local, pre_local = np.nonzero(W > 0)
+    objects.append(
+        _connect(b2, features, memories, "ge", pre_local, post_local, W[post_local, pre_local],
+                 K, F, N * n, dt, "excitation")
+    )  # fmt: skip
+    post_neg, pre_neg = np.nonzero(W < 0)
+    if len(pre_neg):
+        relays = b2.NeuronGroup(
+            K * F, "dv/dt = (v_rest - v) / tau_out : volt", threshold="v > v_th",
+            reset="v = v_reset", method="exact", dt=dt, name="relays",
+        )  # fmt: skip
+        relays.v = c.v_rest * b2.volt
+        relay_in = b2.Synapses(features, relays, on_pre="v_post += 2 * (v_th - v_rest)",
+                               dt=dt, name="relay_input")  # fmt: skip
+        relay_in.connect(j="i")
+        ff = _connect(b2, relays, memories, "gi", pre_neg, post_neg, -W[post_neg, pre_neg],
+                      K, F, N * n, dt, "feedforward_inhibition")  # fmt: skip
+        objects += [relays, relay_in, ff]
+        groups["relays"] = relays
+
+    # the lateral-inhibition loop: memories -> inhibitory population -> memories
+    n_inh = c.n_inhibitory
+    inhibitory = b2.NeuronGroup(
+        K * n_inh, "dv/dt = (v_rest - v) / tau_inh : volt (unless refractory)",
+        threshold="v > v_th", reset="v = v_reset", refractory=1 * ms, method="exact", dt=dt,
+        name="inhibitory",
+    )  # fmt: skip
+    inhibitory.v = c.v_rest * b2.volt
+    groups["inhibitory"] = inhibitory
+    objects.append(inhibitory)
+    copy_m = np.repeat(np.arange(K), N * n)
+    copy_i = np.repeat(np.arange(K), n_inh)
+    e_i = np.arange(K * N * n)[:, None], np.arange(n_inh)[None, :]
+    pre = e_i[0].repeat(n_inh, axis=1).ravel()
+    post = (copy_m[:, None] * n_inh + e_i[1]).ravel()
+    to_inh = b2.Synapses(memories, inhibitory, on_pre="v_post += 1.2 * (v_th - v_rest)",
+                         delay=c.delay * b2.second, dt=dt, name="e_to_i")  # fmt: skip
+    to_inh.connect(i=pre, j=post)
+    objects.append(to_inh)
+    if plan.inhibition_per_spike > 0:
+        pre_i = np.repeat(np.arange(K * n_inh), N * n)
+        post_i = (copy_i[:, None] * (N * n) + np.arange(N * n)[None, :]).ravel()
+        from_inh = b2.Synapses(inhibitory, memories, "w : volt", on_pre="gi_post += w",
+                               delay=c.delay * b2.second, dt=dt, name="i_to_e")  # fmt: skip
+        from_inh.connect(i=pre_i, j=post_i)
+        from_inh.w = plan.inhibition_per_spike / n_inh * b2.volt
+        objects.append(from_inh)
+        groups["i_to_e"] = from_inh
+    if plan.self_weight > 0:  # within each population, autapses included
+        local = np.arange(n)
+        pre_s = (np.arange(K * N)[:, None, None] * n + local[None, :, None]).repeat(n, 2).ravel()
+        post_s = (np.arange(K * N)[:, None, None] * n + local[None, None, :]).repeat(n, 1).ravel()
+        recurrent = b2.Synapses(
+            memories, memories, "w : volt", on_pre="ge_post += w", delay=c.delay * b2.second,
+            dt=dt, name="self_excitation",
+        )  # fmt: skip
+        recurrent.connect(i=pre_s, j=post_s)
+        recurrent.w = plan.self_weight * b2.volt
+        objects.append(recurrent)
+
+    # memory -> output: release probabilities carry P; every output spike is one release
+    n_cols = n_out * (2 if plan.signed_output else 1) + 1  # on, [off], reference
+    outputs = b2.NeuronGroup(
+        K * n_cols, "dv/dt = (v_rest - v) / tau_out : volt", threshold="v > v_th",
+        reset="v = v_reset", method="exact", dt=dt, name="outputs",
+    )  # fmt: skip
+    outputs.v = c.v_rest * b2.volt
+    groups["outputs"] = outputs
+    objects.append(outputs)
+    prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
+    prob.append(np.ones((N, 1)))
+    Pfull = np.repeat(np.concatenate(prob, axis=1), n, axis=0)  # (N·n, n_cols)
+    m_idx, o_idx = np.nonzero(Pfull > 0)
+    pre_o = (np.arange(K)[:, None] * (N * n) + m_idx[None]).ravel()
+    post_o = (np.arange(K)[:, None] * n_cols + o_idx[None]).ravel()
+    projection = b2.Synapses(
+        memories, outputs, "p : 1",
+        on_pre="v_post += 2 * (v_th - v_rest) * int(rand() < p)", dt=dt, name="projection",
+    )  # fmt: skip
+    projection.connect(i=pre_o, j=post_o)
+    projection.p = np.tile(Pfull[m_idx, o_idx], K)
+    objects.append(projection)
+
+    for name, group in (("memory_spikes", memories), ("inhibitory_spikes", inhibitory),
+                        ("output_spikes", outputs)):  # fmt: skip
+        mon = b2.SpikeMonitor(group, name=name)
+        groups[name] = mon
+        objects.append(mon)
+    groups["n_cols"] = n_cols
+    groups["cell_types"] = CELL_TYPES
+    _quiet_release_warning()
+    return objects, groups, ns
+
+
+#: Dale's law: every group is excitatory or inhibitory (checked by tests/test_circuit.py).
+CELL_TYPES = {
+    "features": "excitatory",
+    "memories": "excitatory",
+    "outputs": "excitatory",
+    "relays": "inhibitory",
+    "inhibitory": "inhibitory",
+}
+
+
+class _ReleaseFilter:
+    """Brian2 warns that ``v_post += w * int(rand() < p)`` may depend on the order of
+    execution; a sum of independent releases does not, so that one message is dropped."""
+
+    def filter(self, record) -> bool:
+        return "int(rand() < p)" not in record.getMessage()
+
+
+def _quiet_release_warning() -> None:
+    import logging
+
+    logger = logging.getLogger("brian2.codegen.generators.base")
+    if not any(isinstance(f, _ReleaseFilter) for f in logger.filters):
+        logger.addFilter(_ReleaseFilter())
+
+
+def _connect(b2, source, target, var, pre_local, post_local, w, K, F, n_post, dt, name):
+    """Block-diagonal synapses ``source → target`` for K copies (one block per copy)."""
+    pre = (np.arange(K)[:, None] * F + pre_local[None]).ravel()
+    post = (np.arange(K)[:, None] * n_post + post_local[None]).ravel()
+    syn = b2.Synapses(source, target, "w : volt", on_pre=f"{var}_post += w", dt=dt, name=name)
+    syn.connect(i=pre, j=post)
+    syn.w = np.tile(w, K) * b2.volt
+    return syn

@@ -1,0 +1,263 @@
+"""``mode="circuit"``: the UHN as a neural circuit (Brian2, numpy target, small networks).
+
+References are independent of the code under test: scores come from the brute-force loops in
+``tests/reference.py``, max and top-k from a plain argmax/argsort here, and z is read from the
+Brian2 output neurons' spike monitor, not recomputed from memory counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import neuro_uhn as nu
+from neuro_uhn.spiking import (
+    CircuitParams,
+    SpikingConfig,
+    SpikingUHN,
+    UnsupportedComponent,
+    _mapping,
+)
+
+from . import reference as ref
+
+sklearn = pytest.importorskip("sklearn.datasets")
+
+
+def digits(n_memories, n_queries, sigma=0.2, seed=0):
+    X = sklearn.load_digits().data / 16.0
+    rng = np.random.default_rng(seed)
+    M = X[rng.choice(len(X), n_memories, replace=False)]
+    targets = rng.integers(0, n_memories, n_queries)
+    Q = np.clip(M[targets] + sigma * rng.standard_normal((n_queries, M.shape[1])), 0, 1)
+    return M, Q, targets
+
+
+def config(**kw):
+    base = dict(mode="circuit", duration=0.2, settle=0.05, target="numpy", seed=3)
+    return SpikingConfig(**{**base, **kw})
+
+
+def nearest(Z, M):
+    return np.array([int(np.argmin(((M - z) ** 2).sum(1))) for z in Z])
+
+
+def gap_ok(S, fraction=0.05):
+    """Queries whose top-two score gap exceeds ``fraction`` of the best score's magnitude."""
+    top = np.sort(S, axis=1)[:, ::-1]
+    return (top[:, 0] - top[:, 1]) > fraction * np.abs(top[:, 0])
+
+
+@pytest.fixture(scope="module")
+def digits20():
+    return digits(20, 16)
+
+
+@pytest.mark.parametrize(
+    ("similarity", "score"),
+    [("manhattan", ref.manhattan), ("euclidean", ref.euclidean), ("dot", ref.dot)],
+)
+def test_max_picks_the_reference_argmax(similarity, score, digits20):
+    M, Q, _ = digits20
+    model = nu.UHN(similarity=similarity, separation="max")
+    net = SpikingUHN(model, M, config=config())
+    run = net.run(Q)
+    S = ref.pairwise(M, Q, score)
+    best = S.argmax(1)  # plain argmax of brute-force scores
+    clear = gap_ok(S)
+    Z = net.decode_run(run)  # read from the output neurons
+    assert np.mean(nearest(Z, M)[clear] == best[clear]) >= 0.95
+    # one population wins: the winner has most of the memory spikes in every clear query
+    share = run.counts.max(1) / np.maximum(run.counts.sum(1), 1)
+    assert np.median(share[clear]) >= 0.9
+
+
+def test_z_is_read_from_the_output_neurons(digits20):
+    M, Q, _ = digits20
+    net = SpikingUHN("uhn_best", M, config=config())
+    run = net.run(Q[:4])
+    mon = net["output_spikes"]  # the Brian2 SpikeMonitor of the output neurons
+    i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / nu_second())
+    cols = run.n_output_columns
+    assert cols == M.shape[1] + 1  # on outputs (P = M >= 0) and the reference neuron
+    for b in range(4):
+        mine = (i // cols == b) & (t >= net.config.settle)
+        counts = np.bincount(i[mine] % cols, minlength=cols)
+        expected = counts[:-1] / max(counts[-1], 1) * np.abs(M).max()
+        np.testing.assert_allclose(net.decode_outputs(counts[None])[0], expected)
+    np.testing.assert_allclose(net.retrieve(Q[:4]), net.decode_run(net.run(Q[:4])), atol=0)
+
+
+def nu_second():
+    import brian2
+
+    return brian2.second
+
+
+def test_query_inputs_hold_only_the_feature_rates(digits20):
+    M, Q, _ = digits20
+    net = SpikingUHN("uhn_best", M, config=config())
+    inputs = net.query_inputs(Q)
+    assert list(inputs) == ["rates"]
+    rates = inputs["rates"]
+    assert rates.shape == (len(Q), net.n_features)
+    assert rates.min() >= 0 and rates.max() <= net.config.circuit.input_rate
+    # a thermometer code: unit (j, l) of query b is on iff q_bj exceeds level l's threshold
+    levels = net.config.levels
+    on = rates.reshape(len(Q), M.shape[1], levels) > 0
+    assert np.all(np.diff(on.astype(int), axis=-1) <= 0)
+
+
+def test_no_score_is_computed_outside_brian2(digits20, monkeypatch):
+    M, Q, _ = digits20
+    net = SpikingUHN("mchn", M, config=config())
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a score or current was computed in NumPy during the run")
+
+    monkeypatch.setattr(_mapping.SimilarityMap, "scores", forbidden)
+    monkeypatch.setattr(_mapping.SimilarityMap, "currents", forbidden)
+    for cls in (nu.similarity.Dot, nu.similarity.Manhattan):
+        monkeypatch.setattr(cls, "score", forbidden)
+    monkeypatch.setattr(nu, "retrieve", forbidden)
+    net.retrieve(Q[:3])
+    net.run(Q[:3])
+
+
+def test_the_inhibition_knockout_lets_several_populations_fire(digits20):
+    M, Q, _ = digits20
+    active = {}
+    for inhibition in (1.0, 0.0):
+        net = SpikingUHN("uhn_best", M, config=config(inhibition=inhibition, duration=0.15))
+        if inhibition == 0:
+            with pytest.raises(KeyError):
+                net["i_to_e"]  # the I→E synapses are gone, not zero-weighted
+        counts = net.run(Q).counts
+        active[inhibition] = (counts >= 0.1 * counts.max(1, keepdims=True)).sum(1)
+    assert np.median(active[1.0]) == 1 and np.mean(active[1.0] >= 2) <= 0.1
+    # without competition every population driven past threshold fires (on 20 digits, the
+    # nearest other digit for about 40 % of the cues)
+    assert np.mean(active[0.0] >= 2) >= 0.3
+    assert np.mean(active[0.0]) >= np.mean(active[1.0]) + 0.3
+
+
+def test_soft_wta_spike_shares_follow_softmax():
+    """Shares of a long window correlate with softmax(β_eff s) at r >= 0.95 (β_eff fitted)."""
+    M, Q, _ = digits(12, 6, sigma=0.25, seed=1)
+    beta = 0.5
+    net = SpikingUHN(
+        nu.UHN(similarity="dot", separation={"kind": "softmax", "beta": beta}),
+        M,
+        config=config(duration=1.0, settle=0.1, neurons_per_memory=4),
+    )
+    counts = net.run(Q).counts
+    S = ref.pairwise(M, Q, ref.dot)
+    best_r, best_beta = -1.0, None
+    for b in np.geomspace(beta / 8, beta * 2, 25):
+        soft = np.exp(b * (S - S.max(1, keepdims=True)))
+        soft /= soft.sum(1, keepdims=True)
+        share = counts / counts.sum(1, keepdims=True)
+        r = np.corrcoef(soft.ravel(), share.ravel())[0, 1]
+        if r > best_r:
+            best_r, best_beta = r, b
+    assert best_r >= 0.95, (best_r, best_beta)
+    assert beta / 8 < best_beta <= beta * 2  # the fitted β is of the configured order
+
+
+def test_topk_with_one_winner_is_max_and_k_above_one_is_refused(digits20):
+    M, Q, _ = digits20
+    z = {}
+    for sep in ("max", {"kind": "topk", "k": 1}):
+        net = SpikingUHN(nu.UHN(similarity="manhattan", separation=sep), M, config=config())
+        z[str(sep)] = nearest(net.retrieve(Q[:6]), M)
+    np.testing.assert_array_equal(*z.values())
+    model = nu.UHN(similarity="manhattan", separation={"kind": "topk", "k": 2})
+    with pytest.raises(UnsupportedComponent, match="k=2"):
+        SpikingUHN(model, M, config=config())
+
+
+def test_sdm_threshold_fires_iff_within_the_radius():
+    rng = np.random.default_rng(4)
+    D, N = 64, 24
+    A = rng.integers(0, 2, (N, D)).astype(float)
+    base = A[0].copy()
+    # queries at chosen Hamming distances from address 0
+    Q = []
+    for d in (0, 4, 8, 20, 26, 32):
+        q = base.copy()
+        q[rng.choice(D, d, replace=False)] = 1 - q[rng.choice(D, d, replace=False)]
+        Q.append(q)
+    Q = np.array(Q)
+    radius = 12
+    model = nu.UHN(similarity="hamming", separation={"kind": "threshold", "theta": -radius},
+                   readout="sign")  # fmt: skip
+    P = np.where(rng.random((N, 8)) < 0.5, -1.0, 1.0)
+    net = SpikingUHN(model, A, P, config=config(duration=0.2))
+    counts = net.run(Q).counts
+    dist = -ref.pairwise(A, Q, ref.hamming)
+    clear = np.abs(dist - radius) >= 4  # away from the boundary
+    fired = counts >= 3
+    np.testing.assert_array_equal(fired[clear], (dist <= radius)[clear])
+
+
+def test_dales_law_no_neuron_has_synapses_of_both_signs(digits20):
+    M, _, _ = digits20
+    for model in ("uhn_best", "mchn", nu.UHN(similarity="euclidean", separation="max")):
+        net = SpikingUHN(model, M, -M, config=config())  # signed P: on/off outputs
+        types = net.cell_types
+        seen = {}
+        for obj in net.network.objects:
+            if type(obj).__name__ != "Synapses":
+                continue
+            source = obj.source.name
+            code = " ".join(str(p.code) for p in obj._pathways)
+            targets = set(re.findall(r"(\w+)_post \+=", code))
+            assert "-=" not in code, obj.name
+            sign = "inhibitory" if targets == {"gi"} else "excitatory"
+            assert sign == types[source], (obj.name, source, targets)
+            if "w" in obj.variables:
+                assert np.all(np.asarray(obj.w[:]) >= 0), obj.name
+            seen.setdefault(source, set()).add(sign)
+        assert all(len(signs) == 1 for signs in seen.values()), seen
+
+
+def test_components_the_circuit_cannot_realise_are_named(digits20):
+    M, _, _ = digits20
+    for sep in ("identity", {"kind": "polynomial", "n": 3}):
+        model = nu.UHN(similarity="dot", separation=sep)
+        with pytest.raises(UnsupportedComponent, match="circuit"):
+            SpikingUHN(model, M, config=config())
+    with pytest.raises(UnsupportedComponent, match="convention"):
+        SpikingUHN("uhn_best", M, config=config(), convention="paper")
+
+
+def test_circuit_parameters_take_units_and_reject_bad_values():
+    import brian2
+
+    p = CircuitParams(tau_m=10 * brian2.ms, v_threshold=-45 * brian2.mV)
+    assert p.tau_m == pytest.approx(0.01) and p.v_threshold == pytest.approx(-0.045)
+    with pytest.raises(ValueError, match="'tau_m' must be in seconds"):
+        CircuitParams(tau_m=10 * brian2.mV)
+    with pytest.raises(ValueError, match="v_threshold"):
+        CircuitParams(v_threshold=-0.07)
+    with pytest.raises(ValueError, match="'connection_p'"):
+        CircuitParams(connection_p=0)
+    with pytest.raises(ValueError, match="'inhibition'"):
+        SpikingConfig(mode="circuit", inhibition=-1)
+    with pytest.raises(TypeError, match="'inhibition'"):
+        SpikingConfig(mode="circuit", inhibition=True)
+    with pytest.raises(TypeError, match="'circuit'"):
+        SpikingConfig(mode="circuit", circuit={"tau_m": 0.01})
+    assert SpikingConfig(mode="circuit").dt == pytest.approx(1e-4)
+
+
+def test_compare_runs_the_circuit(digits20):
+    from neuro_uhn.spiking import compare
+
+    M, Q, targets = digits20
+    result = compare("uhn_best", M, Q[:8], targets=targets[:8], config=config())
+    assert result.z_spiking.shape == (8, M.shape[1])
+    assert result.agreement >= 0.75
+    assert np.all(np.isfinite(result.settling_time))
