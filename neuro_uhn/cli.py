@@ -173,6 +173,16 @@ def _compare(args) -> int:
 
 
 def _bench(args) -> int:
+    from .problems import _memory_limit
+
+    need = 8 * 4 * max(args.n_memories) * 3072  # memories, queries, scores: a few copies
+    if need > _memory_limit():
+        raise ValidationError(
+            f"--n-memories {max(args.n_memories)} needs about {need / 2**30:.0f} GiB for the "
+            f"3072-feature rows, more than this machine can spare "
+            f"({_memory_limit() / 2**30:.1f} GiB): use fewer",
+            argument="--n-memories",
+        )
     if args.quick and args.n_memories != [100, 1000, 10000]:
         raise ValidationError(
             "--n-memories is not used with --quick (its sizes are fixed); leave one out",

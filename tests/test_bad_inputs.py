@@ -428,6 +428,7 @@ CLI_CASES = [  # (argv, the message the one line must carry)
     ),
     (["figures", "--only", "fig99"], "fig99"),
     (["bench", "--quick", "--n-memories", "5"], "--n-memories is not used with --quick"),
+    (["bench", "--n-memories", "100,1000000000"], "--n-memories 1000000000 needs about .* GiB"),
     (
         [
             "run",
