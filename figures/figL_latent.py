@@ -179,7 +179,7 @@ def make(out_dir, *, quick, store, workers, progress):
     )
     fig.tight_layout()
     path = out_dir / "figL_latent.png"
-    fig.savefig(path, dpi=100)
+    plotting._save_compact(fig, path)
 
     sp = res["spiking"]
     modes = list(sp)
@@ -194,7 +194,7 @@ def make(out_dir, *, quick, store, workers, progress):
         ax.set_xticks(np.arange(2) + 0.19 * (len(modes) - 1), ["pixels (784)", "PCA-50 codes"])
         ax.set_title(title)
     axes[0].set_ylim(0, 1.05)
-    axes[0].legend()
+    axes[0].legend(loc="lower center")
     s = o["spiking"]
     plotting._suptitle(
         fig,
@@ -205,7 +205,7 @@ def make(out_dir, *, quick, store, workers, progress):
     )
     fig.tight_layout()
     path2 = out_dir / "figL_latent_spiking.png"
-    fig.savefig(path2, dpi=100)
+    plotting._save_compact(fig, path2)
     return [path, path2]
 
 

@@ -98,7 +98,7 @@ def make(out_dir, *, quick, store, workers, progress):
     )
     fig.tight_layout()
     path = out_dir / "figT_attention.png"
-    fig.savefig(path, dpi=110)
+    plotting._save_compact(fig, path)
     return [path]
 
 

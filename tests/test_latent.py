@@ -240,3 +240,18 @@ def test_autoencoder_load_refuses_other_files(tmp_path):
     torch.save({"weights": torch.zeros(3)}, path)
     with pytest.raises(ValueError, match="not a file written by Autoencoder.save"):
         latent.Autoencoder.load(path)
+
+
+def test_spiking_network_on_latent_codes_reports_both_spaces(rng):
+    pytest.importorskip("brian2")
+    X = _data(rng, n=60, D=16)
+    fit, M = latent.split(X, n_fit=40, n_memories=6, seed=0)
+    enc = latent.PCA(4).fit(fit)
+    idx = np.array([0, 3, 5])
+    Q = M[idx] + 0.01 * rng.standard_normal((3, 16))
+    out = latent.spiking_on_latent(M, Q, idx, encoder=enc, mode="continuous", duration=0.05)
+    assert set(out) == {"pixels", "latent"}
+    assert out["pixels"]["features"] == 16 and out["latent"]["features"] == 4
+    for r in out.values():  # continuous mode is the abstract model (the wiring check)
+        assert r["accuracy"] == r["accuracy_abstract"] == 1.0
+    assert out["latent"]["synapses"] < out["pixels"]["synapses"]
