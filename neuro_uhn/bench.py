@@ -296,6 +296,7 @@ def run_attention_bench(
     dtype: str = "float32",
     repeats: int = 3,
     threads: int | None = None,
+    compiled: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict]:
     """UHN attention (``neuro_uhn.nn``) against PyTorch's SDPA, in one run, as ratios.
@@ -304,12 +305,18 @@ def run_attention_bench(
     dot / softmax (β = 1/√d, the same function), Euclidean and Manhattan softmax attention,
     and, where the (B, H, L, S, d) temporary fits in 1 GiB, Manhattan by plain
     broadcasting (the path ``torch.cdist`` and the chunked backward replace).
-    ``vs_sdpa`` = t(ours) / t(SDPA). Needs the ``torch`` extra.
+    ``vs_sdpa`` = t(ours) / t(SDPA). ``compiled`` (default: when a C++ compiler is on the
+    PATH) adds Manhattan through ``torch.compile`` (:func:`neuro_uhn.nn.compiled_l1`; its
+    compilation is not timed). Needs the ``torch`` extra.
     """
+    import shutil
+
     import torch
 
     from . import nn as unn
 
+    if compiled is None:
+        compiled = bool(shutil.which("c++") or shutil.which("g++"))
     old_threads = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
@@ -336,6 +343,10 @@ def run_attention_bench(
                     q, k, v, similarity="manhattan", beta=b
                 ),
             }
+            if compiled:
+                fns["manhattan / softmax, torch.compile"] = lambda q, k, v, b=beta: unn.attention(
+                    q, k, v, similarity="manhattan", beta=b, compiled=True
+                )
             if B * H * L * S * d * q.element_size() <= 2**30:
                 fns["manhattan, broadcast (reference)"] = bcast
             base = {}
@@ -349,7 +360,14 @@ def run_attention_bench(
                                 return fn(*args)
                         fn(*args).sum().backward()
 
-                    run()  # warm up
+                    try:
+                        run()  # warm up (and compile)
+                    except Exception as err:  # noqa: BLE001 - torch.compile without a toolchain
+                        if "torch.compile" not in name:
+                            raise
+                        if progress:
+                            progress(f"{name}: skipped ({type(err).__name__})")
+                        break
                     t = _best(run, repeats)
                     base.setdefault(mode, t)
                     out.append(
@@ -377,6 +395,8 @@ def format_attention_table(rows: list[dict]) -> str:
         seen.setdefault((r["batch"], r["heads"], r["L"], r["d"], r["attention"]), {})[r["pass"]] = r
     for (B, H, L, d, name), by in seen.items():
         f, b = by.get("forward"), by.get("forward+backward")
+        if f is None or b is None:
+            continue
         lines.append(
             f"| {B}×{H} | {L} | {d} | {name} | {1e3 * f['seconds']:.1f} | {f['vs_sdpa']:.2f} | "
             f"{1e3 * b['seconds']:.1f} | {b['vs_sdpa']:.2f} |"

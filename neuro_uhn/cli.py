@@ -266,6 +266,7 @@ def _bench_attention(quick: bool) -> list:
         shapes=shapes,
         repeats=2 if quick else 3,
         threads=1,
+        compiled=None if not quick else False,  # quick: no compilation (tens of seconds)
         progress=lambda s: print("  " + s, file=sys.stderr),
     )
 

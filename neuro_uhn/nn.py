@@ -59,7 +59,19 @@ from torch import Tensor
 from ._config import get_memory_budget
 from .errors import ValidationError, ValidationTypeError
 
-__all__ = ["attention", "attention_weights", "UHNAttention", "SIMILARITIES", "l1_blocks"]
+__all__ = [
+    "attention",
+    "attention_weights",
+    "UHNAttention",
+    "SIMILARITIES",
+    "l1_blocks",
+    "compiled_l1",
+    "RecallTask",
+    "RecallModel",
+    "train_recall",
+    "recall_sweep",
+    "time_recall_steps",
+]
 
 #: The similarities attention supports (those of the library that make sense for it).
 SIMILARITIES = ("dot", "cosine", "euclidean", "manhattan", "hamming")
@@ -109,8 +121,11 @@ def _st_binary(X: Tensor) -> Tensor:
     return hard + X - X.detach() if X.requires_grad else hard
 
 
-def scores(sim, q: Tensor, k: Tensor) -> Tensor:
-    """``S[..., l, s] = sim(k_s, q_l)`` for batched queries and keys."""
+def scores(sim, q: Tensor, k: Tensor, *, compiled: bool = False) -> Tensor:
+    """``S[..., l, s] = sim(k_s, q_l)`` for batched queries and keys.
+
+    ``compiled=True``: Manhattan through :func:`compiled_l1` (``torch.compile``).
+    """
     name = sim.name
     if name == "dot":
         return q @ k.mT
@@ -124,6 +139,8 @@ def scores(sim, q: Tensor, k: Tensor) -> Tensor:
         # cdist's matrix-product path (5x faster than its exact loop on a CPU, measured)
         return -torch.cdist(q, k, p=2.0)
     if name == "manhattan":
+        if compiled:
+            return -compiled_l1()(q, k)
         if q.device.type in NATIVE_L1_DEVICES:
             return -torch.cdist(q, k, p=1.0)
         return -_L1.apply(q, k)
@@ -195,6 +212,28 @@ class _L1(torch.autograd.Function):
         if gk is not None:
             out_k = _sum_to(gk.reshape(*batch, S, d), k.shape)
         return out_q, out_k
+
+
+def _l1_broadcast(q: Tensor, k: Tensor) -> Tensor:
+    return (q[..., :, None, :] - k[..., None, :, :]).abs().sum(-1)
+
+
+_COMPILED: dict[str, Any] = {}
+
+
+def compiled_l1():
+    """``‖q_l − k_s‖₁`` as one ``torch.compile``-d kernel (dynamic shapes), built on first use.
+
+    Inductor fuses the broadcast difference into the reduction, forward and backward, so
+    the (B, L, S, d) tensor is never materialised (largest allocation 2.5 MiB where it would
+    be 128 MiB, measured with the profiler) and, on this project's CPU, forward + backward
+    ran 2.7x faster than ``torch.cdist`` (L = S = 256, d = 64, 8 heads, 1 thread). The first
+    call compiles (5–30 s, and a C++ compiler must be installed); opt in with
+    ``attention(..., compiled=True)`` or ``UHNAttention(..., compiled=True)``.
+    """
+    if "l1" not in _COMPILED:
+        _COMPILED["l1"] = torch.compile(_l1_broadcast, dynamic=True)
+    return _COMPILED["l1"]
 
 
 def _sum_to(g: Tensor, shape) -> Tensor:
@@ -288,12 +327,12 @@ def attention_weights(
     return _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta)
 
 
-def _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta):
+def _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta, compiled=False):
     from .separation import Max, Softmax, TopK
 
     if not (isinstance(surrogate_beta, int | float) and surrogate_beta > 0):
         raise ValidationError(f"'surrogate_beta' must be a number > 0; got {surrogate_beta!r}")
-    S = scores(sim, q, k)
+    S = scores(sim, q, k, compiled=compiled)
     L, n_keys = q.shape[-2], k.shape[-2]
     allowed, additive = _masks(attn_mask, is_causal, L, n_keys, S, q.device)
     ordered = isinstance(sep, Softmax | Max | TopK)
@@ -331,6 +370,7 @@ def attention(
     attn_mask: Tensor | None = None,
     is_causal: bool = False,
     surrogate_beta: float = 1.0,
+    compiled: bool = False,
     **params: Any,
 ) -> Tensor:
     """UHN attention ``sep(sim(k, q)) · v``: q (..., L, d), k (..., S, d), v (..., S, dv).
@@ -341,13 +381,15 @@ def attention(
     ``beta=1/sqrt(d)`` for a transformer's scaling). ``surrogate_beta``: the softmax
     temperature of the straight-through gradient of ``max`` and ``topk``.
 
+    ``compiled=True`` computes Manhattan scores with :func:`compiled_l1` (``torch.compile``).
+
     ``attn_mask`` and ``is_causal`` as in :func:`torch.nn.functional.scaled_dot_product_attention`
     (see the module docstring); a query with no allowed key returns 0, as SDPA. Under
     ``topk`` a query with fewer than k allowed keys keeps only their weights (sum < 1).
     """
     _check(q, k, v)
     sim, sep = _components(similarity, separation, params)
-    W = _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta)
+    W = _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta, compiled)
     return W @ v
 
 
@@ -364,8 +406,9 @@ class UHNAttention(torch.nn.Module):
     computes the same function.
 
     ``beta`` (softmax) and ``surrogate_beta`` (the straight-through gradient of ``max`` and
-    ``topk``) default to 1/√head_dim; other ``**params`` (``k``, ``n``, ``squared``,
-    ``normalized``) are passed to :func:`attention`.
+    ``topk``) default to 1/√head_dim; ``compiled=True`` uses :func:`compiled_l1` for
+    Manhattan; other ``**params`` (``k``, ``n``, ``squared``, ``normalized``) are passed to
+    :func:`attention`.
     """
 
     def __init__(
@@ -394,6 +437,7 @@ class UHNAttention(torch.nn.Module):
         self.batch_first = batch_first
         scale = 1.0 / math.sqrt(self.head_dim)
         self.surrogate_beta = params.pop("surrogate_beta", scale)
+        self.compiled = bool(params.pop("compiled", False))
         sep_name = separation if isinstance(separation, str) else None
         if sep_name == "softmax" and "beta" not in params:
             params["beta"] = scale
@@ -444,7 +488,7 @@ class UHNAttention(torch.nn.Module):
 
         q, k, v = heads(query, w_q, b_q, L), heads(key, w_k, b_k, S), heads(value, w_v, b_v, S)
         mask = self._mask(key_padding_mask, attn_mask, is_causal, N, L, S, query)
-        W = _weights(self.sim, self.sep, q, k, mask, False, self.surrogate_beta)
+        W = _weights(self.sim, self.sep, q, k, mask, False, self.surrogate_beta, self.compiled)
         out = (W @ v).transpose(1, 2).reshape(N, L, E)
         out = self.out_proj(out)
         if not self.batch_first:

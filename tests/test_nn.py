@@ -361,7 +361,7 @@ def test_bad_input_is_a_clear_error(call, exc, match):
 def test_attention_bench_rows_are_ratios_to_sdpa_in_one_run():
     from neuro_uhn.bench import format_attention_table, run_attention_bench
 
-    rows = run_attention_bench(shapes=((1, 1, 16, 16, 8),), repeats=1, threads=1)
+    rows = run_attention_bench(shapes=((1, 1, 16, 16, 8),), repeats=1, threads=1, compiled=False)
     names = {r["attention"] for r in rows}
     assert {"SDPA (dot / softmax)", "euclidean / softmax", "manhattan / softmax"} <= names
     for r in rows:
@@ -400,3 +400,29 @@ def test_train_recall_is_seeded_and_reports_curves():
     assert a["config"]["k"] == 2 and a["seconds_per_step"] > 0
     t = unn.time_recall_steps(unn.RECALL_CONFIGS[:2], rounds=1, steps=1)
     assert list(t["ratio"].values())[0] == 1.0 and len(t["seconds"]) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.compile's own internals
+def test_compiled_manhattan_equals_cdist_and_never_materialises_the_difference():
+    import shutil
+
+    if not (shutil.which("c++") or shutil.which("g++")):
+        pytest.skip("torch.compile needs a C++ compiler")
+    torch.set_num_threads(1)
+    q, k, v = _qkv(16, batch=(2,), L=64, S=96, d=32, dv=8)
+    args = [t.clone().requires_grad_() for t in (q, k, v)]
+    out = unn.attention(*args, similarity="manhattan", beta=0.3, compiled=True)
+    g = torch.randn_like(out)
+    grads = torch.autograd.grad(out, args, g)
+    ref_args = [t.clone().requires_grad_() for t in (q, k, v)]
+    ref = unn.attention(*ref_args, similarity="manhattan", beta=0.3)
+    torch.testing.assert_close(out, ref, atol=1e-10, rtol=1e-10)
+    for a, b in zip(grads, torch.autograd.grad(ref, ref_args, g)):
+        torch.testing.assert_close(a, b, atol=1e-9, rtol=1e-9)
+    whole = 2 * 64 * 96 * 32 * 8
+
+    def step():
+        unn.attention(*args, similarity="manhattan", beta=0.3, compiled=True).sum().backward()
+
+    assert _largest_allocation(step) <= whole // 8
