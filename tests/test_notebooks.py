@@ -16,7 +16,12 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-EXPECTED = ["01_tour", "02_spiking_vs_abstract", "03_reproduce_a_figure"]
+EXPECTED = [
+    "01_tour",
+    "02_spiking_vs_abstract",
+    "03_reproduce_a_figure",
+    "04_latent_and_attention",
+]
 NOTEBOOKS = [NOTEBOOK_DIR / f"{name}.ipynb" for name in EXPECTED]
 QUICK_LINE = 'QUICK = os.environ.get("NEURO_UHN_QUICK") == "1"'
 
