@@ -255,3 +255,16 @@ def test_spiking_network_on_latent_codes_reports_both_spaces(rng):
     for r in out.values():  # continuous mode is the abstract model (the wiring check)
         assert r["accuracy"] == r["accuracy_abstract"] == 1.0
     assert out["latent"]["synapses"] < out["pixels"]["synapses"]
+
+
+@pytest.mark.parametrize("sim", ["euclidean", "manhattan"])
+def test_paper_convention_picks_the_same_memories_under_max(rng, sim):
+    """Reciprocal distances (the official code) have the same argmax as negated ones."""
+    X = _data(rng, n=150, D=10)
+    fit, M = latent.split(X, n_fit=100, n_memories=30, seed=4)
+    enc = latent.PCA(5).fit(fit)
+    Q = np.clip(M + 0.3 * rng.standard_normal(M.shape), 0, 1)
+    std = latent.retrieve(M, Q, encoder=enc, similarity=sim, separation="max")
+    paper = latent.retrieve(M, Q, encoder=enc, similarity=sim, separation="max",
+                            convention="paper")  # fmt: skip
+    np.testing.assert_array_equal(paper, std)
