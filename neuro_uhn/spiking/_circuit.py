@@ -179,15 +179,9 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
         inhibition = 0.0
         self_w = 2.0 * gap / cfg.neurons_per_memory
     else:
-        # equal areas: n · w_ee · τe = self_excitation · inhibition_per_spike · τi
-        self_w = (
-            c.self_excitation
-            * c.inhibitory_gain
-            * gap
-            / k
-            * c.tau_i
-            / (c.tau_e * cfg.neurons_per_memory)
-        )
+        # per spike of the population, each of its neurons gets one w_s and the whole
+        # inhibition: equal areas w_s · τ_self = self_excitation · inhibition_per_spike · τi
+        self_w = c.self_excitation * c.inhibitory_gain * gap / k * c.tau_i / c.tau_self
         if kind is Softmax:
             self_w = 0.0
     P = np.asarray(P, dtype=float)
@@ -212,10 +206,17 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
 
 # Equation fragments (brian2.Equations): the documented interface of a memory neuron is
 # ``v`` (membrane, V), ``ge``/``gi`` (excitatory/inhibitory currents in volts, targeted by
-# the synapses with ``ge_post += w`` / ``gi_post += w``) and ``I_bias`` (a constant current).
+# the synapses with ``ge_post += w`` / ``gi_post += w``), ``gf`` (fast feed-forward
+# inhibition from the relays, with the excitation's time course), ``gs`` (the slow, NMDA-like
+# recurrent excitation within a population) and ``I_bias`` (the bias current; ``gb`` follows
+# it with time constant τe from the query's onset).
 MEMBRANE = """
-dv/dt = (v_rest - v + I_bias + ge - gi) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}
+dv/dt = (v_rest - v + gb + I_syn) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}
+I_syn = ge + gs - gi - gf : volt
+dgb/dt = (I_bias - gb) / tau_e : volt
 dge/dt = -ge / tau_e : volt
+dgf/dt = -gf / tau_e : volt
+dgs/dt = -gs / tau_self : volt
 dgi/dt = -gi / tau_i : volt
 I_bias : volt (constant)
 """
@@ -223,11 +224,13 @@ I_bias : volt (constant)
 ESCAPE_THRESHOLD = "rand() < clip(rho0 * exp(clip((v - v_th) / dv_esc, -60, 20)) * dt, 0, 0.5)"
 
 
-def build_circuit(b2, plan: CircuitPlan, sim_map, cfg, K: int, n_features: int, rng):
+def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...], rng):
     """Brian2 objects of ``K`` independent copies of the circuit; returns (objects, groups,
-    namespace). ``n_features`` counts the feature neurons of one copy (channels included)."""
+    namespace). ``channels``: the feature channels, (1,) or on/off (1, −1) for signed
+    features (the off channel's neurons carry −φ, so they connect with −W)."""
     c = cfg.circuit
-    N, n, F = plan.W.shape[0], cfg.neurons_per_memory, n_features
+    W_channels = np.concatenate([ch * plan.W for ch in channels], axis=1)  # (N, F)
+    N, n, F = plan.W.shape[0], cfg.neurons_per_memory, W_channels.shape[1]
     n_out = plan.P_on.shape[1]
     dt = cfg.dt * b2.second
     ms, Hz = b2.ms, b2.Hz
@@ -238,6 +241,7 @@ def build_circuit(b2, plan: CircuitPlan, sim_map, cfg, K: int, n_features: int, 
         "tau_m": c.tau_m * b2.second,
         "tau_e": c.tau_e * b2.second,
         "tau_i": c.tau_i * b2.second,
+        "tau_self": c.tau_self * b2.second,
         "tau_inh": c.tau_inhibitory * b2.second,
         "sigma": c.noise * b2.volt,
         "rho0": c.escape_rate * Hz,
@@ -262,13 +266,15 @@ def build_circuit(b2, plan: CircuitPlan, sim_map, cfg, K: int, n_features: int, 
             K * N * n, mem_eqs, threshold="v > v_th", reset="v = v_reset",
             refractory=c.refractory * b2.second, method="euler", dt=dt, name="memories",
         )  # fmt: skip
+    # the bias current gb rises with the query, with the synaptic time course τe (it is the
+    # tonic part of the input): a memory whose drive is mostly bias gets no head start
     memories.v = c.v_rest * b2.volt
     memories.I_bias = np.tile(np.repeat(plan.bias, n), K) * b2.volt
     groups["memories"] = memories
     objects.append(memories)
 
     # feature -> memory: excitatory W⁺ directly, inhibitory W⁻ through relay interneurons
-    W = np.repeat(plan.W, n, axis=0)  # (N·n, F), one row per memory neuron
+    W = np.repeat(W_channels, n, axis=0)  # (N·n, F), one row per memory neuron
     if c.connection_p < 1:
         W = W * (rng.random(W.shape) < c.connection_p)
     post_local, pre_local = np.nonzero(W > 0)
@@ -286,7 +292,9 @@ def build_circuit(b2, plan: CircuitPlan, sim_map, cfg, K: int, n_features: int, 
         relay_in = b2.Synapses(features, relays, on_pre="v_post += 2 * (v_th - v_rest)",
                                dt=dt, name="relay_input")  # fmt: skip
         relay_in.connect(j="i")
-        ff = _connect(b2, relays, memories, "gi", pre_neg, post_neg, -W[post_neg, pre_neg],
+        # feed-forward inhibition (gf) has the excitation's time course, so W⁺ and W⁻
+        # rise together and no memory gets a head start from the sign of its weights
+        ff = _connect(b2, relays, memories, "gf", pre_neg, post_neg, -W[post_neg, pre_neg],
                       K, F, N * n, dt, "feedforward_inhibition")  # fmt: skip
         objects += [relays, relay_in, ff]
         groups["relays"] = relays
@@ -306,7 +314,8 @@ def build_circuit(b2, plan: CircuitPlan, sim_map, cfg, K: int, n_features: int, 
     e_i = np.arange(K * N * n)[:, None], np.arange(n_inh)[None, :]
     pre = e_i[0].repeat(n_inh, axis=1).ravel()
     post = (copy_m[:, None] * n_inh + e_i[1]).ravel()
-    to_inh = b2.Synapses(memories, inhibitory, on_pre="v_post += 1.2 * (v_th - v_rest)",
+    ns["w_ei"] = c.e_to_i * c.gap * b2.volt
+    to_inh = b2.Synapses(memories, inhibitory, on_pre="v_post += w_ei",
                          delay=c.delay * b2.second, dt=dt, name="e_to_i")  # fmt: skip
     to_inh.connect(i=pre, j=post)
     objects.append(to_inh)
@@ -324,7 +333,7 @@ def build_circuit(b2, plan: CircuitPlan, sim_map, cfg, K: int, n_features: int, 
         pre_s = (np.arange(K * N)[:, None, None] * n + local[None, :, None]).repeat(n, 2).ravel()
         post_s = (np.arange(K * N)[:, None, None] * n + local[None, None, :]).repeat(n, 1).ravel()
         recurrent = b2.Synapses(
-            memories, memories, "w : volt", on_pre="ge_post += w", delay=c.delay * b2.second,
+            memories, memories, "w : volt", on_pre="gs_post += w", delay=c.delay * b2.second,
             dt=dt, name="self_excitation",
         )  # fmt: skip
         recurrent.connect(i=pre_s, j=post_s)

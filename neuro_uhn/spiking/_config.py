@@ -68,6 +68,10 @@ class CircuitParams:
     tau_m, tau_e, tau_i : float, s
         Membrane time constant of memory neurons; decay of excitatory and inhibitory synaptic
         currents (current-based synapses, in volts of membrane drive).
+    tau_self : float, s
+        Decay of the recurrent excitation within a memory population (slow, NMDA-like, as in
+        attractor models of working memory, Wang 1999): it outlasts the refractory period
+        and the inhibition's rise, so it holds the winner.
     v_rest, v_threshold, v_reset : float, V
     refractory : float, s
         Refractory period of memory neurons (and the latch rate ``1/refractory`` of the
@@ -78,6 +82,11 @@ class CircuitParams:
         Membrane time constant of the inhibitory neurons.
     n_inhibitory : int
         Inhibitory neurons per copy of the circuit.
+    e_to_i : float
+        Jump of an inhibitory neuron's membrane per memory spike, in gaps: above 1 every
+        memory spike recruits the inhibition (a first-spike race); below 1 the inhibitory
+        neurons integrate several memory spikes (within ``tau_inhibitory``) before they fire,
+        so a population must keep firing to win, and more input spikes decide the winner.
     inhibitory_gain : float
         Inhibition one memory spike causes, summed over the inhibitory population, in units of
         the rest-to-threshold gap (scaled by ``SpikingConfig.inhibition``).
@@ -108,6 +117,7 @@ class CircuitParams:
     tau_m: float = 20e-3
     tau_e: float = 5e-3
     tau_i: float = 10e-3
+    tau_self: float = 50e-3
     v_rest: float = -60e-3
     v_threshold: float = -50e-3
     v_reset: float = -60e-3
@@ -115,8 +125,9 @@ class CircuitParams:
     delay: float = 1e-3
     tau_inhibitory: float = 8e-3
     n_inhibitory: int = 10
+    e_to_i: float = 1.2
     inhibitory_gain: float = 2.0
-    self_excitation: float = 2.0
+    self_excitation: float = 1.5
     input_rate: float = 1000.0
     drive: float = 1.5
     offset: float = 0.5
@@ -127,7 +138,9 @@ class CircuitParams:
     connection_p: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("tau_m", "tau_e", "tau_i", "refractory", "delay", "tau_inhibitory"):
+        for name in (
+            "tau_m", "tau_e", "tau_i", "tau_self", "refractory", "delay", "tau_inhibitory",
+        ):  # fmt: skip
             object.__setattr__(self, name, _in_unit(getattr(self, name), name, "second"))
         for name in ("v_rest", "v_threshold", "v_reset", "escape_width", "noise"):
             object.__setattr__(self, name, _volts(getattr(self, name), name))
@@ -135,7 +148,7 @@ class CircuitParams:
             object.__setattr__(self, name, _in_unit(getattr(self, name), name, "hertz"))
         for name in (
             "inhibitory_gain", "self_excitation", "drive", "offset", "connection_p",
-            "soft_inhibition",
+            "soft_inhibition", "e_to_i",
         ):  # fmt: skip
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -143,7 +156,10 @@ class CircuitParams:
             if not math.isfinite(value):
                 raise ValueError(f"{name!r} must be finite; got {value!r}")
             object.__setattr__(self, name, float(value))
-        for name in ("tau_m", "tau_e", "tau_i", "tau_inhibitory", "input_rate", "escape_rate"):
+        for name in (
+            "tau_m", "tau_e", "tau_i", "tau_self", "tau_inhibitory", "input_rate",
+            "escape_rate",
+        ):  # fmt: skip
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
         for name in ("escape_width", "drive"):
@@ -151,7 +167,7 @@ class CircuitParams:
                 raise ValueError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
         for name in (
             "refractory", "delay", "noise", "inhibitory_gain", "self_excitation",
-            "soft_inhibition",
+            "soft_inhibition", "e_to_i",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ValueError(f"{name!r} must be >= 0; got {getattr(self, name)!r}")

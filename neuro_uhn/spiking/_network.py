@@ -208,7 +208,7 @@ class SpikingUHN:
         """Neurons per copy: features, memory neurons, normaliser or inhibitory population
         (and relays in circuit mode), outputs."""
         if self.plan is not None:
-            relays = self.n_features if np.any(self.plan.W < 0) else 0
+            relays = self.n_features if self._has_relays() else 0
             n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1) + 1
             return (
                 self.n_features
@@ -232,7 +232,7 @@ class SpikingUHN:
     def synapses_per_copy(self) -> int:
         n = self.config.neurons_per_memory
         if self.plan is not None:
-            per = n * np.count_nonzero(self.plan.W) + self.n_memories * n * (
+            per = n * len(self._channels) * np.count_nonzero(self.plan.W) + self.n_memories * n * (
                 self.config.circuit.n_inhibitory * 2 + n + self.P.shape[1] + 1
             )
             return int(per)
@@ -285,9 +285,7 @@ class SpikingUHN:
             b2.prefs.codegen.target = target
         if self.plan is not None:
             rng = np.random.default_rng(cfg.seed)
-            objects, groups, ns = build_circuit(
-                b2, self.plan, self.sim_map, cfg, K, self.n_features, rng
-            )
+            objects, groups, ns = build_circuit(b2, self.plan, cfg, K, self._channels, rng)
             sizes = self._group_sizes()
             for r, (group, variables, idx) in enumerate(self._records):
                 glob = (np.arange(K)[:, None] * sizes[group] + idx[None]).ravel()
@@ -751,6 +749,10 @@ class SpikingUHN:
             )
         self._records.append((group, variables, idx.astype(int)))
 
+    def _has_relays(self) -> bool:
+        """Whether some feature→memory weight (any channel) is negative."""
+        return bool(np.any(self.plan.W < 0) or (-1 in self._channels and np.any(self.plan.W > 0)))
+
     def _group_sizes(self) -> dict[str, int]:
         n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1) + 1
         sizes = {
@@ -758,7 +760,7 @@ class SpikingUHN:
             "inhibitory": self.config.circuit.n_inhibitory,
             "outputs": n_cols,
         }
-        if np.any(self.plan.W < 0):
+        if self._has_relays():
             sizes["relays"] = self.n_features
         return sizes
 
