@@ -63,23 +63,26 @@ def _demo(args) -> int:
         from .plotting import raster_figure, spiking_images_figure
 
         print(
-            f"\nspiking network (Brian2) vs abstract model, first {args.spiking_queries} "
-            "noisy cues, default SpikingConfig (T = 500 ms, 4 neurons per memory):\n"
+            f"\nspiking networks (Brian2) vs abstract model, first {args.spiking_queries} "
+            "noisy cues, 200 ms each (50 ms settling), 4 neurons per memory; 'circuit' is the "
+            "neural circuit (LIF neurons, lateral inhibition, z from output neurons), "
+            "'hybrid' the rate-model sampler:\n"
         )
         print(_comparison_table({f"{m} / {mode}": c for (m, mode), c in result.spiking.items()}))
-        best = result.spiking[("uhn_best", "spiking")]
+        best = result.spiking[("uhn_best", "circuit")]
         raster_figure(
             best,
             out / "raster.png",
-            title="uhn_best, fully spiking: memory neurons, query 0",
+            title="uhn_best, neural circuit: memory populations, query 0",
         )
         noisy = next(c for c in result.examples if c.startswith("gaussian"))
         stored, cues, _ = result.examples[noisy]
         spiking_images_figure(
-            result.spiking[("mchn", "spiking")],
+            result.spiking[("uhn_best", "circuit")],
             result.image_shape,
             out / "spiking_vs_abstract.png",
-            title=f"mchn (dot / softmax β = 1), fully spiking: scikit-learn digits, "
+            title=f"uhn_best (manhattan / max) as a neural circuit, z read from its output "
+            f"neurons: scikit-learn digits, "
             f"N = {result.n_memories} stored, cues with zero-mean Gaussian noise "
             f"σ = {args.sigma} (pixels in [0, 1])",
             stored=stored,
@@ -650,8 +653,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--spiking-queries",
         type=int,
-        default=50,
-        help="noisy cues also run through the Brian2 network (0 = none)",
+        default=20,
+        help="noisy cues also run through the Brian2 networks (0 = none)",
     )
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
@@ -670,8 +673,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_named(problems + models, "problem"),
         help=f"{', '.join(problems)} (default: the model's own)",
     )
-    comp.add_argument("--mode", default="hybrid", choices=["continuous", "hybrid", "spiking"],
-                      help="what spikes")  # fmt: skip
+    from .spiking._config import MODES  # no Brian2 import: the config module is plain Python
+
+    comp.add_argument("--mode", default="hybrid", choices=list(MODES),
+                      help="continuous (the wiring), hybrid/spiking (rate-model samplers) or "
+                      "circuit (the neural circuit)")  # fmt: skip
     comp.add_argument("--duration", type=float, default=0.5, help="simulated s per query")
     comp.add_argument("--neurons-per-memory", type=int, default=4, help="Poisson neurons each")
     comp.add_argument("--target", default="numpy", help="Brian2 code-generation target")

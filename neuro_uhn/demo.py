@@ -36,6 +36,22 @@ DEMO_MODELS: list[tuple[str, object, str, str]] = [
 ]
 
 
+#: The spiking networks of the demo: the neural circuit for the paper's best model and for
+#: the MCHN, and the hybrid rate model (a sampler, the baseline) for the best model.
+DEMO_NETWORKS = (("uhn_best", "circuit"), ("mchn", "circuit"), ("uhn_best", "hybrid"))
+
+
+def demo_config(mode: str, seed: int):
+    """The demo's SpikingConfig: 200 ms per cue (50 ms settling); the circuit's Manhattan
+    thermometer code uses 8 levels per pixel (digits have 17 grey levels) to halve its
+    synapses."""
+    from .spiking import SpikingConfig
+
+    if mode == "circuit":
+        return SpikingConfig(mode="circuit", duration=0.2, settle=0.05, levels=8, seed=seed)
+    return SpikingConfig(mode=mode, duration=0.2, settle=0.05, seed=seed)
+
+
 @dataclass
 class DemoRow:
     model: str
@@ -70,7 +86,8 @@ def run_demo(
     """Store ``n_memories`` digits, query each with noise and with the bottom masked.
 
     With ``spiking_queries`` > 0, the first that many noisy cues also go through the Brian2
-    network (``uhn_best`` and ``mchn``, hybrid and spiking modes, default SpikingConfig).
+    networks of :data:`DEMO_NETWORKS` (the neural circuit for ``uhn_best`` and ``mchn``, the
+    hybrid rate model for ``uhn_best``), configured by :func:`demo_config`.
     ``progress`` shows a progress bar with an ETA on stderr. Each model is called once on
     two queries before it is timed, so ``seconds`` excludes one-off compilation (numba).
     """
@@ -92,7 +109,7 @@ def run_demo(
     target = np.arange(n_memories)
     from tqdm.auto import tqdm
 
-    steps = len(cues) * len(DEMO_MODELS) + (4 if spiking_queries else 0)
+    steps = len(cues) * len(DEMO_MODELS) + (len(DEMO_NETWORKS) if spiking_queries else 0)
     bar = tqdm(total=steps, desc="demo", unit="model", disable=not progress, dynamic_ncols=True)
     for corruption, Q in cues.items():
         outputs = {}
@@ -118,20 +135,19 @@ def run_demo(
             bar.update()
         result.examples[corruption] = (M[:n_examples], Q[:n_examples], outputs)
     if spiking_queries:
-        from .spiking import SpikingConfig, compare
+        from .spiking import compare
 
         Q = next(iter(cues.values()))[:spiking_queries]
-        for name in ("uhn_best", "mchn"):
-            for mode in ("hybrid", "spiking"):
-                bar.set_postfix_str(f"spiking network: {name} / {mode}", refresh=True)
-                result.spiking[(name, mode)] = compare(
-                    name,
-                    M,
-                    Q,
-                    targets=target[:spiking_queries],
-                    config=SpikingConfig(mode=mode, seed=seed),
-                )
-                bar.update()
+        for name, mode in DEMO_NETWORKS:
+            bar.set_postfix_str(f"spiking network: {name} / {mode}", refresh=True)
+            result.spiking[(name, mode)] = compare(
+                name,
+                M,
+                Q,
+                targets=target[:spiking_queries],
+                config=demo_config(mode, seed),
+            )
+            bar.update()
     bar.close()
     return result
 

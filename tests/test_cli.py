@@ -14,7 +14,7 @@ def test_demo_prints_a_table_and_saves_the_figure(tmp_path, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "manhattan / max (uhn_best)" in out and "identity" in out
-    assert "uhn_best / spiking" in out and "mchn / hybrid" in out
+    assert "uhn_best / circuit" in out and "mchn / circuit" in out and "uhn_best / hybrid" in out
     for name in ("demo.png", "raster.png", "spiking_vs_abstract.png"):
         png = tmp_path / name
         assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -206,13 +206,15 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
 
 # Equation fragments (brian2.Equations): the documented interface of a memory neuron is
 # ``v`` (membrane, V), ``ge``/``gi`` (excitatory/inhibitory currents in volts, targeted by
-# the synapses with ``ge_post += w`` / ``gi_post += w``), ``gf`` (fast feed-forward
+# the synapses with ``ge_post += w`` / ``gi_post += w``; the lateral inhibition gi acts as a
+# conductance with reversal potential E_i, scaled to equal gi at rest, so it cannot pull
+# the membrane below E_i), ``gf`` (fast feed-forward
 # inhibition from the relays, with the excitation's time course), ``gs`` (the slow, NMDA-like
 # recurrent excitation within a population) and ``I_bias`` (the bias current; ``gb`` follows
 # it with time constant τe from the query's onset).
 MEMBRANE = """
 dv/dt = (v_rest - v + gb + I_syn) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}
-I_syn = ge + gs - gi - gf : volt
+I_syn = ge + gs - gf - gi * (v - E_i) / (v_rest - E_i) : volt
 dgb/dt = (I_bias - gb) / tau_e : volt
 dge/dt = -ge / tau_e : volt
 dgf/dt = -gf / tau_e : volt
@@ -238,6 +240,7 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
         "v_rest": c.v_rest * b2.volt,
         "v_th": c.v_threshold * b2.volt,
         "v_reset": c.v_reset * b2.volt,
+        "E_i": c.e_inhibitory * b2.volt,
         "tau_m": c.tau_m * b2.second,
         "tau_e": c.tau_e * b2.second,
         "tau_i": c.tau_i * b2.second,

@@ -73,6 +73,10 @@ class CircuitParams:
         attractor models of working memory, Wang 1999): it outlasts the refractory period
         and the inhibition's rise, so it holds the winner.
     v_rest, v_threshold, v_reset : float, V
+    e_inhibitory : float, V
+        Reversal potential of the lateral inhibition (GABA_A, −80 mV): the inhibitory
+        current is ``gi·(v − E_i)/(v_rest − E_i)``, equal to ``gi`` at rest and zero at E_i,
+        so a suppressed membrane stays above E_i.
     refractory : float, s
         Refractory period of memory neurons (and the latch rate ``1/refractory`` of the
         threshold separation).
@@ -121,6 +125,7 @@ class CircuitParams:
     v_rest: float = -60e-3
     v_threshold: float = -50e-3
     v_reset: float = -60e-3
+    e_inhibitory: float = -80e-3
     refractory: float = 2e-3
     delay: float = 1e-3
     tau_inhibitory: float = 8e-3
@@ -142,7 +147,7 @@ class CircuitParams:
             "tau_m", "tau_e", "tau_i", "tau_self", "refractory", "delay", "tau_inhibitory",
         ):  # fmt: skip
             object.__setattr__(self, name, _in_unit(getattr(self, name), name, "second"))
-        for name in ("v_rest", "v_threshold", "v_reset", "escape_width", "noise"):
+        for name in ("v_rest", "v_threshold", "v_reset", "e_inhibitory", "escape_width", "noise"):
             object.__setattr__(self, name, _volts(getattr(self, name), name))
         for name in ("input_rate", "escape_rate"):
             object.__setattr__(self, name, _in_unit(getattr(self, name), name, "hertz"))
@@ -174,6 +179,10 @@ class CircuitParams:
         if not self.v_threshold > self.v_rest:
             raise ValueError(
                 f"'v_threshold' ({self.v_threshold}) must be above 'v_rest' ({self.v_rest})"
+            )
+        if not self.e_inhibitory < self.v_rest:
+            raise ValueError(
+                f"'e_inhibitory' ({self.e_inhibitory}) must be below 'v_rest' ({self.v_rest})"
             )
         if not self.v_reset < self.v_threshold:
             raise ValueError(
