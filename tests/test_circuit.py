@@ -265,3 +265,29 @@ def test_compare_runs_the_circuit(digits20):
     assert result.z_spiking.shape == (8, M.shape[1])
     assert result.agreement >= 0.75
     assert np.all(np.isfinite(result.settling_time))
+
+
+def test_a_recorded_membrane_shows_the_winner_crossing_threshold(digits20):
+    M, Q, _ = digits20
+    n = 4
+    net = SpikingUHN("uhn_best", M, config=config(neurons_per_memory=n))
+    S = ref.pairwise(M, Q[:1], ref.manhattan)[0]
+    best, worst = int(np.argmax(S)), int(np.argmin(S))
+    net.record("memories", ("v", "gi"), neurons=[best * n, worst * n])
+    run = net.run(Q[:1])
+    v = run.traces["memories.v"][0]  # (2, n_steps), volts
+    assert v.shape == (2, len(run.trace_times)) and run.trace_times[-1] <= net.config.duration
+    th = net.config.circuit.v_threshold
+    # the winner reaches threshold (then resets: recorded at the step's end, it sits near
+    # threshold just before); the worst memory is held below it by the inhibition
+    assert v[0].max() >= th - 2e-3 and np.sum(np.diff((v[0] >= th - 2e-3).astype(int)) == 1) >= 3
+    assert v[1].max() < th
+    assert run.traces["memories.gi"][0][1].max() > 0  # the loser receives inhibition
+    assert int(np.argmax(run.counts[0])) == best
+    with pytest.raises(ValueError, match="before the network is built"):
+        net.record("memories", "v", neurons=[0])
+    fresh = SpikingUHN("uhn_best", M, config=config())
+    with pytest.raises(ValueError, match="'group' must be one of"):
+        fresh.record("dendrites", "v", neurons=[0])
+    with pytest.raises(ValueError, match="'neurons' must be indices"):
+        fresh.record("memories", "v", neurons=[10_000])

@@ -10,6 +10,8 @@ import neuro_uhn as nu
 from neuro_uhn.problems import model_problem
 from neuro_uhn.spiking import SpikingConfig, SpikingUHN, UnsupportedComponent, compare
 
+from . import reference as ref
+
 SIMILARITIES = ["dot", "cosine", "euclidean", "manhattan", "hamming", "kl", "reverse_kl"]
 SEPARATIONS = [
     {"kind": "identity"},
@@ -29,22 +31,46 @@ def small_inputs(sim, rng):
     return M, np.clip(M[[0, 1, 2, 3]] + 0.1 * rng.standard_normal((4, 12)), 0.01, 1)
 
 
+def _reference_separation(sep):
+    """The brute-force separation of tests/reference.py for one of SEPARATIONS."""
+    kind = sep if isinstance(sep, str) else sep["kind"]
+    if kind == "identity":
+        return lambda s: list(s)
+    if kind == "polynomial":
+        return ref.sep_polynomial(sep["n"])
+    if kind == "softmax":
+        return ref.sep_softmax(sep["beta"])
+    if kind == "max":
+        return ref.sep_max
+    if kind == "topk":
+        return ref.sep_topk(sep["k"])
+    return ref.sep_threshold(sep["theta"])
+
+
 @pytest.mark.parametrize("sep", SEPARATIONS, ids=str)
 @pytest.mark.parametrize("sim", SIMILARITIES)
-def test_continuous_mode_equals_the_abstract_model(sim, sep, rng):
-    """The wiring proof: no spikes, every coupling a summed variable, <= 1e-9 relative."""
+def test_continuous_mode_equals_the_brute_force_reference(sim, sep, rng):
+    """The wiring proof: no spikes, every coupling a summed variable, <= 1e-9 relative to
+    the per-query loops of tests/reference.py (not to neuro_uhn's own retrieve)."""
     M, Q = small_inputs(sim, rng)
     P = rng.standard_normal((5, 3))
     model = nu.UHN(similarity=sim, separation=sep)
+    score = ref.STANDARD[sim]
     for projection in (None, P):
         net = SpikingUHN(model, M, projection, config=SpikingConfig(mode="continuous"))
         run = net.run(Q)
         Zs = net.outputs(run.counts, net.config.window)
-        Za = model.retrieve(M, Q, projection)
+        Za = ref.retrieve_loop(M, Q, score, _reference_separation(sep), projection)
         scale = max(np.abs(Za).max(), 1e-300)
         assert np.abs(Zs - Za).max() / scale <= 1e-9
         # the output neurons' accumulators carry P: J = counts · P
         np.testing.assert_allclose(run.J, run.counts @ net.P, rtol=1e-9, atol=1e-12)
+        if sep in ("max", {"kind": "topk", "k": 2}):  # the decision, by a plain argmax here
+            S = ref.pairwise(M, Q, score)
+            k = 1 if sep == "max" else 2
+            top = np.argsort(-run.counts, axis=1, kind="stable")[:, :k]
+            best = np.argsort(-S, axis=1, kind="stable")[:, :k]
+            assert np.array_equal(np.sort(top, 1), np.sort(best, 1))
 
 
 TRANSFERS = [
@@ -318,3 +344,34 @@ def test_auto_target_compiles_only_when_it_pays():
     assert big.chosen_target(5) == "numpy"
     fixed = SpikingUHN("uhn_best", np.eye(8), config=SpikingConfig(target="cython"))
     assert fixed.chosen_target(10_000) == "cython"
+
+
+def _mean_counts_per_copy(net, q, copies):
+    run = net.run(np.repeat(q, copies, axis=0))
+    return run.counts.mean(axis=0), run.counts.std(axis=0, ddof=1) / np.sqrt(copies)
+
+
+def test_spiking_mode_mean_counts_match_the_rate_model_within_standard_errors(monkeypatch):
+    """Poisson features → synaptic traces → linear transfer: by Campbell's theorem the mean
+    count is exact, so over many copies and a long window it must sit within a few standard
+    errors of ``r·(s − a)/(b − a)·T``. A feature→memory weight off by 10 % must fail this
+    (nearest-memory agreement cannot see it)."""
+    M = np.eye(5)
+    q = np.array([[0.1, 0.3, 0.5, 0.7, 0.9]])
+    # identity separation on M = I: stored scores are 1 (self) and 0, so the transfer's range
+    # is [a, b] = [0 − 0.5, 1 + 0.5] (widened by half its width; docs/spiking.md)
+    a, b = -0.5, 1.5
+    cfg = SpikingConfig(mode="spiking", duration=2.0, settle=0.1, neurons_per_memory=1,
+                        input_rate=400.0, seed=11, batch_size=24)  # fmt: skip
+    model = nu.UHN(similarity="dot", separation="identity")
+    expected = cfg.memory_rate * (q[0] - a) / (b - a) * cfg.window
+    net = SpikingUHN(model, M, config=cfg)
+    mean, se = _mean_counts_per_copy(net, q, 24)
+    z = (mean - expected) / se
+    assert np.all(np.abs(z) <= 4), (mean, expected, z)
+    # the test's power: the same network with every input weight 10 % too strong
+    original = SpikingUHN._weights
+    monkeypatch.setattr(SpikingUHN, "_weights", lambda self: 1.1 * original(self))
+    wrong = SpikingUHN(model, M, config=cfg)
+    mean, se = _mean_counts_per_copy(wrong, q, 24)
+    assert np.any(np.abs((mean - expected) / se) > 4)

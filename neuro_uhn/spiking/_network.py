@@ -554,8 +554,12 @@ class SpikingUHN:
         self._n_queries = max(1, n_queries)
         self._build(self._copies(n_queries))
 
-    def run(self, queries) -> SpikingRun:
-        """Simulate every query (in batches of ``batch_size`` copies)."""
+    def run(self, queries, *, progress: bool | None = None) -> SpikingRun:
+        """Simulate every query (in batches of ``batch_size`` copies).
+
+        ``progress``: a progress bar with an ETA on stderr, one step per batch; ``None``
+        (default) shows it on a terminal when there is more than one batch.
+        """
         Q = self._validated(queries)
         cfg = self.config
         if self._net is None:
@@ -563,6 +567,13 @@ class SpikingUHN:
         b2 = _brian()
         K = self._K
         counts, Js, spikes, extra = [], [], [], {}
+        from tqdm.auto import tqdm
+
+        n_batches = -(-len(Q) // K)
+        bar = tqdm(
+            total=n_batches, desc=f"spiking {cfg.mode}", unit="batch", leave=False,
+            disable=(n_batches < 2 or None) if progress is None else not progress,
+        )  # fmt: skip
         for start in range(0, len(Q), K):
             batch = Q[start : start + K]
             pad = np.concatenate([batch, np.repeat(batch[-1:], K - len(batch), axis=0)])
@@ -572,6 +583,8 @@ class SpikingUHN:
             spikes += sp[: len(batch)]
             for key, value in more.items():
                 extra.setdefault(key, []).extend(value[: len(batch)])
+            bar.update()
+        bar.close()
         n_cols = self._groups.get("n_cols", 0) if self.plan is not None else 0
         traces = extra.pop("traces", None)
         if traces is not None:
