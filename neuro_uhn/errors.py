@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 _QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
+#: messages about a component or a named thing as a whole: the argument is its kind
+_KIND = re.compile(
+    r"^(?:unknown |expected an? |an? )?(similarity|separation|readout|model|dataset|experiment)\b"
+)
 
 
 class NeuroUHNError(Exception):
@@ -42,8 +46,9 @@ class NeuroUHNError(Exception):
 class _Named:
     """``argument``: the name of the argument (or file, or key) at fault, if known.
 
-    Given explicitly, or else the first quoted identifier of the message (``'beta' of
-    separation 'softmax' must be ...`` names ``beta``).
+    Given explicitly, or else the component or thing a message is about (``unknown
+    similarity 'dott'`` names ``similarity``), or else the first quoted identifier of the
+    message (``'beta' of separation 'softmax' must be ...`` names ``beta``).
     """
 
     argument: str | None
@@ -51,7 +56,7 @@ class _Named:
     def __init__(self, message: str = "", *args, argument: str | None = None):
         super().__init__(message, *args)
         if argument is None and isinstance(message, str):
-            m = _QUOTED.search(message)
+            m = _KIND.match(message) or _QUOTED.search(message)
             argument = m.group(1) if m else None
         self.argument = argument
 

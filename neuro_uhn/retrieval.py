@@ -199,7 +199,8 @@ def _projection(model: UHN, M: Array, projection: Any, xp) -> Array:
             raise ValidationError(
                 f"model {(model.name + ' ') if model.name else ''}is hetero-associative: "
                 "pass 'projection', "
-                "shape (n_memories, n_out)"
+                "shape (n_memories, n_out)",
+                argument="projection",
             )
         return M
     P = as_float_array(projection, "projection")

@@ -204,3 +204,25 @@ def test_integer_and_boolean_inputs_are_promoted_to_float():
     z = nu.retrieve(B, B.astype(bool), similarity="hamming", separation="max")
     assert z.dtype == np.float64
     np.testing.assert_array_equal(z, B)
+
+
+_ARGUMENT = {"memories", "queries", "projection", "beta", "k", "n", "eps", "convention",
+             "similarity", "separation", "readout"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("desc", "kwargs", "error", "message"), CASES, ids=[c[0] for c in CASES])
+def test_every_error_is_a_library_error_that_names_its_argument(desc, kwargs, error, message):
+    with pytest.raises(nu.NeuroUHNError) as info:
+        call(**kwargs)
+    kind = nu.ValidationTypeError if error is TypeError else nu.ValidationError
+    assert isinstance(info.value, kind)
+    if desc != "mixed libraries":  # (about two arguments at once)
+        assert info.value.argument in _ARGUMENT, (desc, info.value.argument)
+    if desc.startswith("unknown ") and desc != "unknown parameter":
+        assert info.value.argument == desc.split()[1]
+
+
+def test_a_hetero_model_without_projection_names_projection():
+    with pytest.raises(nu.ValidationError) as info:
+        nu.load_model("attention").retrieve(M, Q)
+    assert info.value.argument == "projection"
