@@ -12,14 +12,17 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .. import errors as _errors
+
 __all__ = ["SpikingConfig", "CircuitParams", "UnsupportedComponent", "MODES", "TARGETS"]
 
 MODES = ("continuous", "hybrid", "spiking", "circuit")
 TARGETS = ("auto", "numpy", "cython", "cpp_standalone", "cuda_standalone")
 
 
-class UnsupportedComponent(ValueError):
-    """A component (or setting) that the spiking network cannot realise in a given mode."""
+class UnsupportedComponent(_errors.UnsupportedComponent):
+    """A component (or setting) that the spiking network cannot realise in a given mode
+    (a :class:`neuro_uhn.errors.UnsupportedComponent`, so also a ``ValueError``)."""
 
     def __init__(self, component: str, mode: str, why: str):
         self.component, self.mode = component, mode
