@@ -291,3 +291,38 @@ def test_a_recorded_membrane_shows_the_winner_crossing_threshold(digits20):
         fresh.record("dendrites", "v", neurons=[0])
     with pytest.raises(ValueError, match="'neurons' must be indices"):
         fresh.record("memories", "v", neurons=[10_000])
+
+
+def test_the_circuit_sweep_reports_each_point_and_resumes(tmp_path, monkeypatch):
+    from neuro_uhn.errors import ValidationError
+    from neuro_uhn.experiments import circuit as sweep_module
+
+    M, Q, targets = digits(6, 4, seed=9)
+    path = tmp_path / "sweep.json"
+    params = {"inhibition": (0.0, 1.0), "neurons_per_memory": (2,)}
+    base = config(duration=0.15)
+    rows = sweep_module.circuit_sweep(M, Q, targets, parameters=params, base=base,
+                                      results=path)  # fmt: skip
+    assert [(r["parameter"], r["value"]) for r in rows] == [
+        ("inhibition", 0.0), ("inhibition", 1.0), ("neurons_per_memory", 2.0)
+    ]  # fmt: skip
+    for r in rows:
+        assert 0 <= r["agreement"] <= 1 and r["spikes_per_retrieval"] > 0
+    # the knockout costs more spikes than the competition
+    assert rows[0]["spikes_per_retrieval"] > rows[1]["spikes_per_retrieval"]
+    import neuro_uhn.spiking as spiking
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a finished point was recomputed")
+
+    monkeypatch.setattr(spiking, "compare", forbidden)
+    again = sweep_module.circuit_sweep(M, Q, targets, parameters=params, base=base,
+                                       results=path)  # fmt: skip
+    assert again == rows
+    with pytest.raises(ValidationError, match="'parameters' must name circuit parameters"):
+        sweep_module.circuit_sweep(M, Q, targets, parameters=["tau_q"], base=base)
+    with pytest.raises(ValidationError, match="mode='circuit'"):
+        sweep_module.circuit_sweep(M, Q, targets, base=SpikingConfig(mode="hybrid"))
+    path.write_text("{not json")
+    with pytest.raises(ValidationError, match="not a circuit-sweep results file"):
+        sweep_module.circuit_sweep(M, Q, targets, parameters=params, base=base, results=path)
