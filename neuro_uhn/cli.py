@@ -374,6 +374,13 @@ def _run(args) -> int:
                     argument=flag,
                 )
     _check_run_paths(args)  # before the store is opened or anything is computed
+    # the dataset and every option are checked before a store file is created or opened:
+    # a command that fails leaves no new store behind
+    from .datasets import load as load_dataset
+    from .experiments import plan
+
+    dataset = load_dataset(args.dataset, seed=args.seed)
+    plan(args.experiment, dataset, seed=args.seed, **options)
     if args.store:
         store = ResultStore(args.store)
     else:
@@ -382,7 +389,7 @@ def _run(args) -> int:
     with store:
         sweep = run_experiment(
             args.experiment,
-            args.dataset,
+            dataset,
             store=store,
             workers=args.workers,
             scheduler=args.scheduler,
