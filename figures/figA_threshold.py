@@ -25,7 +25,7 @@ def make(out_dir, *, quick, store, workers, progress):
         hue=("similarity",),
         names=figures.SIMILARITY_NAMES,
         legend_columns=2,
-        xlabel="threshold T on the summed squared error (pixels in [0, 1])",
+        xlabel="SSE threshold T (pixels in [0, 1])",
         xscale="log",
         note=note,
         vlines={50: "T = 50 (the paper's figure)", 60: "T = 60 (the official code)"},

@@ -177,8 +177,8 @@ _CORRUPTIONS = {
     "inpaint": "inpainting (border p/2 zeroed)",
     "gaussian": "zero-mean noise clip(x + N(0, σ²))",
     "gaussian_folded": "FOLDED noise clip(|x + N(0, σ²)|)",
-    "mask_bottom": "round(f·H) bottom rows zeroed",
-    "mask_bottom_paper": "H − int(H·(1 − f)) bottom rows zeroed (the official count)",
+    "mask_bottom": "round(f·H) rows zeroed",
+    "mask_bottom_paper": "H − int(H·(1−f)) rows zeroed (official)",
     "flip": "10 % of bits flipped (bipolar images)",
 }
 

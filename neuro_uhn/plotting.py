@@ -362,14 +362,14 @@ def sweep_figure(
             ax.set_title(title, fontsize=8.5)
             ax.grid(alpha=0.3)
             if i == len(grid_rows) - 1:  # a long label: its short form here, in full below
-                ax.set_xlabel(xlabel if len(xlabel) <= 50 else xlabel.split(":")[0])
+                ax.set_xlabel(xlabel if len(xlabel) <= 60 else xlabel.split(":")[0])
             if j == 0:
                 ax.set_ylabel("fraction retrieved")
     if identity == "row":
         caption = f"{SSE_CAPTION} and {IDENTITY_CAPTION}; shaded ± 1 std over runs"
     else:
         caption = f"solid: {SSE_CAPTION}, shaded ± 1 std over runs; dashed: {IDENTITY_CAPTION}"
-    axis = f"x axis — {xlabel}" if len(xlabel) > 50 else ""
+    axis = f"x axis — {xlabel}" if len(xlabel) > 60 else ""
     _suptitle(fig, "\n".join(s for s in (suptitle, caption, axis, note) if s), fontsize=9.5)
     _legend_below(fig, axes, ncol=legend_columns)
     return _save_compact(fig, path)
