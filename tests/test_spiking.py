@@ -375,3 +375,39 @@ def test_spiking_mode_mean_counts_match_the_rate_model_within_standard_errors(mo
     wrong = SpikingUHN(model, M, config=cfg)
     mean, se = _mean_counts_per_copy(wrong, q, 24)
     assert np.any(np.abs((mean - expected) / se) > 4)
+
+
+def test_builders_are_found_through_the_mro_and_subclasses_that_change_scores_are_named():
+    """A user's subclass that keeps Dot's computation gets Dot's builder; one that overrides
+    ``score`` gets an UnsupportedComponent naming the way out, until it registers one."""
+    from dataclasses import dataclass
+
+    from neuro_uhn.similarity import Dot
+    from neuro_uhn.spiking._mapping import SimilarityMap, similarity_builders
+
+    @dataclass(frozen=True, kw_only=True)
+    class PlainDot(Dot):
+        pass
+
+    @dataclass(frozen=True, kw_only=True)
+    class ShiftedDot(Dot):
+        def score(self, prepared, Q, xp):
+            return super().score(prepared, Q, xp) + 1.0
+
+    M = np.eye(3)
+    cfg = SpikingConfig(mode="continuous")
+    net = SpikingUHN(nu.UHN(similarity=PlainDot(), separation="max"), M, config=cfg)
+    np.testing.assert_allclose(net.retrieve(M), M)
+    with pytest.raises(UnsupportedComponent, match="overrides score.*register a builder"):
+        SpikingUHN(nu.UHN(similarity=ShiftedDot(), separation="max"), M, config=cfg)
+    try:
+
+        @similarity_builders.register(ShiftedDot)
+        def _shifted(sim, M, cfg):
+            return SimilarityMap(M.copy(), np.ones(len(M)), lambda Q: Q,
+                                 lambda Q: np.zeros(len(Q)), scale=1.0)  # fmt: skip
+
+        net = SpikingUHN(nu.UHN(similarity=ShiftedDot(), separation="max"), M, config=cfg)
+        np.testing.assert_allclose(net.retrieve(M), M)
+    finally:
+        similarity_builders._table.pop(ShiftedDot, None)

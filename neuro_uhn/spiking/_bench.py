@@ -56,11 +56,19 @@ def run_spiking_bench(
     duration: float = 0.2,
     d: int = 784,
     targets=("numpy", "cpp_standalone"),
-    modes=("hybrid", "spiking"),
+    modes=("hybrid", "spiking", "circuit"),
     nengo: bool = True,
     seed: int = 0,
     progress=None,
+    neurons_per_memory: int | None = None,
 ) -> list[SpikingBenchRecord]:
+    """One record per (memories, target, mode), and nengo_spa's WTA when installed.
+
+    ``neurons_per_memory``: ``None`` compares our 1 neuron per memory with Nengo's default
+    50; an integer gives both sides that many (an equal neuron budget).
+    """
+    ours = 1 if neurons_per_memory is None else int(neurons_per_memory)
+    theirs = 50 if neurons_per_memory is None else int(neurons_per_memory)
     records = []
     for n in n_memories:
         M, Q, goal = binary_task(n, n_queries, d=d, seed=seed)
@@ -72,10 +80,10 @@ def run_spiking_bench(
                     target=target,
                     duration=duration,
                     settle=0.02,
-                    neurons_per_memory=1,
+                    neurons_per_memory=ours,
                     seed=seed,
                 )
-                r = compare(WTA_MODEL, M, Q, targets=goal, config=cfg)
+                r = compare(WTA_MODEL, M, Q, targets=goal, config=cfg, windows=[duration])
                 from ._network import SpikingUHN
 
                 neurons = SpikingUHN(WTA_MODEL, M, config=cfg).n_neurons
@@ -98,7 +106,7 @@ def run_spiking_bench(
                 if progress:
                     progress(str(records[-1]))
         if nengo:
-            rec = nengo_wta(M, Q, goal, duration=duration, seed=seed)
+            rec = nengo_wta(M, Q, goal, duration=duration, n_neurons=theirs, seed=seed)
             if rec is not None:
                 rec.accuracy_abstract = abstract_acc
                 records.append(rec)

@@ -51,9 +51,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ValidationError
 from ..readout import IdentityReadout
-from ..separation import Max, Softmax, Threshold, TopK
+from ..separation import Identity, Max, Polynomial, Softmax, Threshold, TopK
 from ._config import CircuitParams, UnsupportedComponent
+from ._mapping import Builders
 
 __all__ = ["CircuitParams", "CircuitPlan", "plan_circuit", "build_circuit"]
 
@@ -80,6 +82,66 @@ class CircuitPlan:
         return self.P_off is not None
 
 
+#: How each separation arises in the circuit: builders registered per class (MRO lookup, as
+#: for the rate modes); each checks what the circuit can realise and names the dynamics.
+circuit_separations = Builders("separation", ("__call__",))
+
+
+@circuit_separations.register(Max)
+def _max(sep, model) -> str:
+    return "max"
+
+
+@circuit_separations.register(TopK)
+def _topk(sep, model) -> str:
+    if sep.weighting != "uniform":
+        raise UnsupportedComponent(
+            "separation 'topk' with weighting='score'",
+            "circuit",
+            "a k-WTA's winners fire at one rate, so they are read with equal weight",
+        )
+    if sep.k > 1:
+        raise UnsupportedComponent(
+            f"separation 'topk' with k={sep.k}",
+            "circuit",
+            "global inhibition with a fixed gain keeps the first population to win and "
+            "suppresses the runner-up whenever its drive is below the winner's inhibition "
+            "(measured: 1 of 2 populations active on digits); a k-WTA needs inhibition that "
+            "counts active populations, not built yet (k=1 is max)",
+        )
+    return "topk"
+
+
+@circuit_separations.register(Softmax)
+def _softmax(sep, model) -> str:
+    return "softmax"
+
+
+@circuit_separations.register(Threshold)
+def _threshold(sep, model) -> str:
+    if isinstance(model.readout, IdentityReadout):
+        raise UnsupportedComponent(
+            "separation 'threshold' with the identity readout",
+            "circuit",
+            "the outputs give the mean projected row of the active populations; the sum "
+            "needs their number, which no neuron counts yet (sign readout, as in SDM, works)",
+        )
+    return "threshold"
+
+
+def _not_calibrated(sep, model) -> str:
+    raise UnsupportedComponent(
+        f"separation {sep.name!r}",
+        "circuit",
+        "a graded rate code (identity, polynomial) is not calibrated in the circuit yet; "
+        "supported: max, topk (k = 1), softmax, threshold",
+    )
+
+
+circuit_separations.register(Identity)(_not_calibrated)
+circuit_separations.register(Polynomial)(_not_calibrated)
+
+
 def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPlan:
     """The circuit's build-time constants for ``model`` on memories ``M`` and projection ``P``.
 
@@ -90,40 +152,7 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
     """
     c, sep = cfg.circuit, model.separation
     mode = "circuit"
-    kind = type(sep)
-    if kind is TopK and sep.weighting != "uniform":
-        raise UnsupportedComponent(
-            "separation 'topk' with weighting='score'",
-            mode,
-            "a k-WTA's winners fire at one rate, so they are read with equal weight",
-        )
-    if (
-        kind is Threshold
-        and not isinstance(model.readout, type(None))
-        and isinstance(model.readout, IdentityReadout)
-    ):
-        raise UnsupportedComponent(
-            "separation 'threshold' with the identity readout",
-            mode,
-            "the outputs give the mean projected row of the active populations; the sum "
-            "needs their number, which no neuron counts yet (sign readout, as in SDM, works)",
-        )
-    if kind is TopK and sep.k > 1:
-        raise UnsupportedComponent(
-            f"separation 'topk' with k={sep.k}",
-            mode,
-            "global inhibition with a fixed gain keeps the first population to win and "
-            "suppresses the runner-up whenever its drive is below the winner's inhibition "
-            "(measured: 1 of 2 populations active on digits); a k-WTA needs inhibition that "
-            "counts active populations, not built yet (k=1 is max)",
-        )
-    if kind not in (Max, TopK, Softmax, Threshold):
-        raise UnsupportedComponent(
-            f"separation {sep.name!r}",
-            mode,
-            "a graded rate code (identity, polynomial) is not calibrated in the circuit yet; "
-            "supported: max, topk, softmax, threshold",
-        )
+    kind = circuit_separations.lookup(sep, mode)(sep, model)  # "max", "softmax", ...
     if sim_map.synapse != "product":
         raise UnsupportedComponent(
             f"similarity {model.similarity.name!r} (synapse {sim_map.synapse})",
@@ -133,7 +162,7 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
     if sim_map.score_transform != "identity":
         # −sqrt(−u) is monotone: the ranking, max, top-k and threshold (on the squared
         # distance) are the same; softmax is not
-        if kind is Softmax:
+        if kind == "softmax":
             raise UnsupportedComponent(
                 "similarity 'euclidean' (not squared) with softmax",
                 mode,
@@ -143,11 +172,11 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
     S = sim_map.features(M) @ sim_map.W.T + sim_map.bias  # (query j, memory k), from M only
     W, b = sim_map.W, sim_map.bias
     gap = c.gap
-    k = sep.k if kind is TopK else 1
+    k = sep.k if kind == "topk" else 1
     if k > N:
-        raise ValueError(f"'k' of separation 'topk' must be in 1..n_memories={N}; got {k}")
+        raise ValidationError(f"'k' of separation 'topk' must be in 1..n_memories={N}; got {k}")
     beta_cfg = beta_pred = None
-    if kind is Threshold:
+    if kind == "threshold":
         theta = float(sep.theta)
         if sim_map.score_transform == "neg_sqrt":  # s >= θ  <=>  u >= −θ² (θ <= 0)
             theta = -(theta**2) if theta <= 0 else math.inf
@@ -162,8 +191,14 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
         typical = float(np.median(centred_self))
         if not typical > 0:
             typical = float(np.std(S)) or 1.0
-        if kind is Softmax:
-            G = float(sep.beta) * c.escape_width
+        if kind == "softmax":
+            # β_eff = G/Δv. The membrane cannot span more than ``soft_span`` escape widths
+            # between a typical self-match and the average memory and stay in the escape
+            # regime (beyond it every strong memory fires at the step cap and the homeostat
+            # fails: measured on MNIST with β = 1, 0.08 agreement); a larger β is realised
+            # as that span, i.e. softmax(β_eff) with β_eff = soft_span/typical < β, which
+            # is near-max there anyway. ``beta_predicted`` reports the β realised.
+            G = min(float(sep.beta), c.soft_span / typical) * c.escape_width
             beta_cfg, beta_pred = float(sep.beta), G / c.escape_width
         else:
             G = c.drive * gap / typical
@@ -171,10 +206,10 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
     # volts per input spike: mean drive G·(W φ) = Σ w r τe with r = rate·φ/scale
     per_spike = G * sim_map.scale / (c.tau_e * c.input_rate * c.connection_p)
     inhibition = c.inhibitory_gain * gap * cfg.inhibition / k
-    if kind is Softmax:
+    if kind == "softmax":
         # a homeostat, not a veto: each spike lowers every exponent by a fraction of Δv
         inhibition = c.soft_inhibition * c.escape_width * cfg.inhibition
-    if kind is Threshold:
+    if kind == "threshold":
         # latch: strong recurrent excitation, no competition
         inhibition = 0.0
         self_w = 2.0 * gap / cfg.neurons_per_memory
@@ -182,14 +217,14 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
         # per spike of the population, each of its neurons gets one w_s and the whole
         # inhibition: equal areas w_s · τ_self = self_excitation · inhibition_per_spike · τi
         self_w = c.self_excitation * c.inhibitory_gain * gap / k * c.tau_i / c.tau_self
-        if kind is Softmax:
+        if kind == "softmax":
             self_w = 0.0
     P = np.asarray(P, dtype=float)
     scale = float(np.max(np.abs(P))) or 1.0
     P_on = np.clip(P, 0, None) / scale
     P_off = np.clip(-P, 0, None) / scale if np.any(P < 0) else None
     return CircuitPlan(
-        separation=sep.name if kind is not Max else "max",
+        separation=kind,
         W=Wc * per_spike,
         bias=np.asarray(bias, dtype=float),
         gain=G,

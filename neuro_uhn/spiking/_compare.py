@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import metrics
 from .._xp import to_numpy
+from ..errors import ValidationError, ValidationTypeError
 from ..model import UHN, load_model
 from ..similarity import validate_memories, validate_queries
 from ._config import SpikingConfig
@@ -58,7 +59,7 @@ class Comparison:
     def agreement_where_abstract_correct(self) -> float:
         """Agreement over the queries the abstract model gets right (needs ``targets``)."""
         if self.identity_correct_abstract is None:
-            raise ValueError(
+            raise ValidationError(
                 "pass 'targets' to compare() to know where the abstract model is right"
             )
         ok = self.identity_correct_abstract
@@ -134,7 +135,9 @@ def compare(
     """
     model = load_model(model) if isinstance(model, str) else model
     if not isinstance(model, UHN):
-        raise TypeError(f"'model' must be a UHN or a model name; got {type(model).__name__}")
+        raise ValidationTypeError(
+            f"'model' must be a UHN or a model name; got {type(model).__name__}"
+        )
     config = config or SpikingConfig()
     # check the queries before Brian2 objects exist (a bad query is then just an error)
     M_checked, xp = validate_memories(memories)
@@ -155,7 +158,7 @@ def compare(
     )
     items = net.P if truth is None else np.asarray(truth, dtype=float)
     if items.shape[1] != z_abstract.shape[1]:
-        raise ValueError(
+        raise ValidationError(
             f"'truth' rows have {items.shape[1]} values but outputs have {z_abstract.shape[1]}"
         )
     near_s = metrics.nearest_memory(z_spiking, items)
@@ -182,7 +185,7 @@ def compare(
     if targets is not None:
         targets = np.asarray(targets)
         if targets.shape != (len(Q),):
-            raise ValueError(
+            raise ValidationError(
                 f"'targets' must hold one index per query ({len(Q)}); got shape {targets.shape}"
             )
         result.identity_correct_spiking = near_s == targets
@@ -214,7 +217,7 @@ def window_sweep(net: SpikingUHN, run: SpikingRun, z_abstract, items, windows=No
     rows = []
     for end in windows:
         if not cfg.settle < end <= cfg.duration + 1e-12:
-            raise ValueError(f"each window end must be in (settle, duration]; got {end}")
+            raise ValidationError(f"each window end must be in (settle, duration]; got {end}")
         z = net.decode_run(run, cfg.settle, end)
         rows.append(
             {

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import errors as _errors
+from ..errors import ValidationError, ValidationTypeError
 
 __all__ = ["SpikingConfig", "CircuitParams", "UnsupportedComponent", "MODES", "TARGETS"]
 
@@ -48,10 +49,10 @@ def _in_unit(value: Any, name: str, unit: str) -> float:
         try:
             fail_for_dimension_mismatch(value, {"second": second, "hertz": Hz, "volt": volt}[unit])
         except DimensionMismatchError:
-            raise ValueError(f"{name!r} must be in {unit}s; got {value!r}") from None
+            raise ValidationError(f"{name!r} must be in {unit}s; got {value!r}") from None
         value = float(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"{name!r} must be a finite number of {unit}s; got {value!r}")
+        raise ValidationTypeError(f"{name!r} must be a finite number of {unit}s; got {value!r}")
     return float(value)
 
 
@@ -111,6 +112,10 @@ class CircuitParams:
         ``ρ₀``, the escape rate at threshold (softmax).
     escape_width : float, V
         ``Δv`` of the escape noise (softmax): ``β_eff = G/Δv``.
+    soft_span : float
+        Softmax: the largest drive difference, in escape widths, between a typical stored
+        pattern's self-match and the average memory; β is capped at ``soft_span / typical
+        centred self-score`` (``SpikingUHN.plan.beta_predicted`` reports it).
     soft_inhibition : float
         Softmax: inhibition one memory spike causes, in units of ``Δv`` (a homeostat that
         holds the total rate; it lowers every exponent alike, so the shares stay softmax).
@@ -142,6 +147,7 @@ class CircuitParams:
     escape_rate: float = 20.0
     escape_width: float = 4e-3
     soft_inhibition: float = 0.2
+    soft_span: float = 8.0
     noise: float = 1e-3
     connection_p: float = 1.0
 
@@ -156,46 +162,46 @@ class CircuitParams:
             object.__setattr__(self, name, _in_unit(getattr(self, name), name, "hertz"))
         for name in (
             "inhibitory_gain", "self_excitation", "drive", "offset", "connection_p",
-            "soft_inhibition", "e_to_i",
+            "soft_inhibition", "e_to_i", "soft_span",
         ):  # fmt: skip
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(f"{name!r} must be a number; got {value!r}")
+                raise ValidationTypeError(f"{name!r} must be a number; got {value!r}")
             if not math.isfinite(value):
-                raise ValueError(f"{name!r} must be finite; got {value!r}")
+                raise ValidationError(f"{name!r} must be finite; got {value!r}")
             object.__setattr__(self, name, float(value))
         for name in (
             "tau_m", "tau_e", "tau_i", "tau_self", "tau_inhibitory", "input_rate",
             "escape_rate",
         ):  # fmt: skip
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
-        for name in ("escape_width", "drive"):
+                raise ValidationError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
+        for name in ("escape_width", "drive", "soft_span"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
+                raise ValidationError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
         for name in (
             "refractory", "delay", "noise", "inhibitory_gain", "self_excitation",
             "soft_inhibition", "e_to_i",
         ):  # fmt: skip
             if getattr(self, name) < 0:
-                raise ValueError(f"{name!r} must be >= 0; got {getattr(self, name)!r}")
+                raise ValidationError(f"{name!r} must be >= 0; got {getattr(self, name)!r}")
         if not self.v_threshold > self.v_rest:
-            raise ValueError(
+            raise ValidationError(
                 f"'v_threshold' ({self.v_threshold}) must be above 'v_rest' ({self.v_rest})"
             )
         if not self.e_inhibitory < self.v_rest:
-            raise ValueError(
+            raise ValidationError(
                 f"'e_inhibitory' ({self.e_inhibitory}) must be below 'v_rest' ({self.v_rest})"
             )
         if not self.v_reset < self.v_threshold:
-            raise ValueError(
+            raise ValidationError(
                 f"'v_reset' ({self.v_reset}) must be below 'v_threshold' ({self.v_threshold})"
             )
         if not 0 < self.connection_p <= 1:
-            raise ValueError(f"'connection_p' must be in (0, 1]; got {self.connection_p!r}")
+            raise ValidationError(f"'connection_p' must be in (0, 1]; got {self.connection_p!r}")
         n = self.n_inhibitory
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"'n_inhibitory' must be an integer >= 1; got {n!r}")
+            raise ValidationError(f"'n_inhibitory' must be an integer >= 1; got {n!r}")
 
     @property
     def gap(self) -> float:
@@ -289,42 +295,48 @@ class SpikingConfig:
         for name in ("input_rate", "memory_rate", "max_rate"):
             object.__setattr__(self, name, _hertz(getattr(self, name), name))
         if self.mode not in MODES:
-            raise ValueError(f"'mode' must be one of {list(MODES)}; got {self.mode!r}")
+            raise ValidationError(f"'mode' must be one of {list(MODES)}; got {self.mode!r}")
         if self.target not in TARGETS:
-            raise ValueError(f"'target' must be one of {list(TARGETS)}; got {self.target!r}")
+            raise ValidationError(f"'target' must be one of {list(TARGETS)}; got {self.target!r}")
         for name in ("duration", "dt", "tau_syn", "input_rate", "memory_rate", "max_rate"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
+                raise ValidationError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
         if not 0 <= self.settle < self.duration:
-            raise ValueError(
+            raise ValidationError(
                 f"'settle' must be in [0, duration={self.duration}); got {self.settle!r}"
             )
         if self.refractory < 0:
-            raise ValueError(f"'refractory' must be >= 0; got {self.refractory!r}")
+            raise ValidationError(f"'refractory' must be >= 0; got {self.refractory!r}")
         if self.max_rate * self.dt > 0.5:
-            raise ValueError(
+            raise ValidationError(
                 f"'max_rate' * 'dt' = {self.max_rate * self.dt:g} must be <= 0.5 (a neuron can "
                 "fire at most once a step); lower max_rate or dt"
             )
         for name in ("neurons_per_memory", "levels", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name!r} must be an integer >= 1; got {value!r}")
+                raise ValidationError(f"{name!r} must be an integer >= 1; got {value!r}")
         if not (isinstance(self.wta_gain, int | float) and self.wta_gain > 0):
-            raise ValueError(f"'wta_gain' must be > 0; got {self.wta_gain!r}")
+            raise ValidationError(f"'wta_gain' must be > 0; got {self.wta_gain!r}")
         if not isinstance(self.dale, bool):
-            raise TypeError(f"'dale' must be true or false; got {self.dale!r}")
+            raise ValidationTypeError(f"'dale' must be true or false; got {self.dale!r}")
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int)
         ):
-            raise TypeError(f"'seed' must be an integer or None; got {self.seed!r}")
+            raise ValidationTypeError(f"'seed' must be an integer or None; got {self.seed!r}")
         if isinstance(self.inhibition, bool) or not isinstance(self.inhibition, int | float):
-            raise TypeError(f"'inhibition' must be a number >= 0; got {self.inhibition!r}")
+            raise ValidationTypeError(
+                f"'inhibition' must be a number >= 0; got {self.inhibition!r}"
+            )
         if not (math.isfinite(self.inhibition) and self.inhibition >= 0):
-            raise ValueError(f"'inhibition' must be a finite number >= 0; got {self.inhibition!r}")
+            raise ValidationError(
+                f"'inhibition' must be a finite number >= 0; got {self.inhibition!r}"
+            )
         object.__setattr__(self, "inhibition", float(self.inhibition))
         if not isinstance(self.circuit, CircuitParams):
-            raise TypeError(f"'circuit' must be a CircuitParams; got {type(self.circuit).__name__}")
+            raise ValidationTypeError(
+                f"'circuit' must be a CircuitParams; got {type(self.circuit).__name__}"
+            )
 
     @property
     def window(self) -> float:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ValidationError
 from ..separation import Identity, Max, Polynomial, Softmax, Threshold, TopK
 from ..similarity import (
     KL,
@@ -54,10 +55,70 @@ from ..similarity import (
 )
 from ._config import SpikingConfig, UnsupportedComponent
 
-__all__ = ["SimilarityMap", "SeparationMap", "map_similarity", "map_separation", "support_matrix"]
+__all__ = [
+    "Builders",
+    "SimilarityMap",
+    "SeparationMap",
+    "map_similarity",
+    "map_separation",
+    "similarity_builders",
+    "separation_builders",
+    "support_matrix",
+]
 
-SIMILARITIES = (Dot, Cosine, Euclidean, Manhattan, Hamming, KL, ReverseKL)
-SEPARATIONS = (Identity, Polynomial, Softmax, Max, TopK, Threshold)
+
+class Builders:
+    """Builders registered per component class and found through the MRO (as nengo's
+    ``Builder.register``): a user's subclass that keeps its parent's computation gets the
+    parent's builder; one that overrides how scores or weights are computed gets a clear
+    :class:`UnsupportedComponent` until a builder is registered for it.
+
+    >>> @similarity_builders.register(MyDot)          # doctest: +SKIP
+    ... def _(sim, M, cfg): return SimilarityMap(...)
+    """
+
+    def __init__(self, kind: str, computes: tuple[str, ...]):
+        self.kind, self.computes = kind, computes
+        self._table: dict[type, Callable] = {}
+
+    def register(self, cls: type):
+        def decorate(fn: Callable) -> Callable:
+            self._table[cls] = fn
+            return fn
+
+        return decorate
+
+    def classes(self) -> tuple[type, ...]:
+        return tuple(self._table)
+
+    def lookup(self, component, mode: str, label: str = "") -> Callable:
+        for cls in type(component).__mro__:
+            if cls in self._table:
+                changed = [
+                    m
+                    for m in self.computes
+                    if getattr(type(component), m, None) is not getattr(cls, m, None)
+                ]
+                if changed:
+                    raise UnsupportedComponent(
+                        f"{self.kind} {component.name!r} ({type(component).__name__}{label})",
+                        mode,
+                        f"it subclasses {cls.__name__} but overrides {', '.join(changed)}, so "
+                        f"{cls.__name__}'s synaptic form may not hold; register a builder "
+                        f"for it with neuro_uhn.spiking.{self.kind}_builders.register",
+                    )
+                return self._table[cls]
+        names = ", ".join(c.name for c in self._table)
+        raise UnsupportedComponent(
+            f"{self.kind} {getattr(component, 'name', component)!r}{label}",
+            mode,
+            f"supported: {names}",
+        )
+
+
+similarity_builders = Builders("similarity", ("score", "prepare"))
+separation_builders = Builders("separation", ("__call__",))
+paper_similarity_builders = Builders("similarity", ("score", "prepare"))
 
 
 @dataclass
@@ -104,71 +165,86 @@ def _bits(X):
 
 
 def map_similarity(sim: Similarity, M: np.ndarray, cfg: SpikingConfig) -> SimilarityMap:
-    """The synaptic form of ``sim`` on memories ``M`` for ``cfg.mode``."""
-    zeros = lambda Q: np.zeros(len(Q))  # noqa: E731
-    kind = type(sim)
-    if kind is Dot:
-        return SimilarityMap(M.copy(), np.zeros(len(M)), lambda Q: Q, zeros, scale=_scale(M))
-    if kind is Cosine:
-        Mn = sim.prepare(M, np)
-        unit = lambda Q: Cosine().prepare(Q, np)  # noqa: E731  (same per-row norms)
-        return SimilarityMap(Mn, np.zeros(len(M)), unit, zeros, scale=_scale(Mn))
-    if kind is Euclidean:
-        Mc, m2, mean = sim.prepare(M, np)  # centred rows and their squared norms
-        centre = lambda Q: Q - mean  # noqa: E731
-        return SimilarityMap(
-            2 * Mc,
-            -m2,
-            centre,
-            lambda Q: -np.sum((Q - mean) ** 2, axis=-1),
-            score_transform="identity" if sim.squared else "neg_sqrt",
-            scale=_scale(Mc),
-        )
-    if kind is Hamming:
-        Mb, m1 = sim.prepare(M, np)
-        norm = M.shape[1] if sim.normalized else 1.0
-        return SimilarityMap((2 * Mb - 1) / norm, -m1 / norm, _bits, zeros, sign="nonnegative")
-    if kind is KL:
-        # -KL(m̃‖q̃) = Σ m̃ log q̃ − Σ m̃ log m̃: features carry log q̃ (all <= 0)
-        P, _, neg_entropy = sim.prepare(M, np)
-        logq = lambda Q: np.log(normalize_rows(Q, np, sim.eps))  # noqa: E731
-        return SimilarityMap(
-            P,
-            -neg_entropy,
-            logq,
-            zeros,
-            sign="nonpositive",
-            scale=float(-np.log(sim.eps / (1 + M.shape[1] * sim.eps))),
-        )
-    if kind is ReverseKL:
-        # -KL(q̃‖m̃) = Σ q̃ log m̃ − Σ q̃ log q̃: features carry q̃, the entropy is common
-        _, logP, _ = sim.prepare(M, np)
-        qn = lambda Q: normalize_rows(Q, np, sim.eps)  # noqa: E731
-        common = lambda Q: -np.sum(qn(Q) * np.log(qn(Q)), axis=-1)  # noqa: E731
-        return SimilarityMap(
-            logP,
-            np.zeros(len(M)),
-            qn,
-            common,
-            sign="nonnegative",
-            scale=float(np.max(normalize_rows(M, np, sim.eps))),
-        )
-    if kind is Manhattan:
-        if cfg.mode not in ("spiking", "circuit"):
-            return SimilarityMap(
-                M.copy(),
-                np.zeros(len(M)),
-                lambda Q: Q,
-                zeros,
-                synapse="neg_abs_diff",
-                scale=_scale(M),
-            )
-        return _thermometer(M, cfg.levels)
-    raise UnsupportedComponent(
-        f"similarity {sim.name!r}",
-        cfg.mode,
-        "supported: " + ", ".join(c.name for c in SIMILARITIES),
+    """The synaptic form of ``sim`` on memories ``M`` for ``cfg.mode`` (registered builders)."""
+    return similarity_builders.lookup(sim, cfg.mode)(sim, M, cfg)
+
+
+def _zeros(Q):
+    return np.zeros(len(Q))
+
+
+@similarity_builders.register(Dot)
+def _dot(sim, M, cfg):
+    return SimilarityMap(M.copy(), np.zeros(len(M)), lambda Q: Q, _zeros, scale=_scale(M))
+
+
+@similarity_builders.register(Cosine)
+def _cosine(sim, M, cfg):
+    Mn = sim.prepare(M, np)
+    unit = lambda Q: Cosine().prepare(Q, np)  # noqa: E731  (same per-row norms)
+    return SimilarityMap(Mn, np.zeros(len(M)), unit, _zeros, scale=_scale(Mn))
+
+
+@similarity_builders.register(Euclidean)
+def _euclidean(sim, M, cfg):
+    Mc, m2, mean = sim.prepare(M, np)  # centred rows and their squared norms
+    centre = lambda Q: Q - mean  # noqa: E731
+    return SimilarityMap(
+        2 * Mc,
+        -m2,
+        centre,
+        lambda Q: -np.sum((Q - mean) ** 2, axis=-1),
+        score_transform="identity" if sim.squared else "neg_sqrt",
+        scale=_scale(Mc),
     )
+
+
+@similarity_builders.register(Hamming)
+def _hamming(sim, M, cfg):
+    Mb, m1 = sim.prepare(M, np)
+    norm = M.shape[1] if sim.normalized else 1.0
+    return SimilarityMap((2 * Mb - 1) / norm, -m1 / norm, _bits, _zeros, sign="nonnegative")
+
+
+@similarity_builders.register(KL)
+def _kl(sim, M, cfg):
+    # -KL(m̃‖q̃) = Σ m̃ log q̃ − Σ m̃ log m̃: features carry log q̃ (all <= 0)
+    P, _, neg_entropy = sim.prepare(M, np)
+    logq = lambda Q: np.log(normalize_rows(Q, np, sim.eps))  # noqa: E731
+    return SimilarityMap(
+        P,
+        -neg_entropy,
+        logq,
+        _zeros,
+        sign="nonpositive",
+        scale=float(-np.log(sim.eps / (1 + M.shape[1] * sim.eps))),
+    )
+
+
+@similarity_builders.register(ReverseKL)
+def _reverse_kl(sim, M, cfg):
+    # -KL(q̃‖m̃) = Σ q̃ log m̃ − Σ q̃ log q̃: features carry q̃, the entropy is common
+    _, logP, _ = sim.prepare(M, np)
+    qn = lambda Q: normalize_rows(Q, np, sim.eps)  # noqa: E731
+    common = lambda Q: -np.sum(qn(Q) * np.log(qn(Q)), axis=-1)  # noqa: E731
+    return SimilarityMap(
+        logP,
+        np.zeros(len(M)),
+        qn,
+        common,
+        sign="nonnegative",
+        scale=float(np.max(normalize_rows(M, np, sim.eps))),
+    )
+
+
+@similarity_builders.register(Manhattan)
+def _manhattan(sim, M, cfg):
+    if cfg.mode not in ("spiking", "circuit"):
+        return SimilarityMap(
+            M.copy(), np.zeros(len(M)), lambda Q: Q, _zeros, synapse="neg_abs_diff",
+            scale=_scale(M),
+        )  # fmt: skip
+    return _thermometer(M, cfg.levels)
 
 
 def _scale(X) -> float:
@@ -255,59 +331,80 @@ def score_range(sim_map: SimilarityMap, M: np.ndarray) -> tuple[float, float]:
 
 
 def map_separation(sep, sim_map: SimilarityMap, M: np.ndarray, cfg: SpikingConfig) -> SeparationMap:
-    kind = type(sep)
-    if kind is Identity:
-        a, b = score_range(sim_map, M)
-        return SeparationMap("linear", False, "affine", a=a, b=b)
-    if kind is Polynomial:
-        _, b = score_range(sim_map, M)
-        return SeparationMap("power", False, "power", b=max(b, 1e-12), n=sep.n)
-    if kind is Softmax:
-        return SeparationMap("exp", True, "ratio", beta=sep.beta)
-    if kind in (Max, TopK):
-        if kind is TopK and sep.weighting != "uniform":
-            raise UnsupportedComponent(
-                "separation 'topk' with weighting='score'",
-                cfg.mode,
-                "counts decode to the k winners with equal weight",
-            )
-        S = sim_map.scores(M)
-        spread = float(np.std(S)) or 1.0
-        k = sep.k if kind is TopK else 1
-        if k > len(M):
-            raise ValueError(f"'k' of separation 'topk' must be in 1..n_memories={len(M)}; got {k}")
-        return SeparationMap(
-            "exp", True, "argmax" if kind is Max else "topk", beta=cfg.wta_gain / spread, k=k
+    """Transfer, inhibition and decoder of ``sep`` for the rate modes (registered builders)."""
+    return separation_builders.lookup(sep, cfg.mode)(sep, sim_map, M, cfg)
+
+
+@separation_builders.register(Identity)
+def _identity(sep, sim_map, M, cfg):
+    a, b = score_range(sim_map, M)
+    return SeparationMap("linear", False, "affine", a=a, b=b)
+
+
+@separation_builders.register(Polynomial)
+def _polynomial(sep, sim_map, M, cfg):
+    _, b = score_range(sim_map, M)
+    return SeparationMap("power", False, "power", b=max(b, 1e-12), n=sep.n)
+
+
+@separation_builders.register(Softmax)
+def _softmax(sep, sim_map, M, cfg):
+    return SeparationMap("exp", True, "ratio", beta=sep.beta)
+
+
+@separation_builders.register(Max)
+@separation_builders.register(TopK)
+def _winners(sep, sim_map, M, cfg):
+    top_k = isinstance(sep, TopK)
+    if top_k and sep.weighting != "uniform":
+        raise UnsupportedComponent(
+            "separation 'topk' with weighting='score'",
+            cfg.mode,
+            "counts decode to the k winners with equal weight",
         )
-    if kind is Threshold:
-        return SeparationMap("step", False, "threshold", theta=sep.theta)
-    raise UnsupportedComponent(
-        f"separation {sep.name!r}", cfg.mode, "supported: " + ", ".join(c.name for c in SEPARATIONS)
+    S = sim_map.scores(M)
+    spread = float(np.std(S)) or 1.0
+    k = sep.k if top_k else 1
+    if k > len(M):
+        raise ValidationError(
+            f"'k' of separation 'topk' must be in 1..n_memories={len(M)}; got {k}"
+        )
+    return SeparationMap(
+        "exp", True, "topk" if top_k else "argmax", beta=cfg.wta_gain / spread, k=k
     )
+
+
+@separation_builders.register(Threshold)
+def _threshold(sep, sim_map, M, cfg):
+    return SeparationMap("step", False, "threshold", theta=sep.theta)
 
 
 def map_paper_similarity(sim: Similarity, M: np.ndarray, cfg: SpikingConfig) -> SimilarityMap:
     """The official code's similarities: a distance current and a reciprocal (divisive) unit,
     or the L1-normalised dot product (features q/Σq, weights m/Σm)."""
+    _register_paper()
+    return paper_similarity_builders.lookup(sim, cfg.mode, " (paper convention)")(sim, M, cfg)
+
+
+def _register_paper() -> None:
+    """The paper's forms live in neuro_uhn.paper, imported on first use."""
+    if paper_similarity_builders.classes():
+        return
     from ..paper import InverseEuclidean, InverseManhattan, L1NormalizedDot
 
-    kind = type(sim)
-    if kind in (InverseEuclidean, InverseManhattan):
-        base = Euclidean(squared=True) if kind is InverseEuclidean else Manhattan()
+    @paper_similarity_builders.register(InverseEuclidean)
+    @paper_similarity_builders.register(InverseManhattan)
+    def _reciprocal(sim, M, cfg):
+        base = Euclidean(squared=True) if isinstance(sim, InverseEuclidean) else Manhattan()
         sim_map = map_similarity(base, M, cfg)
         sim_map.score_transform = "reciprocal"
         return sim_map
-    if kind is L1NormalizedDot:
+
+    @paper_similarity_builders.register(L1NormalizedDot)
+    def _l1_dot(sim, M, cfg):
         l1 = lambda X: X / X.sum(axis=-1, keepdims=True)  # noqa: E731
         W = l1(M)
-        return SimilarityMap(
-            W, np.zeros(len(M)), l1, lambda Q: np.zeros(len(Q)), scale=_scale(l1(M))
-        )
-    raise UnsupportedComponent(
-        f"similarity {sim.name!r} (paper convention)",
-        cfg.mode,
-        "supported: inverse_euclidean, inverse_manhattan, l1_normalized_dot",
-    )
+        return SimilarityMap(W, np.zeros(len(M)), l1, _zeros, scale=_scale(l1(M)))
 
 
 def map_paper_separation(chain, sim_map: SimilarityMap, M, cfg: SpikingConfig) -> SeparationMap:
@@ -339,22 +436,45 @@ def map_paper_separation(chain, sim_map: SimilarityMap, M, cfg: SpikingConfig) -
 
 
 def support_matrix() -> dict[str, dict[str, str]]:
-    """``{component: {mode: "yes" | why not}}``, as published in docs/spiking.md."""
-    modes = ("continuous", "hybrid", "spiking")
+    """``{component: {mode: "yes" | why not}}``, derived from the registered builders (and,
+    for the circuit, from what :func:`plan_circuit` accepts); published in docs/spiking.md."""
+    from ..separation import names as separation_names
+    from ..similarity import names as similarity_names
+
+    modes = ("continuous", "hybrid", "spiking", "circuit")
     out: dict[str, dict[str, str]] = {}
-    for cls in SIMILARITIES:
-        out[f"similarity {cls.name}"] = dict.fromkeys(modes, "yes")
-    out["similarity manhattan"]["spiking"] = "yes (thermometer code, exact on a `levels` grid)"
-    out["similarity js"] = dict.fromkeys(modes, "UnsupportedComponent")
-    for name in ("inverse_euclidean", "inverse_manhattan", "l1_normalized_dot"):
-        out[f"similarity {name} (paper convention)"] = dict.fromkeys(
-            modes, "yes, with softmax/max/identity/polynomial"
+    registered = {c.name for c in similarity_builders.classes()}
+    for name in similarity_names():
+        out[f"similarity {name}"] = dict.fromkeys(
+            modes, "yes" if name in registered else "UnsupportedComponent"
         )
+    for mode in ("spiking", "circuit"):
+        if "similarity manhattan" in out:
+            out["similarity manhattan"][mode] = "yes (thermometer code, exact on a `levels` grid)"
+    if "similarity euclidean" in out:
+        out["similarity euclidean"]["circuit"] = "yes (softmax needs squared=true)"
+    _register_paper()
+    for cls in paper_similarity_builders.classes():
+        out[f"similarity {cls.name} (paper convention)"] = {
+            **dict.fromkeys(modes[:3], "yes, with softmax/max/identity/polynomial"),
+            "circuit": "UnsupportedComponent",
+        }
     for name in ("inverse_kl", "inverse_reverse_kl", "official_js", "frobenius_cosine"):
         out[f"similarity {name} (paper convention)"] = dict.fromkeys(modes, "UnsupportedComponent")
-    for cls in SEPARATIONS:
-        out[f"separation {cls.name}"] = dict.fromkeys(modes, "yes")
-    out["separation topk"] = dict.fromkeys(modes, "yes (weighting='uniform' only)")
-    for name in ("log", "normalize", "chain"):
-        out[f"separation {name}"] = dict.fromkeys(modes, "UnsupportedComponent")
+    registered = {c.name for c in separation_builders.classes()}
+    circuit = {
+        "max": "yes (hard WTA)",
+        "softmax": "yes (soft WTA, β_eff = G/Δv)",
+        "topk": "k = 1 only (as max)",
+        "threshold": "yes, with the sign readout (SDM)",
+    }
+    for name in separation_names():
+        rate = "yes" if name in registered else "UnsupportedComponent"
+        out[f"separation {name}"] = {
+            **dict.fromkeys(modes[:3], rate),
+            "circuit": circuit.get(name, "UnsupportedComponent"),
+        }
+    if "separation topk" in out:
+        for mode in modes[:3]:
+            out["separation topk"][mode] = "yes (weighting='uniform' only)"
     return out

@@ -19,18 +19,20 @@ window (continuous mode: ``J_k = Σ_i P[i, k] · rate_i · T``).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._xp import namespace, to_numpy
+from ..errors import ValidationError, ValidationTypeError
 from ..model import UHN
 from ..readout import IdentityReadout
 from ..retrieval import prepare
 from ..similarity import validate_queries
 from ._circuit import build_circuit, plan_circuit
 from ._config import SpikingConfig, UnsupportedComponent
+from ._device import Standalone as _Standalone
+from ._device import brian as _brian
 from ._mapping import (
     RECIPROCAL_FLOOR,
     map_paper_separation,
@@ -40,36 +42,6 @@ from ._mapping import (
 )
 
 __all__ = ["SpikingUHN", "SpikingRun"]
-
-
-def _brian():
-    """Brian2, imported with its debug-log file switched off.
-
-    Brian2 opens ``brian_debug_*.log`` and copies the running script to ``brian_script_*.py``
-    in the temp folder at import, and keeps both after any error; a library must not litter,
-    so the log handler is closed and both files removed.
-    """
-    import logging
-
-    import brian2 as b2
-    from brian2.utils.logger import BrianLogger
-
-    b2.prefs.logging.file_log = False
-    b2.prefs.logging.save_script = False
-    b2.prefs.logging.std_redirection = False
-    if BrianLogger.file_handler is not None:
-        BrianLogger.file_handler.close()
-        logging.getLogger("brian2").removeHandler(BrianLogger.file_handler)
-        BrianLogger.file_handler = None
-        for path in (BrianLogger.tmp_log, f"{BrianLogger.tmp_log}.1"):
-            if path and os.path.exists(path):
-                os.remove(path)
-        BrianLogger.tmp_log = None
-    if BrianLogger.tmp_script is not None:  # a copy of the user's script, kept after errors
-        if os.path.exists(BrianLogger.tmp_script):
-            os.remove(BrianLogger.tmp_script)
-        BrianLogger.tmp_script = None
-    return b2
 
 
 @dataclass
@@ -99,7 +71,7 @@ class SpikingRun:
     def output_counts_in(self, start: float, stop: float) -> np.ndarray:
         """Circuit mode: spike counts of the output neurons in [start, stop), per query."""
         if self.output_spikes is None:
-            raise ValueError("output neurons spike only in mode='circuit'")
+            raise ValidationError("output neurons spike only in mode='circuit'")
         return np.stack(
             [
                 np.bincount(i[(t >= start) & (t < stop)], minlength=self.n_output_columns)
@@ -141,10 +113,14 @@ class SpikingUHN:
 
         model = load_model(model) if isinstance(model, str) else model
         if not isinstance(model, UHN):
-            raise TypeError(f"'model' must be a UHN or a model name; got {type(model).__name__}")
+            raise ValidationTypeError(
+                f"'model' must be a UHN or a model name; got {type(model).__name__}"
+            )
         self.config = config or SpikingConfig()
         if not isinstance(self.config, SpikingConfig):
-            raise TypeError(f"'config' must be a SpikingConfig; got {type(self.config).__name__}")
+            raise ValidationTypeError(
+                f"'config' must be a SpikingConfig; got {type(self.config).__name__}"
+            )
         prepared = prepare(model, memories, projection, convention=convention)
         self.model, self.convention = model, convention
         self.M = np.asarray(to_numpy(prepared.M), dtype=float)
@@ -433,7 +409,8 @@ class SpikingUHN:
             objects += [norm, nsyn]
             if sep.transfer == "exp":
                 ns["npop_norm"] = float(n)
-                norm.L = self._score_ceiling()
+                ceiling = self._score_ceiling()
+                norm.L = ceiling
                 norm.run_regularly(
                     "L += log(clip(Z / npop_norm, 1e-300, 1e300)) / beta",
                     dt=dt,
@@ -441,7 +418,7 @@ class SpikingUHN:
                     name="log_sum_exp",
                 )
                 mem.sref = b2.linked_var(norm, "L", index=copy_of_neuron)
-                mem.sref_held = norm.L[0]
+                mem.sref_held = ceiling  # (a standalone device cannot read L back here)
                 mem.run_regularly("sref_held = sref", dt=dt, name="hold_reference")
 
         # memory -> output synapses carry P
@@ -704,7 +681,7 @@ class SpikingUHN:
         memory neuron) as the unit; 0 where no memory neuron fired.
         """
         if self.plan is None:
-            raise ValueError("decode_outputs is for mode='circuit'")
+            raise ValidationError("decode_outputs is for mode='circuit'")
         oc = np.asarray(output_counts, dtype=float)
         n_out = self.P.shape[1]
         diff = oc[:, :n_out] - (oc[:, n_out : 2 * n_out] if self.plan.signed_output else 0)
@@ -720,6 +697,8 @@ class SpikingUHN:
         stop = self.config.duration if stop is None else stop
         if self.plan is not None:
             return self.decode_outputs(run.output_counts_in(start, stop + 1e-12))
+        if self.config.mode == "continuous":  # no spikes: the counts are rate × window
+            return self.outputs(run.counts, self.config.window)
         return self.outputs(run.counts_in(start, stop + 1e-12), stop - start)
 
     def retrieve(self, queries) -> np.ndarray:
@@ -742,12 +721,12 @@ class SpikingUHN:
         neuron ``i`` of memory ``k`` is index ``k * neurons_per_memory + i``.
         """
         if self.plan is None:
-            raise ValueError("record() is for mode='circuit'")
+            raise ValidationError("record() is for mode='circuit'")
         if self._net is not None:
-            raise ValueError("record() must come before the network is built (the first run)")
+            raise ValidationError("record() must come before the network is built (the first run)")
         sizes = self._group_sizes()
         if group not in sizes:
-            raise ValueError(f"'group' must be one of {sorted(sizes)}; got {group!r}")
+            raise ValidationError(f"'group' must be one of {sorted(sizes)}; got {group!r}")
         variables = (variables,) if isinstance(variables, str) else tuple(variables)
         idx = np.atleast_1d(np.asarray(neurons))
         if (
@@ -756,7 +735,7 @@ class SpikingUHN:
             or idx.min() < 0
             or idx.max() >= sizes[group]
         ):
-            raise ValueError(
+            raise ValidationError(
                 f"'neurons' must be indices in 0..{sizes[group] - 1} of group {group!r}; "
                 f"got {neurons!r}"
             )
@@ -788,7 +767,7 @@ class SpikingUHN:
     def cell_types(self) -> dict[str, str]:
         """Circuit mode: ``{group name: "excitatory" | "inhibitory"}`` (Dale's law)."""
         if self.plan is None:
-            raise ValueError("cell types are defined for mode='circuit'")
+            raise ValidationError("cell types are defined for mode='circuit'")
         return dict(self.network and self._groups["cell_types"])
 
     def __getitem__(self, name: str):
@@ -808,50 +787,3 @@ def _set_active(obj, active: bool) -> None:
     obj.active = active
     for child in obj.contained_objects:
         child.active = active
-
-
-class _Standalone:
-    """A compiled standalone project for one network: built once, run per batch.
-
-    Brian2 has one standalone device per process; building a second network resets it, so
-    an older standalone SpikingUHN refuses to run afterwards (build it again instead). Every
-    network compiles in its own temporary folder, so parallel processes never share one.
-    """
-
-    generation = 0
-
-    def __init__(self, device, directory: str, generation: int):
-        self.device, self.directory, self.generation = device, directory, generation
-        self.inputs = []
-
-    @classmethod
-    def start(cls, b2, target: str) -> _Standalone:
-        import tempfile
-
-        if target == "cuda_standalone":
-            import brian2cuda  # noqa: F401  (registers the device)
-        b2.set_device(target, build_on_run=False)
-        b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j", "-s"]  # quiet make
-        device = b2.get_device()
-        device.reinit()
-        device.activate(build_on_run=False)
-        cls.generation += 1
-        return cls(device, tempfile.mkdtemp(prefix="neuro_uhn_standalone_"), cls.generation)
-
-    def build(self, net: SpikingUHN, b2) -> None:
-        if net.config.seed is not None:
-            b2.seed(net.config.seed)  # compiled in: every device.run repeats the same noise
-        self.inputs = [view for view in net._input_values(b2, np.zeros((net._K, net.M.shape[1])))]
-        net._schedule(b2)
-        self.device.build(directory=self.directory, compile=True, run=False, with_output=False)
-        b2.set_device("runtime")  # later runtime networks in this process stay runtime
-
-    def run(self, net: SpikingUHN, b2, Q):
-        if self.generation != _Standalone.generation:
-            raise RuntimeError(
-                "a newer standalone network was built in this process since this "
-                "one; Brian2 keeps one standalone project at a time: rebuild it"
-            )
-        run_args = dict(net._input_values(b2, Q).items())
-        self.device.run(directory=self.directory, with_output=False, run_args=run_args)
-        return net._collect(b2)

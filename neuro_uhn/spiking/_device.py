@@ -1,0 +1,113 @@
+"""Brian2's global state, kept in one place: preferences, the device, compiled projects.
+
+Brian2 keeps process-wide state — the logging preferences, the active device, one
+standalone project per process. Everything in neuro_uhn that touches it goes through this
+module: :func:`brian` imports Brian2 with its litter switched off, and :class:`Standalone`
+owns the lifecycle of a compiled (``cpp_standalone``/``cuda_standalone``) project —
+``start`` (select and reset the device, in a private temp folder), ``build`` (record the
+schedule once and compile), ``run`` (one batch of queries through ``run_args``), ``close``
+(remove the folder). After ``build`` the device is set back to runtime, so later runtime
+networks in the same process are unaffected.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import weakref
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ._network import SpikingUHN
+
+__all__ = ["brian", "Standalone"]
+
+
+def brian():
+    """Brian2, imported with its debug-log file switched off.
+
+    Brian2 opens ``brian_debug_*.log`` and copies the running script to ``brian_script_*.py``
+    in the temp folder at import, and keeps both after any error; a library must not litter,
+    so the log handler is closed and both files removed.
+    """
+    import logging
+
+    import brian2 as b2
+    from brian2.utils.logger import BrianLogger
+
+    b2.prefs.logging.file_log = False
+    b2.prefs.logging.save_script = False
+    b2.prefs.logging.std_redirection = False
+    if BrianLogger.file_handler is not None:
+        BrianLogger.file_handler.close()
+        logging.getLogger("brian2").removeHandler(BrianLogger.file_handler)
+        BrianLogger.file_handler = None
+        for path in (BrianLogger.tmp_log, f"{BrianLogger.tmp_log}.1"):
+            if path and os.path.exists(path):
+                os.remove(path)
+        BrianLogger.tmp_log = None
+    if BrianLogger.tmp_script is not None:  # a copy of the user's script, kept after errors
+        if os.path.exists(BrianLogger.tmp_script):
+            os.remove(BrianLogger.tmp_script)
+        BrianLogger.tmp_script = None
+    return b2
+
+
+class Standalone:
+    """A compiled standalone project for one network: built once, run per batch.
+
+    Brian2 has one standalone device per process; building a second network resets it, so
+    an older standalone SpikingUHN refuses to run afterwards (build it again instead). Every
+    network compiles in its own temporary folder, so parallel processes never share one.
+    """
+
+    generation = 0
+
+    def __init__(self, device, directory: str, generation: int):
+        self.device, self.directory, self.generation = device, directory, generation
+        self.inputs = []
+        # the compiled project (about 1.6 MB) goes when this object does, or at exit
+        self._cleanup = weakref.finalize(self, shutil.rmtree, directory, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove the compiled project's folder now."""
+        self._cleanup()
+
+    @classmethod
+    def start(cls, b2, target: str) -> Standalone:
+        import tempfile
+
+        if target == "cuda_standalone":
+            import brian2cuda  # noqa: F401  (registers the device)
+        b2.set_device(target, build_on_run=False)
+        b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j", "-s"]  # quiet make
+        device = b2.get_device()
+        device.reinit()
+        device.activate(build_on_run=False)
+        cls.generation += 1
+        return cls(device, tempfile.mkdtemp(prefix="neuro_uhn_standalone_"), cls.generation)
+
+    def build(self, net: SpikingUHN, b2) -> None:
+        if net.config.seed is not None:
+            b2.seed(net.config.seed)  # compiled in: every device.run repeats the same noise
+        self.inputs = [view for view in net._input_values(b2, np.zeros((net._K, net.M.shape[1])))]
+        try:
+            net._schedule(b2)
+            self.device.build(directory=self.directory, compile=True, run=False, with_output=False)
+        except BaseException:
+            self.close()  # a failed compile leaves no folder behind
+            raise
+        finally:
+            b2.set_device("runtime")  # later runtime networks in this process stay runtime
+
+    def run(self, net: SpikingUHN, b2, Q):
+        if self.generation != Standalone.generation:
+            raise RuntimeError(
+                "a newer standalone network was built in this process since this "
+                "one; Brian2 keeps one standalone project at a time: rebuild it"
+            )
+        run_args = dict(net._input_values(b2, Q).items())
+        self.device.run(directory=self.directory, with_output=False, run_args=run_args)
+        return net._collect(b2)
