@@ -411,3 +411,27 @@ def test_builders_are_found_through_the_mro_and_subclasses_that_change_scores_ar
         np.testing.assert_allclose(net.retrieve(M), M)
     finally:
         similarity_builders._table.pop(ShiftedDot, None)
+
+
+def test_two_networks_in_two_threads_give_the_sequential_answers():
+    """Brian2's state is process-wide: runs in threads take turns and agree exactly."""
+    import threading
+
+    rng = np.random.default_rng(6)
+    M = rng.random((6, 10))
+    Q = np.clip(M + 0.2 * rng.standard_normal(M.shape), 0, 1)
+    configs = [SpikingConfig(mode="spiking", duration=0.1, seed=s, target="numpy") for s in (1, 2)]
+    sequential = [SpikingUHN("mchn", M, config=c).run(Q).counts for c in configs]
+    nets = [SpikingUHN("mchn", M, config=c) for c in configs]
+    results = [None, None]
+
+    def work(i):
+        results[i] = nets[i].run(Q).counts
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got, want in zip(results, sequential):
+        np.testing.assert_array_equal(got, want)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import weakref
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,13 @@ import numpy as np
 if TYPE_CHECKING:
     from ._network import SpikingUHN
 
-__all__ = ["brian", "Standalone"]
+__all__ = ["brian", "Standalone", "BRIAN_LOCK"]
+
+#: Held while any network is built or run: Brian2's device, preferences and the random seed
+#: (``brian2.seed`` sets NumPy's global generator) are process-wide, so two threads must take
+#: turns; before this lock, two SpikingUHN objects run in two threads gave answers that
+#: differed from a sequential run, without an error.
+BRIAN_LOCK = threading.RLock()
 
 
 def brian():

@@ -31,6 +31,7 @@ from ..retrieval import prepare
 from ..similarity import validate_queries
 from ._circuit import build_circuit, plan_circuit
 from ._config import SpikingConfig, UnsupportedComponent
+from ._device import BRIAN_LOCK
 from ._device import Standalone as _Standalone
 from ._device import brian as _brian
 from ._mapping import (
@@ -528,6 +529,10 @@ class SpikingUHN:
     def build(self, n_queries: int = 1) -> None:
         """Build (and, for standalone targets, compile) the network for ``n_queries`` queries
         (``batch_size`` copies at a time); :meth:`run` builds on first use otherwise."""
+        with BRIAN_LOCK:
+            self._build_locked(n_queries)
+
+    def _build_locked(self, n_queries: int) -> None:
         self._n_queries = max(1, n_queries)
         self._build(self._copies(n_queries))
 
@@ -536,11 +541,19 @@ class SpikingUHN:
 
         ``progress``: a progress bar with an ETA on stderr, one step per batch; ``None``
         (default) shows it on a terminal when there is more than one batch.
+
+        Thread-safe by taking turns: Brian2's device, preferences and random seed are
+        process-wide, so runs of any SpikingUHN in different threads are serialised (a lock
+        in ``_device``); for parallel work use processes.
         """
+        with BRIAN_LOCK:
+            return self._run_locked(queries, progress)
+
+    def _run_locked(self, queries, progress) -> SpikingRun:
         Q = self._validated(queries)
         cfg = self.config
         if self._net is None:
-            self.build(len(Q))
+            self._build_locked(len(Q))
         b2 = _brian()
         K = self._K
         counts, Js, spikes, extra = [], [], [], {}
