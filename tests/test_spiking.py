@@ -199,7 +199,13 @@ def test_unsupported_components_are_named_with_the_mode():
         SpikingUHN("uhn_best", M, config=SpikingConfig(mode="hybrid", dale=True))
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="brian2cuda may be installable there")
+def _brian2cuda_importable() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("brian2cuda") is not None
+
+
+@pytest.mark.skipif(_brian2cuda_importable(), reason="brian2cuda is installed here")
 def test_cuda_target_without_brian2cuda_is_a_clear_error():
     with pytest.raises(UnsupportedComponent, match="brian2cuda is not installed"):
         SpikingUHN("uhn_best", np.eye(3), config=SpikingConfig(target="cuda_standalone"))
@@ -435,3 +441,40 @@ def test_two_networks_in_two_threads_give_the_sequential_answers():
         t.join()
     for got, want in zip(results, sequential):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"duration": float("inf")}, ValueError, "'duration' must be a finite number"),
+        ({"duration": True}, TypeError, "'duration' must be a finite number of seconds"),
+        ({"dt": 1e-3, "duration": 0.1005, "settle": 0.1}, ValueError, "at least one step"),
+        ({"seed": -1}, ValueError, "'seed' must be in 0.."),
+        ({"seed": 2**40}, ValueError, "'seed' must be in 0.."),
+        ({"inhibition": float("nan")}, ValueError, "'inhibition' must be a finite"),
+    ],
+)
+def test_config_rejects_more_bad_values(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        SpikingConfig(**kwargs)
+
+
+def test_compare_checks_targets_before_building():
+    M = np.eye(4)
+    for targets, error, message in [
+        ([0, 1, 9], ValueError, r"'targets' must be indices in 0..3"),
+        ([0, -1, 2], ValueError, r"'targets' must be indices in 0..3"),
+        ([0.0, 1.0, 2.0], TypeError, "'targets' must be integer indices"),
+    ]:
+        with pytest.raises(error, match=message):
+            compare("uhn_best", M, M[:3], targets=targets, config=SpikingConfig(mode="continuous"))
+
+
+def test_a_missing_compiler_is_named(monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CXX", raising=False)
+    for target in ("cpp_standalone", "cython"):
+        with pytest.raises(ValueError, match="no compiler .* on the PATH"):
+            SpikingUHN("uhn_best", np.eye(3), config=SpikingConfig(target=target))

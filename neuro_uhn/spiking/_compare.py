@@ -144,6 +144,8 @@ def compare(
     Q = np.atleast_2d(
         np.asarray(to_numpy(validate_queries(queries, M_checked, xp)[0]), dtype=float)
     )
+    if targets is not None:  # checked before any Brian2 object exists
+        _check_targets(targets, len(truth) if truth is not None else len(M_checked))
     t0 = time.perf_counter()
     net = SpikingUHN(model, memories, projection, config=config, convention=convention)
     net.build(len(Q))
@@ -246,6 +248,19 @@ def settling_times(net: SpikingUHN, run: SpikingRun, items, step: float = 5e-3) 
         wrong = np.nonzero(nearest[:, b] != nearest[-1, b])[0]
         out[b] = grid[wrong[-1] + 1] if len(wrong) else grid[0]
     return out
+
+
+def _check_targets(targets, n_items: int) -> None:
+    targets = np.asarray(targets)
+    if targets.dtype.kind not in "iu":
+        raise ValidationTypeError(
+            f"'targets' must be integer indices into the items; got dtype {targets.dtype}"
+        )
+    if targets.size and (targets.min() < 0 or targets.max() >= n_items):
+        raise ValidationError(
+            f"'targets' must be indices in 0..{n_items - 1} (one per item); got values "
+            f"from {targets.min()} to {targets.max()}"
+        )
 
 
 def _nanmean(x) -> float:

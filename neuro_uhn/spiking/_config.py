@@ -51,8 +51,10 @@ def _in_unit(value: Any, name: str, unit: str) -> float:
         except DimensionMismatchError:
             raise ValidationError(f"{name!r} must be in {unit}s; got {value!r}") from None
         value = float(value)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationTypeError(f"{name!r} must be a finite number of {unit}s; got {value!r}")
+    if not math.isfinite(value):
+        raise ValidationError(f"{name!r} must be a finite number of {unit}s; got {value!r}")
     return float(value)
 
 
@@ -307,6 +309,11 @@ class SpikingConfig:
             )
         if self.refractory < 0:
             raise ValidationError(f"'refractory' must be >= 0; got {self.refractory!r}")
+        if self.window < self.dt:
+            raise ValidationError(
+                f"the decoding window 'duration' - 'settle' = {self.window:g} s must be at "
+                f"least one step 'dt' = {self.dt:g} s"
+            )
         if self.max_rate * self.dt > 0.5:
             raise ValidationError(
                 f"'max_rate' * 'dt' = {self.max_rate * self.dt:g} must be <= 0.5 (a neuron can "
@@ -324,6 +331,12 @@ class SpikingConfig:
             isinstance(self.seed, bool) or not isinstance(self.seed, int)
         ):
             raise ValidationTypeError(f"'seed' must be an integer or None; got {self.seed!r}")
+        if self.seed is not None and not 0 <= self.seed <= 2**32 - 1 - 10**6:
+            # Brian2 and NumPy take seeds in [0, 2³²); batches add their index to the seed
+            raise ValidationError(
+                f"'seed' must be in 0..{2**32 - 1 - 10**6} (batches add their index); "
+                f"got {self.seed!r}"
+            )
         if isinstance(self.inhibition, bool) or not isinstance(self.inhibition, int | float):
             raise ValidationTypeError(
                 f"'inhibition' must be a number >= 0; got {self.inhibition!r}"

@@ -19,6 +19,7 @@ window (continuous mode: ``J_k = Σ_i P[i, k] · rate_i · T``).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,6 +152,8 @@ class SpikingUHN:
             raise UnsupportedComponent(
                 "dale=True", self.config.mode, "Dale's law concerns spiking feature neurons"
             )
+        if self.config.target in ("cython", "cpp_standalone"):
+            _require_compiler(self.config.target)
         if self.config.target == "cuda_standalone":
             try:
                 import brian2cuda  # noqa: F401
@@ -786,6 +789,19 @@ class SpikingUHN:
     def __getitem__(self, name: str):
         """A named Brian2 object of the built network: ``net["memories"]``, ``net["i_to_e"]``."""
         return self.network[name]
+
+
+def _require_compiler(target: str) -> None:
+    """A clear error, before Brian2 tries, when no C++ compiler is on the PATH."""
+    import shutil
+
+    found = [c for c in ("g++", "c++", "clang++") if shutil.which(c)]
+    if not found and not os.environ.get("CXX"):
+        raise ValidationError(
+            f"'target' {target!r} compiles C++ but no compiler (g++, c++, clang++ or $CXX) "
+            "was found on the PATH; install one (e.g. apt-get install g++) or use "
+            "target='numpy'"
+        )
 
 
 def _split(b2, monitor, K: int, per_copy: int, pool: int):
