@@ -61,7 +61,14 @@ def test_bench_quick_writes_consistent_json(tmp_path, capsys):
         # our batched scores equal the per-query loop's on the timed queries
         assert r["max_abs_error"] < (2e-3 if r["dtype"] == "float32" else 1e-9), r
         assert r["of_matmul"] > 0 and r["vs_loop"] > 0 and np.isfinite(r["vs_dot"])
-    assert "| dtype | d | n | similarity |" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "| dtype | d | n | similarity |" in captured.out
+    # the plain-install line: Manhattan with and without numba against the dot product
+    plain = data["plain_install"]
+    assert plain["manhattan_numpy"] > 0 and plain["dot"] > 0
+    assert plain["manhattan_numpy_vs_dot"] == pytest.approx(plain["manhattan_numpy"] / plain["dot"])
+    assert "NumPy fallback" in captured.out
+    assert "bench:" in captured.err and "<" in captured.err  # the progress bar, with an ETA
 
 
 def test_spiking_bench_quick_reports_a_row_per_system(tmp_path, capsys):
