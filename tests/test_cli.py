@@ -154,3 +154,12 @@ def test_figures_default_to_their_own_folder():
 
     args = build_parser().parse_args(["figures", "--quick"])
     assert args.out == "neuro-uhn-figures" and args.out != "figures"
+
+
+def test_demo_header_comes_first_and_times_exclude_compilation(tmp_path, capsys):
+    argv = ["demo", "--n-memories", "30", "--spiking-queries", "0", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].startswith("neuro_uhn demo: 30 scikit-learn digits")
+    assert "one-off numba compilation excluded" in captured.out
+    assert "demo:" in captured.err  # the progress bar
