@@ -478,3 +478,20 @@ def test_a_missing_compiler_is_named(monkeypatch):
     for target in ("cpp_standalone", "cython"):
         with pytest.raises(ValueError, match="no compiler .* on the PATH"):
             SpikingUHN("uhn_best", np.eye(3), config=SpikingConfig(target=target))
+
+
+def test_brian2_does_not_wrap_a_users_own_error():
+    """Brian2 installs a sys.excepthook that calls every uncaught error 'unexpected, please
+    report'; after building a network, a user's own NameError must read as itself."""
+    script = (
+        "import numpy as np\n"
+        "from neuro_uhn.spiking import SpikingConfig, SpikingUHN\n"
+        "cfg = SpikingConfig(mode='continuous')\n"
+        "SpikingUHN('uhn_best', np.eye(3), config=cfg).run(np.eye(3))\n"
+        "undefined_name\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert proc.returncode != 0
+    assert "NameError: name 'undefined_name' is not defined" in proc.stderr
+    assert "Brian 2 encountered an unexpected error" not in proc.stderr

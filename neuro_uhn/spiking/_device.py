@@ -37,11 +37,19 @@ def brian():
 
     Brian2 opens ``brian_debug_*.log`` and copies the running script to ``brian_script_*.py``
     in the temp folder at import, and keeps both after any error; a library must not litter,
-    so the log handler is closed and both files removed.
+    so the log handler is closed and both files removed. Brian2 also installs its own
+    ``sys.excepthook``, which wraps *every* later uncaught error, a user's own typo included,
+    in "Brian 2 encountered an unexpected error ... please report"; the previous hook is put
+    back.
     """
     import logging
+    import sys
 
+    hook = sys.excepthook
     import brian2 as b2
+
+    if sys.excepthook is not hook:
+        sys.excepthook = hook
     from brian2.utils.logger import BrianLogger
 
     b2.prefs.logging.file_log = False
