@@ -306,7 +306,11 @@ def _bench_spiking(args) -> int:
         kw["neurons_per_memory"] = args.neurons_per_memory
     label = machine_label()
     print(f"machine: {label}")
-    records = run_spiking_bench(progress=lambda s: print("  " + s, file=sys.stderr), **kw)
+    records = run_spiking_bench(
+        progress=lambda s: print("  " + s, file=sys.stderr),
+        show_bar=not getattr(args, "no_progress", False),
+        **kw,
+    )
     print()
     print(format_spiking_table(records))
     if args.json:

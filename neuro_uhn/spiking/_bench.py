@@ -61,15 +61,22 @@ def run_spiking_bench(
     seed: int = 0,
     progress=None,
     neurons_per_memory: int | None = None,
+    show_bar: bool = True,
 ) -> list[SpikingBenchRecord]:
     """One record per (memories, target, mode), and nengo_spa's WTA when installed.
 
     ``neurons_per_memory``: ``None`` compares our 1 neuron per memory with Nengo's default
-    50; an integer gives both sides that many (an equal neuron budget).
+    50; an integer gives both sides that many (an equal neuron budget). ``show_bar``: a
+    progress bar with an ETA on stderr (on a terminal), one step per system.
     """
+    from tqdm.auto import tqdm
+
     ours = 1 if neurons_per_memory is None else int(neurons_per_memory)
     theirs = 50 if neurons_per_memory is None else int(neurons_per_memory)
     records = []
+    steps = len(n_memories) * (len(targets) * len(modes) + int(nengo))
+    bar = tqdm(total=steps, desc="bench --spiking", unit="system", leave=False,
+               disable=None if show_bar else True)  # fmt: skip
     for n in n_memories:
         M, Q, goal = binary_task(n, n_queries, d=d, seed=seed)
         abstract_acc = float(np.mean(metrics.nearest_memory(WTA_MODEL.retrieve(M, Q), M) == goal))
@@ -103,6 +110,7 @@ def run_spiking_bench(
                         median_settling_ms=s["median_settling_ms"],
                     )
                 )
+                bar.update()
                 if progress:
                     progress(str(records[-1]))
         if nengo:
@@ -112,6 +120,8 @@ def run_spiking_bench(
                 records.append(rec)
                 if progress:
                     progress(str(rec))
+            bar.update()
+    bar.close()
     return records
 
 
