@@ -452,6 +452,8 @@ def test_two_networks_in_two_threads_give_the_sequential_answers():
         ({"seed": -1}, ValueError, "'seed' must be in 0.."),
         ({"seed": 2**40}, ValueError, "'seed' must be in 0.."),
         ({"inhibition": float("nan")}, ValueError, "'inhibition' must be a finite"),
+        ({"threads": 0}, ValueError, "'threads' must be an integer >= 1"),
+        ({"threads": 2.0}, ValueError, "'threads' must be an integer >= 1"),
     ],
 )
 def test_config_rejects_more_bad_values(kwargs, error, message):

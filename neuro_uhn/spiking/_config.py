@@ -263,6 +263,9 @@ class SpikingConfig:
         present, ``numpy`` otherwise (see ``SpikingUHN.chosen_target``).
     seed : int or None
         Seed of Brian2's and NumPy's random numbers.
+    threads : int
+        OpenMP threads of a ``cpp_standalone`` simulation (1: none). Measured on 2 cores in
+        docs/circuit.md; the copies of a batch run in one process either way.
     inhibition : float
         Circuit mode: scales every inhibitory weight of the lateral-inhibition loop (I→E);
         ``0`` removes the competition (the knockout).
@@ -286,6 +289,7 @@ class SpikingConfig:
     batch_size: int = 50
     target: Literal["auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"] = "auto"
     seed: int | None = 0
+    threads: int = 1
     inhibition: float = 1.0
     circuit: CircuitParams = dataclasses.field(default_factory=CircuitParams)
 
@@ -319,7 +323,7 @@ class SpikingConfig:
                 f"'max_rate' * 'dt' = {self.max_rate * self.dt:g} must be <= 0.5 (a neuron can "
                 "fire at most once a step); lower max_rate or dt"
             )
-        for name in ("neurons_per_memory", "levels", "batch_size"):
+        for name in ("neurons_per_memory", "levels", "batch_size", "threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValidationError(f"{name!r} must be an integer >= 1; got {value!r}")

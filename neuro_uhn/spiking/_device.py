@@ -91,7 +91,8 @@ class Standalone:
         self._cleanup()
 
     @classmethod
-    def start(cls, b2, target: str) -> Standalone:
+    def start(cls, b2, target: str, threads: int = 1) -> Standalone:
+        """Select the device; ``threads`` > 1 compiles cpp_standalone with OpenMP."""
         import tempfile
 
         if target == "cuda_standalone":
@@ -101,6 +102,8 @@ class Standalone:
         device = b2.get_device()
         device.reinit()
         device.activate(build_on_run=False)
+        # after reinit, which resets the device's preferences
+        b2.prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
         cls.generation += 1
         return cls(device, tempfile.mkdtemp(prefix="neuro_uhn_standalone_"), cls.generation)
 

@@ -259,7 +259,7 @@ class SpikingUHN:
         target = self.chosen_target(self._n_queries)
         standalone = target in ("cpp_standalone", "cuda_standalone")
         if standalone:
-            self._standalone = _Standalone.start(b2, target)
+            self._standalone = _Standalone.start(b2, target, self.config.threads)
         else:
             b2.set_device("runtime")
             b2.prefs.codegen.target = target
