@@ -140,7 +140,7 @@ def test_the_inhibition_knockout_lets_several_populations_fire(digits20):
                 net["i_to_e"]  # the I→E synapses are gone, not zero-weighted
         counts = net.run(Q).counts
         active[inhibition] = (counts >= 0.1 * counts.max(1, keepdims=True)).sum(1)
-    assert np.median(active[1.0]) == 1 and np.mean(active[1.0] >= 2) <= 0.1
+    assert np.median(active[1.0]) == 1 and np.mean(active[1.0] >= 2) <= 0.2
     # without competition every population driven past threshold fires (on 20 digits, the
     # nearest other digit for about 40 % of the cues)
     assert np.mean(active[0.0] >= 2) >= 0.3

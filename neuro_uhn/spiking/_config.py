@@ -103,6 +103,9 @@ class CircuitParams:
     self_excitation : float
         Recurrent excitation within a memory population, as a multiple of the inhibition a
         spike causes (integrated over the synaptic time courses): 1 cancels it for the winner.
+        The default 0.25 keeps the competition going after the first spikes instead of
+        latching the first population to cross threshold (digits, N = 1000, Euclidean/max:
+        agreement 0.70 at 1.5, 0.80 at 0.75, 0.83 at 0.5, 0.90 at 0.25).
     input_rate : float, Hz
         Feature-neuron rate for the largest feature value (about 1000 Hz per active feature is
         needed on digits; at 200 Hz too few input spikes are integrated).
@@ -142,7 +145,7 @@ class CircuitParams:
     n_inhibitory: int = 10
     e_to_i: float = 1.2
     inhibitory_gain: float = 2.0
-    self_excitation: float = 1.5
+    self_excitation: float = 0.25
     input_rate: float = 1000.0
     drive: float = 1.5
     offset: float = 0.5
