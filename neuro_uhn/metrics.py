@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import _refuse_masked
 from .errors import ValidationError
 from .similarity import Euclidean
 
@@ -16,6 +17,8 @@ PAPER_THRESHOLD = 60.0
 
 def sse_correct(outputs, targets, threshold: float = PAPER_THRESHOLD) -> np.ndarray:
     """Per query: ``Σ_d (target − output)² <= threshold`` (NaN outputs count as wrong)."""
+    _refuse_masked(outputs, "outputs")
+    _refuse_masked(targets, "targets")
     Z, T = np.asarray(outputs, dtype=float), np.asarray(targets, dtype=float)
     if Z.shape != T.shape:
         raise ValidationError(f"'outputs' {Z.shape} and 'targets' {T.shape} must have one shape")
@@ -25,6 +28,7 @@ def sse_correct(outputs, targets, threshold: float = PAPER_THRESHOLD) -> np.ndar
 
 def nearest_memory(outputs, memories) -> np.ndarray:
     """Index of the stored memory closest (Euclidean) to each output; -1 for NaN outputs."""
+    _refuse_masked(outputs, "outputs")
     Z = np.atleast_2d(np.asarray(outputs, dtype=float))
     bad = ~np.all(np.isfinite(Z), axis=-1)
     idx = np.argmax(Euclidean(squared=True)(memories, np.where(bad[:, None], 0.0, Z)), axis=-1)
@@ -33,4 +37,5 @@ def nearest_memory(outputs, memories) -> np.ndarray:
 
 def identity_correct(outputs, memories, target_index) -> np.ndarray:
     """Per query: the nearest stored memory to the output is the target memory."""
+    _refuse_masked(target_index, "target_index")
     return nearest_memory(outputs, memories) == np.asarray(target_index)

@@ -115,3 +115,24 @@ def test_to_bipolar_thresholds_at_one_half():
 def test_mask_arguments_are_checked(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_metrics_refuse_masked_arrays_with_masked_values():
+    """A mask would be dropped silently by the arithmetic; refused by name, unless empty."""
+    import numpy as np
+    import pytest
+
+    from neuro_uhn import metrics
+
+    Z = np.ma.masked_array(np.ones((2, 3)), mask=[[0, 1, 0], [0, 0, 0]])
+    M = np.ones((2, 3))
+    with pytest.raises(TypeError, match="'outputs' is a masked array"):
+        metrics.sse_correct(Z, M)
+    with pytest.raises(TypeError, match="'targets' is a masked array"):
+        metrics.sse_correct(M, Z)
+    with pytest.raises(TypeError, match="'outputs' is a masked array"):
+        metrics.nearest_memory(Z, M)
+    with pytest.raises(TypeError, match="'target_index' is a masked array"):
+        metrics.identity_correct(M, M, np.ma.masked_array([0, 1], mask=[1, 0]))
+    clean = np.ma.masked_array(np.ones((2, 3)))  # nothing masked: accepted
+    assert metrics.sse_correct(clean, M).all()
