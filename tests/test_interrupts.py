@@ -156,7 +156,11 @@ def test_an_interrupted_brian2_compilation_does_not_poison_the_next(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)  # the job and its compiler, as a scheduler would
     proc.communicate()
     assert compiling, "the first build finished before it could be interrupted"
+    killed = list(tmp_path.glob("neuro_uhn_standalone_*"))
+    assert killed  # the killed process could not clean up after itself
     again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                            text=True, timeout=300)  # fmt: skip
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.strip().endswith("1")
+    # the next build removed the killed process's project, and its own went at exit
+    assert list(tmp_path.glob("neuro_uhn_standalone_*")) == []

@@ -497,3 +497,20 @@ def test_brian2_does_not_wrap_a_users_own_error():
     assert proc.returncode != 0
     assert "NameError: name 'undefined_name' is not defined" in proc.stderr
     assert "Brian 2 encountered an unexpected error" not in proc.stderr
+
+
+def test_stale_standalone_projects_of_dead_processes_are_removed(tmp_path):
+    """Folders named with a process id go once that process is gone; others stay."""
+    from neuro_uhn.spiking._device import PROJECT_PREFIX, remove_stale_projects
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    import os
+
+    stale = tmp_path / f"{PROJECT_PREFIX}{dead.pid}_abc"
+    mine = tmp_path / f"{PROJECT_PREFIX}{os.getpid()}_def"
+    foreign = tmp_path / f"{PROJECT_PREFIX}notapid"
+    for folder in (stale, mine, foreign):
+        (folder / "code_objects").mkdir(parents=True)
+    assert remove_stale_projects(str(tmp_path)) == [str(stale)]
+    assert not stale.exists() and mine.exists() and foreign.exists()

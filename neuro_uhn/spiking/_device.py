@@ -70,6 +70,42 @@ def brian():
     return b2
 
 
+#: Compiled projects live in ``<temp>/neuro_uhn_standalone_<pid>_<random>``.
+PROJECT_PREFIX = "neuro_uhn_standalone_"
+
+
+def remove_stale_projects(folder: str | None = None) -> list[str]:
+    """Remove compiled projects whose process no longer exists; returns what was removed.
+
+    A project's folder goes with its network, at exit and after a failed compile, but a
+    process killed by a signal (SIGKILL, or SIGTERM without a handler) runs no clean-up;
+    the next standalone build in any process removes what such a process left. Only folders
+    named with a process id are touched, and only when that process is gone.
+    """
+    import glob
+    import tempfile
+
+    removed = []
+    pattern = os.path.join(folder or tempfile.gettempdir(), f"{PROJECT_PREFIX}*_*")
+    for path in glob.glob(pattern):
+        pid_text = os.path.basename(path)[len(PROJECT_PREFIX) :].split("_", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class Standalone:
     """A compiled standalone project for one network: built once, run per batch.
 
@@ -105,7 +141,9 @@ class Standalone:
         # after reinit, which resets the device's preferences
         b2.prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
         cls.generation += 1
-        return cls(device, tempfile.mkdtemp(prefix="neuro_uhn_standalone_"), cls.generation)
+        remove_stale_projects()
+        prefix = f"{PROJECT_PREFIX}{os.getpid()}_"
+        return cls(device, tempfile.mkdtemp(prefix=prefix), cls.generation)
 
     def build(self, net: SpikingUHN, b2) -> None:
         if net.config.seed is not None:
