@@ -86,11 +86,15 @@ def test_z_is_read_from_the_output_neurons(digits20):
     i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / nu_second())
     cols = run.n_output_columns
     assert cols == M.shape[1] + 1  # on outputs (P = M >= 0) and the reference neuron
+    # a linear decoder whose two constants are fixed at build time, not per query
+    unit = np.abs(M).max() / (net.reference_rate * net.config.window)
+    assert net.reference_rate > 0
     for b in range(4):
         mine = (i // cols == b) & (t >= net.config.settle)
         counts = np.bincount(i[mine] % cols, minlength=cols)
-        expected = counts[:-1] / max(counts[-1], 1) * np.abs(M).max()
-        np.testing.assert_allclose(net.decode_outputs(counts[None])[0], expected)
+        np.testing.assert_allclose(net.decode_outputs(counts[None])[0], unit * counts[:-1])
+    doubled = net.decode_outputs(2 * run.output_counts_in(net.config.settle, np.inf))
+    np.testing.assert_allclose(doubled, 2 * net.decode_run(run))  # linear: no normaliser
     np.testing.assert_allclose(net.retrieve(Q[:4]), net.decode_run(net.run(Q[:4])), atol=0)
 
 

@@ -89,11 +89,23 @@ def test_a_store_held_by_another_writer_is_reported_as_busy(tmp_path):
         assert store.keys() == {"k"}
 
 
-def test_a_wal_store_is_not_switched_again(tmp_path):
-    """Reopening reads the journal mode and leaves a WAL store as it is."""
+def test_a_wal_store_is_not_switched_again(tmp_path, monkeypatch):
+    """Reopening reads the journal mode and leaves a WAL store as it is: the switch, which
+    takes a lock, is issued only for a new store (statements traced on the connection)."""
+    executed: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced_connect(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        db.set_trace_callback(executed.append)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced_connect)
     path = tmp_path / "s.sqlite"
     ResultStore(path).close()
-    with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert any("journal_mode = WAL" in sql for sql in executed)
+    executed.clear()
     with ResultStore(path) as store:
         assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert any(sql.strip() == "PRAGMA journal_mode" for sql in executed)
+    assert not any("journal_mode = WAL" in sql for sql in executed)

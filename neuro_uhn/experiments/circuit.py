@@ -12,7 +12,6 @@ keyed by everything that changes it, so an interrupted sweep resumes where it st
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -109,7 +108,7 @@ def circuit_sweep(
                 progress(f"circuit sweep: {name} = {value:g}")
             if where == "config":
                 v = int(value) if name == "neurons_per_memory" else value
-                config = dataclasses.replace(base, **{name: v})
+                config = base.replace(**{name: v})
             else:
                 config = base.replace(circuit=base.circuit.replace(**{name: value}))
             summary = compare(model, M, Q, targets=targets, config=config).summary()

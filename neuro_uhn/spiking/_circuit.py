@@ -407,7 +407,6 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
         groups[name] = mon
         objects.append(mon)
     groups["n_cols"] = n_cols
-    groups["cell_types"] = CELL_TYPES
     _quiet_release_warning()
     return objects, groups, ns
 

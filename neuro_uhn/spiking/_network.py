@@ -30,7 +30,7 @@ from ..model import UHN
 from ..readout import IdentityReadout
 from ..retrieval import prepare
 from ..similarity import validate_queries
-from ._circuit import build_circuit, plan_circuit
+from ._circuit import CELL_TYPES, build_circuit, plan_circuit
 from ._config import SpikingConfig, UnsupportedComponent
 from ._device import BRIAN_LOCK
 from ._device import Standalone as _Standalone
@@ -538,6 +538,31 @@ class SpikingUHN:
     def _build_locked(self, n_queries: int) -> None:
         self._n_queries = max(1, n_queries)
         self._build(self._copies(n_queries))
+        if self.plan is not None:
+            self._reference_rate = self._calibrate_decoder()
+
+    #: Seed offset of the calibration batch (queries' batches use 0, 1, 2, ...).
+    CALIBRATION_SEED_OFFSET = 999_999
+
+    def _calibrate_decoder(self) -> float:
+        """The decoder's unit, from M only: the reference output neuron's mean rate (Hz)
+        when the circuit is cued with its own stored patterns, one batch of copies.
+
+        The reference neuron is reached by every memory neuron, so this is the circuit's
+        typical total memory rate; z = max|P| · (n_on − n_off) / (rate · window) is then
+        linear in the output counts with a gain fixed at build time, not a per-query
+        normaliser.
+        """
+        b2, K, cfg = _brian(), self._K, self.config
+        order = np.random.default_rng(0 if cfg.seed is None else cfg.seed).permutation(
+            self.n_memories
+        )
+        cues = self.M[np.resize(order, K)]
+        *_, more = self._run_batch(b2, cues, seed_offset=self.CALIBRATION_SEED_OFFSET)
+        ref = [np.count_nonzero((i == self._groups["n_cols"] - 1) & (t >= cfg.settle))
+               for i, t in more["output_spikes"]]  # fmt: skip
+        rate = float(np.mean(ref)) / cfg.window
+        return rate if rate > 0 else 1.0 / cfg.window  # no spikes: z stays 0 anyway
 
     def run(self, queries, *, progress: bool | None = None) -> SpikingRun:
         """Simulate every query (in batches of ``batch_size`` copies).
@@ -689,22 +714,34 @@ class SpikingUHN:
         readout = self.model.readout
         return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
 
-    def decode_outputs(self, output_counts: np.ndarray) -> np.ndarray:
-        """Circuit mode: ``z`` from the output neurons' counts (columns as in SpikingRun).
+    def decode_outputs(self, output_counts: np.ndarray, window: float | None = None) -> np.ndarray:
+        """Circuit mode: ``z`` from the output neurons' counts over ``window`` seconds
+        (default the decoding window; columns as in SpikingRun).
 
-        ``z_k = max|P| · (n_on,k − n_off,k) / n_ref``: linear in the output counts, with the
-        gain ``max|P|`` from P and the reference neuron's count (a neuron reached by every
-        memory neuron) as the unit; 0 where no memory neuron fired.
+        ``z_k = max|P| · (n_on,k − n_off,k) / (r_ref · window)``: linear in the output counts.
+        Both constants are fixed at build time from M and P only: ``max|P|`` (the release
+        probabilities are ``|P|/max|P|``) and ``r_ref``, the reference neuron's mean rate
+        when the circuit is cued with its stored patterns (:meth:`reference_rate`). Nothing in
+        it depends on the query being decoded.
         """
         if self.plan is None:
             raise ValidationError("decode_outputs is for mode='circuit'")
+        window = self.config.window if window is None else float(window)
         oc = np.asarray(output_counts, dtype=float)
         n_out = self.P.shape[1]
         diff = oc[:, :n_out] - (oc[:, n_out : 2 * n_out] if self.plan.signed_output else 0)
-        ref = oc[:, -1:]
-        Z = self.plan.P_scale * diff / np.where(ref > 0, ref, 1)
+        Z = self.plan.P_scale * diff / (self.reference_rate * window)
         readout = self.model.readout
         return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
+
+    @property
+    def reference_rate(self) -> float:
+        """Circuit mode: the decoder's unit (Hz), calibrated at build time from M."""
+        if self.plan is None:
+            raise ValidationError("reference_rate is for mode='circuit'")
+        if self._net is None:
+            self.build(1)
+        return self._reference_rate
 
     def decode_run(self, run: SpikingRun, start: float | None = None, stop: float | None = None):
         """``z`` per query from the spikes in [start, stop) (default: the decoding window):
@@ -712,7 +749,7 @@ class SpikingUHN:
         start = self.config.settle if start is None else start
         stop = self.config.duration if stop is None else stop
         if self.plan is not None:
-            return self.decode_outputs(run.output_counts_in(start, stop + 1e-12))
+            return self.decode_outputs(run.output_counts_in(start, stop + 1e-12), stop - start)
         if self.config.mode == "continuous":  # no spikes: the counts are rate × window
             return self.outputs(run.counts, self.config.window)
         return self.outputs(run.counts_in(start, stop + 1e-12), stop - start)
@@ -784,7 +821,7 @@ class SpikingUHN:
         """Circuit mode: ``{group name: "excitatory" | "inhibitory"}`` (Dale's law)."""
         if self.plan is None:
             raise ValidationError("cell types are defined for mode='circuit'")
-        return dict(self.network and self._groups["cell_types"])
+        return {k: v for k, v in CELL_TYPES.items() if k != "relays" or self._has_relays()}
 
     def __getitem__(self, name: str):
         """A named Brian2 object of the built network: ``net["memories"]``, ``net["i_to_e"]``."""
