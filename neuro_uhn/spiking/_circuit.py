@@ -35,13 +35,16 @@ that is leaky integrate-and-fire neurons and synapses with time constants and de
 * **Projection = release probabilities.** Each memory neuron reaches output neuron k (on for
   ``P > 0``, off for ``P < 0``) through a synapse that releases with probability
   ``|P_ik| / max|P|`` and makes the output neuron fire; one reference neuron is reached by
-  every memory neuron with probability 1. ``z_k = max|P| · (n_on,k − n_off,k) / n_ref`` from
-  the output neurons' counts: the share-weighted projection for softmax, the winner's row for
-  max, the mean row of the active set for top-k and threshold (whose sign is SDM's majority).
+  every memory neuron with probability 1. ``z_k = max|P| · (n_on,k − n_off,k) / (r_ref·T)``
+  from the output neurons' counts, with ``r_ref`` the reference neuron's mean rate on the
+  stored patterns (calibrated at build): the rate-weighted projection for softmax, the
+  winner's row (scaled by its rate) for max, the sum over the active set for threshold (whose
+  sign is SDM's majority).
 
 Build-time constants (from ``M`` and ``P`` only; see :func:`plan_circuit`): the gain ``G``
-(volts per score unit), the bias currents, the centring, ``max|P|``. Nothing is computed from
-a query's scores.
+(volts per score unit), the bias currents, the centring, ``max|P|``, and the decoder's
+``r_ref`` (a calibration run on the stored patterns). Nothing is computed from a query's
+scores, and nothing from a query's spikes but z itself.
 """
 
 from __future__ import annotations
