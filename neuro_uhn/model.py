@@ -255,51 +255,30 @@ def dump_model(model: UHN, path: str | Path) -> None:
                 f"'path' {str(path)!r} exists and is not a model file; refusing to overwrite "
                 "it (move it aside or pick another name)"
             ) from None
-    lines = []
+    import tomli_w
+
     d = model.to_dict()
-    for key in ("name", "title", "reference", "association"):
-        if key in d:
-            lines.append(f"{key} = {_toml_value(d[key])}")
-    for key in ("similarity", "separation", "readout"):
-        value = d[key]
-        if isinstance(value, list):
-            for stage in value:
-                lines += ["", f"[[{key}]]", *(f"{k} = {_toml_value(v)}" for k, v in stage.items())]
-        else:
-            lines += ["", f"[{key}]", *(f"{k} = {_toml_value(v)}" for k, v in value.items())]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for value in _strings(d):
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ValidationError(
+                f"cannot write the lone surrogate in {value!r} to a spec file (TOML holds "
+                "Unicode text only)"
+            )
+    # tomli_w writes every valid TOML value (control characters as escapes) and refuses the
+    # rest; a chain of separations becomes an array of tables, [[separation]]
+    try:
+        text = tomli_w.dumps(d)
+    except TypeError as err:
+        raise ValidationTypeError(f"cannot write {model!r} to a spec file: {err}") from None
+    Path(path).write_text(text, encoding="utf-8")
 
 
-_TOML_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\n": "\\n",
-    "\t": "\\t",
-    "\r": "\\r",
-    "\b": "\\b",
-    "\f": "\\f",
-}
-
-
-def _toml_char(c: str) -> str:
-    """One character of a TOML basic string: control characters as escapes (TOML allows none
-    raw but tab), so every string :func:`dump_model` writes reads back the same."""
-    if c in _TOML_ESCAPES:
-        return _TOML_ESCAPES[c]
-    if 0xD800 <= ord(c) <= 0xDFFF:
-        raise ValidationError(
-            f"cannot write the lone surrogate {c!r} to a spec file (TOML holds Unicode text only)"
-        )
-    if ord(c) < 0x20 or ord(c) == 0x7F:
-        return f"\\u{ord(c):04x}"
-    return c
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + "".join(_toml_char(c) for c in v) + '"'
-    raise ValidationTypeError(f"cannot write {type(v).__name__} {v!r} to a spec file")
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
