@@ -88,19 +88,34 @@ def _coerce(comp: Component, param: str, value: Any, hint: Any) -> Any:
 
 
 class Registry:
-    """Components of one kind by name; registering a name twice is an error."""
+    """Components of one kind by name; registering a name twice is an error.
 
-    def __init__(self, kind: str, base: type[Component]):
+    A registry may also resolve the names of tables added with :meth:`extend`
+    (the official code's forms in :mod:`neuro_uhn.paper`): :meth:`get` and :meth:`make` find
+    them, :meth:`names` lists this table's own.
+    """
+
+    def __init__(self, kind: str, base: type[Component], title: str = ""):
         self.kind = kind
         self.base = base
+        self.title = title or kind
         self._by_name: dict[str, type[Component]] = {}
+        self._extra: list[Registry] = []
+
+    def extend(self, other: Registry) -> None:
+        """Resolve ``other``'s names too (after this table's own; names must not clash)."""
+        clash = sorted(set(self._by_name) & set(other._by_name))
+        if clash:
+            raise ValidationError(f"{self.kind} name(s) {clash} are in both tables")
+        if other not in self._extra:
+            self._extra.append(other)
 
     def register(self, name: str) -> Callable[[type], type]:
         def decorate(cls: type) -> type:
             if not (isinstance(cls, type) and issubclass(cls, self.base)):
                 raise ValidationTypeError(f"only {self.base.__name__} subclasses can be registered")
             key = name.lower()
-            if key in self._by_name:
+            if key in self._by_name or any(key in t._by_name for t in self._extra):
                 raise ValidationError(f"{self.kind} {key!r} is already registered")
             cls.name = key
             cls.kind = self.kind
@@ -117,12 +132,14 @@ class Registry:
             raise ValidationTypeError(
                 f"{self.kind} name must be a string; got {type(name).__name__}"
             )
-        try:
-            return self._by_name[name.lower()]
-        except KeyError:
-            raise ValidationError(
-                f"unknown {self.kind} {name!r}; registered: {', '.join(self.names())}"
-            ) from None
+        key = name.lower()
+        for table in (self, *self._extra):
+            if key in table._by_name:
+                return table._by_name[key]
+        known = "".join(f"; {t.title}: {', '.join(t.names())}" for t in self._extra)
+        raise ValidationError(
+            f"unknown {self.kind} {name!r}; registered: {', '.join(self.names())}{known}"
+        )
 
     def make(self, spec: Any, **params: Any) -> Component:
         """A component from a name, a ``{"kind": name, ...}`` mapping or an instance.

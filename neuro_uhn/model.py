@@ -102,7 +102,7 @@ class UHN:
 
         return dataclasses.replace(
             self,
-            similarity=self.similarity.paper_form(),
+            similarity=paper.form(self.similarity),
             separation=paper.pipeline(self.separation),
         )
 

@@ -27,6 +27,11 @@ quirk                     what the official code computes
                           parameter (1000 in the official experiments) is ``beta``
 ========================  ==========================================================
 
+These forms are a table of their own (:func:`names`), apart from the standard similarities
+(``similarity.names()``); :func:`form` maps a standard similarity to its official-code
+counterpart (``Dot`` → ``L1NormalizedDot``). ``similarity.make`` and spec files still accept
+these names, which the experiments and saved models use.
+
 See ``docs/conventions.md`` for why the standard convention differs in each case.
 """
 
@@ -35,11 +40,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ._registry import Registry
 from ._xp import namespace, xlogy
+from .errors import ValidationError
 from .separation import Chain, Max, Normalize, Separation
-from .separation import register as register_separation
-from .similarity import Similarity, check_distributions, normalize_rows
-from .similarity import register as register_similarity
+from .separation import _registry as _standard_separations
+from .similarity import (
+    KL,
+    Cosine,
+    Dot,
+    Euclidean,
+    JensenShannon,
+    Manhattan,
+    ReverseKL,
+    Similarity,
+    check_distributions,
+    normalize_rows,
+)
+from .similarity import _registry as _standard_similarities
 
 __all__ = [
     "InverseEuclidean",
@@ -51,8 +69,23 @@ __all__ = [
     "FrobeniusCosine",
     "NanFirstMax",
     "pipeline",
+    "form",
+    "names",
     "OFFICIAL_KL_EPS",
 ]
+
+#: The official code's forms, a table apart from the standard components (whose registries
+#: still resolve these names: ``similarity.make("inverse_manhattan")``).
+_similarities = Registry("similarity", Similarity, "official-code forms (neuro_uhn.paper)")
+_separations = Registry("separation", Separation, "official-code forms (neuro_uhn.paper)")
+register_similarity = _similarities.register
+register_separation = _separations.register
+
+
+def names() -> list[str]:
+    """Names of the official code's forms (similarities and the NaN-first max)."""
+    return sorted(_similarities.names() + _separations.names())
+
 
 #: The official code's ε inside the KL logarithms.
 OFFICIAL_KL_EPS = 1e-4
@@ -72,9 +105,6 @@ class _PaperSimilarity(Similarity):
     #: overflowing to inf or underflowing to 0. In range nothing changes.
     scale_power: ClassVar[int | None] = 1
 
-    def paper_form(self):
-        return self
-
 
 @register_similarity("inverse_euclidean")
 @dataclass(frozen=True, kw_only=True)
@@ -84,8 +114,6 @@ class InverseEuclidean(_PaperSimilarity):
     self_is_best: ClassVar[bool] = True
 
     def score(self, M, Q, xp):
-        from .similarity import Euclidean
-
         d2 = -Euclidean(squared=True).score(Euclidean().prepare(M, xp), Q, xp)
         return reciprocal(d2, xp)
 
@@ -215,3 +243,32 @@ def pipeline(separation: Separation) -> Chain:
     stages = separation.stages if isinstance(separation, Chain) else (separation,)
     stages = tuple(NanFirstMax() if type(s) is Max else s for s in stages)
     return Chain(stages=(Normalize(), *stages, Normalize()))
+
+
+_standard_similarities.extend(_similarities)
+_standard_separations.extend(_separations)
+
+#: Each standard similarity's counterpart in the official code, by class (a subclass of a
+#: standard similarity has its parent's form).
+FORMS: dict[type[Similarity], type[Similarity]] = {
+    Dot: L1NormalizedDot,
+    Cosine: FrobeniusCosine,
+    Euclidean: InverseEuclidean,
+    Manhattan: InverseManhattan,
+    KL: InverseKL,
+    ReverseKL: InverseReverseKL,
+    JensenShannon: OfficialJS,
+}
+
+
+def form(similarity: Similarity) -> Similarity:
+    """The official code's counterpart of ``similarity`` (an official form is its own)."""
+    if isinstance(similarity, _PaperSimilarity):
+        return similarity
+    for cls in type(similarity).__mro__:
+        if cls in FORMS:
+            return FORMS[cls]()
+    raise ValidationError(
+        f"similarity {similarity.name!r} has no counterpart in the official UHN code; "
+        "use convention='standard'"
+    )

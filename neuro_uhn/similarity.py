@@ -4,14 +4,16 @@ Every similarity here is a frozen component, registered by name::
 
     >>> from neuro_uhn import similarity
     >>> similarity.names()[:4]
-    ['cosine', 'dot', 'euclidean', 'frobenius_cosine']
+    ['cosine', 'dot', 'euclidean', 'hamming']
     >>> similarity.make({"kind": "kl", "eps": 1e-8})
     KL(eps=1e-08)
 
 The standard similarities are exact scores (distances negated, never inverted). The official
-code's forms (reciprocal distances, the L1-normalised "dot product", ...) live in
-:mod:`neuro_uhn.paper` and are registered here too; :meth:`Similarity.paper_form` maps a
-standard similarity to its official-code counterpart.
+code's forms (reciprocal distances, the L1-normalised "dot product", ...) are a table of their
+own in :mod:`neuro_uhn.paper` (``paper.names()``), which also maps each standard similarity to
+its counterpart (``paper.form``). This module does not import it; :func:`make` and :func:`get`
+still resolve those names (``similarity.make("inverse_manhattan")``), as spec files and the
+experiments use them, but :func:`names` lists the standard similarities only.
 
 Cost. ``dot``, ``cosine``, ``euclidean``, ``hamming``, ``kl`` and ``reverse_kl`` are one
 matrix product plus O((B + N)·D) work. ``manhattan`` and ``js`` have no matrix-product form:
@@ -78,15 +80,8 @@ class Similarity(Component):
     def score(self, prepared: Any, Q: Array, xp) -> Array:
         raise NotImplementedError
 
-    def paper_form(self) -> Similarity:
-        """The official code's counterpart (see :mod:`neuro_uhn.paper`)."""
-        raise ValidationError(
-            f"similarity {self.name!r} has no counterpart in the official UHN code; "
-            "use convention='standard'"
-        )
 
-
-_registry = Registry("similarity", Similarity)
+_registry = Registry("similarity", Similarity, "standard similarities")
 register = _registry.register
 names = _registry.names
 make = _registry.make
@@ -241,11 +236,6 @@ class Dot(Similarity):
     def score(self, M, Q, xp):
         return Q @ M.T
 
-    def paper_form(self):
-        from .paper import L1NormalizedDot
-
-        return L1NormalizedDot()
-
 
 @register("cosine")
 @dataclass(frozen=True, kw_only=True)
@@ -257,11 +247,6 @@ class Cosine(Similarity):
 
     def score(self, Mn, Q, xp):
         return _unit_rows(Q, xp) @ Mn.T
-
-    def paper_form(self):
-        from .paper import FrobeniusCosine
-
-        return FrobeniusCosine()
 
 
 def _unit_rows(X, xp):
@@ -312,11 +297,6 @@ class Euclidean(Similarity):
         S -= m2  # S = -d²
         return neg_clip_sqrt(S, xp, sqrt=not self.squared)
 
-    def paper_form(self):
-        from .paper import InverseEuclidean
-
-        return InverseEuclidean()
-
 
 @register("manhattan")
 @dataclass(frozen=True, kw_only=True)
@@ -328,11 +308,6 @@ class Manhattan(Similarity):
 
     def score(self, M, Q, xp):
         return neg_l1(Q, M)
-
-    def paper_form(self):
-        from .paper import InverseManhattan
-
-        return InverseManhattan()
 
 
 @register("hamming")
@@ -447,11 +422,6 @@ class KL(_KLBase):
         S -= neg_entropy
         return S
 
-    def paper_form(self):
-        from .paper import InverseKL
-
-        return InverseKL()
-
 
 @register("reverse_kl")
 @dataclass(frozen=True, kw_only=True)
@@ -464,11 +434,6 @@ class ReverseKL(_KLBase):
         S = Qn @ logP.T
         S -= xp.expand_dims(_row_dots(Qn, xp.log(Qn), xp), axis=-1)
         return S
-
-    def paper_form(self):
-        from .paper import InverseReverseKL
-
-        return InverseReverseKL()
 
 
 @register("js")
@@ -489,8 +454,3 @@ class JensenShannon(Similarity):
 
     def score(self, Mn, Q, xp):
         return neg_js(normalize_rows(Q, xp), Mn)
-
-    def paper_form(self):
-        from .paper import OfficialJS
-
-        return OfficialJS()

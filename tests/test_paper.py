@@ -154,3 +154,27 @@ def test_pipeline_wraps_normalisations_around_the_separation():
     assert chain.stages == (Normalize(), Softmax(beta=5.0), Normalize())
     assert paper.pipeline(nu.separation.Max()).stages[1] == paper.NanFirstMax()
     assert math.isclose(paper.OFFICIAL_KL_EPS, 1e-4)
+
+
+def test_the_official_forms_are_a_table_apart_and_their_names_still_resolve():
+    from pathlib import Path
+
+    assert set(paper.names()).isdisjoint(similarity.names())
+    assert set(paper.names()) >= {"inverse_manhattan", "official_js", "nan_first_max"}
+    assert similarity.make("inverse_manhattan") == paper.InverseManhattan()
+    assert nu.separation.make("nan_first_max") == paper.NanFirstMax()
+    source = Path(similarity.__file__).read_text()
+    assert "paper" not in {
+        w.strip(".") for line in source.splitlines() if "import" in line for w in line.split()
+    }
+
+
+@pytest.mark.parametrize("name", similarity.names())
+def test_every_standard_similarity_has_an_official_form_or_says_it_has_none(name):
+    sim = similarity.make(name)
+    try:
+        official = paper.form(sim)
+    except ValueError as err:
+        assert "no counterpart in the official UHN code" in str(err)
+    else:
+        assert official.name in paper.names()
