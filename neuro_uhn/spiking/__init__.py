@@ -12,6 +12,7 @@ from ._compare import Comparison as Comparison
 from ._compare import compare as compare
 from ._config import CircuitParams as CircuitParams
 from ._config import SpikingConfig as SpikingConfig
+from ._config import StorageParams as StorageParams
 from ._config import UnsupportedComponent as UnsupportedComponent
 from ._mapping import support_matrix as support_matrix
 from ._network import SpikingRun as SpikingRun
@@ -24,6 +25,7 @@ __all__ = [
     "SpikingConfig",
     "SpikingRun",
     "SpikingUHN",
+    "StorageParams",
     "UnsupportedComponent",
     "support_matrix",
 ]

@@ -79,6 +79,10 @@ class CircuitPlan:
     P_scale: float  # max |P|
     beta_configured: float | None = None
     beta_predicted: float | None = None
+    #: storage="plasticity" (neuro_uhn.spiking._plasticity; keep): per-neuron values that
+    #: replace the per-population ones, as every neuron learned its own: "W" (N·n, feature
+    #: neurons) volts per spike, every channel; "bias" (N·n,) V; "P" (N·n, output columns)
+    neurons: dict | None = None
 
     @property
     def signed_output(self) -> bool:
@@ -310,12 +314,14 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
     # the bias current gb rises with the query, with the synaptic time course τe (it is the
     # tonic part of the input): a memory whose drive is mostly bias gets no head start
     memories.v = c.v_rest * b2.volt
-    memories.I_bias = np.tile(np.repeat(plan.bias, n), K) * b2.volt
+    own = plan.neurons  # per-neuron learned values (storage="plasticity")
+    bias = own["bias"] if own is not None else np.repeat(plan.bias, n)
+    memories.I_bias = np.tile(bias, K) * b2.volt
     groups["memories"] = memories
     objects.append(memories)
 
     # feature -> memory: excitatory W⁺ directly, inhibitory W⁻ through relay interneurons
-    W = np.repeat(W_channels, n, axis=0)  # (N·n, F), one row per memory neuron
+    W = np.repeat(W_channels, n, axis=0) if own is None else np.array(own["W"], dtype=float)
     if c.connection_p < 1:
         W = W * (rng.random(W.shape) < c.connection_p)
     post_local, pre_local = np.nonzero(W > 0)
@@ -393,6 +399,8 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
     prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
     prob.append(np.ones((N, 1)))
     Pfull = np.repeat(np.concatenate(prob, axis=1), n, axis=0)  # (N·n, n_cols)
+    if own is not None:
+        Pfull = np.asarray(own["P"], dtype=float)
     m_idx, o_idx = np.nonzero(Pfull > 0)
     pre_o = (np.arange(K)[:, None] * (N * n) + m_idx[None]).ravel()
     post_o = (np.arange(K)[:, None] * n_cols + o_idx[None]).ravel()

@@ -15,10 +15,19 @@ from typing import Any, Literal
 from .. import errors as _errors
 from ..errors import ValidationError, ValidationTypeError
 
-__all__ = ["SpikingConfig", "CircuitParams", "UnsupportedComponent", "MODES", "TARGETS"]
+__all__ = [
+    "SpikingConfig",
+    "CircuitParams",
+    "StorageParams",
+    "UnsupportedComponent",
+    "MODES",
+    "TARGETS",
+    "STORAGES",
+]
 
 MODES = ("continuous", "hybrid", "spiking", "circuit")
 TARGETS = ("auto", "numpy", "cython", "cpp_standalone", "cuda_standalone")
+STORAGES = ("set", "plasticity")
 
 
 class UnsupportedComponent(_errors.UnsupportedComponent):
@@ -218,6 +227,79 @@ class CircuitParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StorageParams:
+    """How ``storage="plasticity"`` writes memories into the circuit (docs/circuit.md, Storage).
+
+    Each memory is presented once for ``presentation`` seconds: the feature neurons fire at
+    the pattern's rates, a recruitment input drives the next free memory population, and
+    after ``allocation`` seconds a neuromodulatory gate opens the local rules for the rest of
+    the presentation; the output neurons are driven to the projection row by a teacher.
+    Presentations are ``gap`` seconds apart; at the end of each, a neuron that fired at
+    least ``occupancy_spikes`` times is marked occupied.
+
+    Parameters
+    ----------
+    capacity : int or None
+        Memory populations in the network (``None``: as many as the memories given at
+        construction). ``SpikingUHN.store`` fills the free ones; a full network is an error.
+    presentation, allocation, gap : float, s
+        One presentation (at most 0.1 s), its recruitment phase, and the pause after it.
+    tau_trace : float, s
+        Decay of the pre- and postsynaptic traces the rules read (10 ms: about half of the
+        ±20 ms STDP window of Bi & Poo 1998).
+    recruit_rate : float, Hz
+        Rate of each of the 50 recruitment (novelty) neurons; their synapses onto a memory
+        population are gated by its occupancy and its predecessor's (docs/circuit.md).
+    recruit_drive : float
+        Mean recruitment drive of the recruited population, in rest-to-threshold gaps (5:
+        about 150 Hz per neuron, some 10 gated spikes per neuron for the rules to average).
+    teach_rate : float, Hz
+        Rate of an output neuron driven by its teaching input at ``|P| = max|P|``.
+    occupancy_spikes : float
+        Spikes per neuron in one presentation that mark a population occupied.
+    """
+
+    capacity: int | None = None
+    presentation: float = 0.1
+    allocation: float = 0.03
+    gap: float = 0.03
+    tau_trace: float = 0.01
+    recruit_rate: float = 200.0
+    recruit_drive: float = 5.0
+    teach_rate: float = 1000.0
+    occupancy_spikes: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("presentation", "allocation", "gap", "tau_trace"):
+            object.__setattr__(self, name, _in_unit(getattr(self, name), name, "second"))
+        for name in ("recruit_rate", "teach_rate"):
+            object.__setattr__(self, name, _in_unit(getattr(self, name), name, "hertz"))
+        for name in ("recruit_drive", "occupancy_spikes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValidationTypeError(f"{name!r} must be a number; got {value!r}")
+            if not (math.isfinite(value) and value >= 0):
+                raise ValidationError(f"{name!r} must be a finite number >= 0; got {value!r}")
+            object.__setattr__(self, name, float(value))
+        for name in ("presentation", "tau_trace", "recruit_rate", "teach_rate", "recruit_drive"):
+            if not getattr(self, name) > 0:
+                raise ValidationError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
+        if not 0 < self.allocation < self.presentation:
+            raise ValidationError(
+                f"'allocation' must be in (0, presentation={self.presentation:g}); "
+                f"got {self.allocation!r}"
+            )
+        if self.gap < 0:
+            raise ValidationError(f"'gap' must be >= 0; got {self.gap!r}")
+        cap = self.capacity
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValidationError(f"'capacity' must be an integer >= 1 or None; got {cap!r}")
+
+    def replace(self, **changes: Any) -> StorageParams:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SpikingConfig:
     """How the spiking UHN runs.
 
@@ -274,6 +356,13 @@ class SpikingConfig:
         ``0`` removes the competition (the knockout).
     circuit : CircuitParams
         Circuit mode: neuron and synapse parameters (SI units).
+    storage : {"set", "plasticity"}
+        Circuit mode: ``"set"`` copies M and P into the synapses at build time;
+        ``"plasticity"`` starts from zero weights and writes each memory by presenting it once
+        to a circuit with local learning rules (see ``plasticity`` and docs/circuit.md).
+    plasticity : StorageParams
+        Circuit mode with ``storage="plasticity"``: presentation, recruitment and rule
+        parameters.
     """
 
     mode: Literal["continuous", "hybrid", "spiking", "circuit"] = "hybrid"
@@ -295,6 +384,8 @@ class SpikingConfig:
     threads: int = 1
     inhibition: float = 1.0
     circuit: CircuitParams = dataclasses.field(default_factory=CircuitParams)
+    storage: Literal["set", "plasticity"] = "set"
+    plasticity: StorageParams = dataclasses.field(default_factory=StorageParams)
 
     def __post_init__(self) -> None:
         if self.dt is None:
@@ -356,6 +447,19 @@ class SpikingConfig:
         if not isinstance(self.circuit, CircuitParams):
             raise ValidationTypeError(
                 f"'circuit' must be a CircuitParams; got {type(self.circuit).__name__}"
+            )
+        if self.storage not in STORAGES:
+            raise ValidationError(
+                f"'storage' must be one of {list(STORAGES)}; got {self.storage!r}"
+            )
+        if self.storage == "plasticity" and self.mode != "circuit":
+            raise ValidationError(
+                f"storage='plasticity' needs mode='circuit' (the rate modes copy M); "
+                f"got mode={self.mode!r}"
+            )
+        if not isinstance(self.plasticity, StorageParams):
+            raise ValidationTypeError(
+                f"'plasticity' must be a StorageParams; got {type(self.plasticity).__name__}"
             )
 
     @property

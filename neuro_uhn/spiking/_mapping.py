@@ -247,6 +247,29 @@ def _manhattan(sim, M, cfg):
     return _thermometer(M, cfg.levels)
 
 
+def circuit_similarity_map(sim: Similarity, M: np.ndarray, cfg: SpikingConfig) -> SimilarityMap:
+    """The synaptic form the circuit uses (both storages): as :func:`map_similarity`, except
+    that Euclidean is uncentred (``W = 2m``, ``b = −‖m‖²``, features ``q``).
+
+    The rate modes centre the features by the memories' mean to keep currents in range; the
+    circuit centres its weights across memories instead (same drive up to a per-query
+    constant), so the feature neurons receive the raw input, with no per-query arithmetic
+    outside the network, and a circuit that learns its memories need not know their mean
+    beforehand (measured on digits, N = 100, σ = 0.35: agreement 0.87 centred, 0.86 not).
+    """
+    if isinstance(sim, Euclidean):
+        M = np.asarray(M, dtype=float)
+        return SimilarityMap(
+            2 * M,
+            -np.sum(M**2, axis=1),
+            lambda Q: np.asarray(Q, dtype=float),
+            lambda Q: -np.sum(np.asarray(Q, dtype=float) ** 2, axis=-1),
+            score_transform="identity" if sim.squared else "neg_sqrt",
+            scale=_scale(M),
+        )
+    return map_similarity(sim, M, cfg)
+
+
 def _scale(X) -> float:
     top = float(np.max(np.abs(X)))
     return top if top > 0 else 1.0

@@ -37,6 +37,7 @@ from ._device import Standalone as _Standalone
 from ._device import brian as _brian
 from ._mapping import (
     RECIPROCAL_FLOOR,
+    circuit_similarity_map,
     map_paper_separation,
     map_paper_similarity,
     map_separation,
@@ -136,9 +137,12 @@ class SpikingUHN:
                     "the official pipeline's reciprocal distances and sum-normalisations "
                     "have no circuit form yet",
                 )
-            self.sim_map = map_similarity(model.similarity, self.M, self.config)
             self.sep_map = None
-            self.plan = plan_circuit(model, self.sim_map, self.M, self.P, self.config)
+            if self.config.storage == "plasticity":
+                self._init_plastic()
+            else:
+                self.sim_map = circuit_similarity_map(model.similarity, self.M, self.config)
+                self.plan = plan_circuit(model, self.sim_map, self.M, self.P, self.config)
         elif convention == "paper":
             resolved = prepared.model
             self.sim_map = map_paper_similarity(resolved.similarity, self.M, self.config)
@@ -172,11 +176,156 @@ class SpikingUHN:
             if self.config.mode in ("spiking", "circuit")
             else (1,)
         )
+        if self.config.storage == "plasticity":
+            M0, P0 = self.M, self.P
+            self.M, self.P = M0[:0], P0[:0]
+            self._present(M0, P0)
+
+    # ----------------------------------------------------------------------------- storage
+    def _init_plastic(self) -> None:
+        """storage="plasticity": the learned form, the calibration (from the memories given
+        at construction, as for "set") and an empty network of ``capacity`` populations."""
+        from ._plasticity import learned_form
+
+        cfg, M, P = self.config, self.M, self.P
+        self.sim_map = circuit_similarity_map(self.model.similarity, M, cfg)
+        self._form = learned_form(self.sim_map, M, self.model.similarity.name)
+        self._calibration = plan_circuit(self.model, self.sim_map, M, P, cfg)
+        capacity = cfg.plasticity.capacity or len(M)
+        if capacity < len(M):
+            raise ValidationError(
+                f"'capacity' ({capacity}) must be at least the number of memories given "
+                f"({len(M)})"
+            )
+        self._capacity = capacity
+        self.plan = self._calibration  # replaced by the learned plan after the first store
+
+    def _encode(self, X: np.ndarray) -> np.ndarray:
+        """Feature neurons' rates / input_rate for patterns X, every channel (as the queries)."""
+        return self._circuit_rates(X) / self.config.circuit.input_rate
+
+    def _teacher(self, P: np.ndarray) -> np.ndarray:
+        """Output columns' teaching rates / teach_rate for projection rows P (on, off, ref)."""
+        cal = self._calibration
+        cols = [np.clip(P, 0, None) / cal.P_scale]
+        if cal.signed_output:
+            cols.append(np.clip(-P, 0, None) / cal.P_scale)
+        cols.append(np.ones((len(P), 1)))
+        return np.clip(np.concatenate(cols, axis=1), 0, 1)
+
+    def _present(self, X: np.ndarray, P: np.ndarray) -> None:
+        """Present every row of X once (with its projection row) to the storage network."""
+        from ._plasticity import Learned, learned_plan, store
+
+        b2 = _brian()
+        cfg = self.config
+        if not hasattr(self, "_learned"):
+            n_cols = P.shape[1] * (2 if self._calibration.signed_output else 1) + 1
+            self._learned = Learned.empty(
+                self._capacity, cfg.neurons_per_memory, self.n_features, n_cols
+            )
+        with BRIAN_LOCK:
+            if self._standalone is not None:
+                self._standalone.close()
+                self._standalone = None
+            b2.set_device("runtime")
+            b2.prefs.codegen.target = "numpy"
+            seed = None if cfg.seed is None else cfg.seed + 7919 * (self._learned.presentations + 1)
+            store(b2, self._learned, self._encode(X), self._teacher(P), cfg, seed=seed)
+        self.M = np.concatenate([self.M, X])
+        self.P = np.concatenate([self.P, P])
+        self.plan = learned_plan(self._learned, self._calibration, self._form, self.sim_map, cfg)
+        self._net = None
+
+    def store(self, patterns, projection=None) -> None:
+        """storage="plasticity": write further memories into free populations, each by one
+        presentation (the same rules as at construction). Retrievals before it are allowed;
+        the network is rebuilt on the next run. A full network is a ValidationError."""
+        if self.config.storage != "plasticity":
+            raise ValidationError(
+                "store() needs SpikingConfig(mode='circuit', storage='plasticity'); this "
+                f"network has storage={self.config.storage!r} (its weights are set from M)"
+            )
+        X = np.asarray(patterns, dtype=float)
+        if X.ndim == 1:
+            X = X[None]
+        if X.ndim != 2 or X.shape[1] != self.M.shape[1] or not np.all(np.isfinite(X)):
+            raise ValidationError(
+                f"'patterns' must be a finite array of shape (n, {self.M.shape[1]}); "
+                f"got shape {X.shape}"
+            )
+        hetero = self.model.association == "hetero"
+        if projection is None:
+            if hetero:
+                raise ValidationError("'projection' is required: this model is hetero-associative")
+            Pn = X.copy()
+        else:
+            Pn = np.asarray(projection, dtype=float)
+            if Pn.ndim == 1:
+                Pn = Pn[None]
+            if Pn.shape != (len(X), self.P.shape[1]) or not np.all(np.isfinite(Pn)):
+                raise ValidationError(
+                    f"'projection' must be a finite array of shape ({len(X)}, {self.P.shape[1]});"
+                    f" got shape {Pn.shape}"
+                )
+        if np.min(self._encode(X), initial=0) < 0:  # pragma: no cover  (rates are clipped)
+            raise ValidationError("'patterns' must encode to nonnegative rates")
+        self._present(X, Pn)
+
+    @property
+    def population_of_memory(self) -> np.ndarray:
+        """Memory i → its population in the network (storage="plasticity": the population
+        that recruitment allocated; "set": i)."""
+        if self.config.storage == "plasticity":
+            return np.asarray(self._learned.population_of, dtype=int)
+        return np.arange(self.n_memories)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """The circuit's learned or set weights, in its own units, one copy:
+
+        * ``"feature_to_memory"`` (memory neurons × feature neurons), volts per input spike:
+          the net weight of each feature neuron onto each memory neuron (excitatory direct,
+          inhibitory through the relays);
+        * ``"memory_to_output"`` (memory neurons × output neurons), release probabilities
+          (on, off where P is signed, and the reference neuron);
+        * ``"bias"`` (memory neurons,), volts.
+
+        storage="plasticity" adds what was learned: ``"instar"`` (the feature→memory weights,
+        rate units), ``"eligibility"``, ``"feedforward"`` (the running-mean encoding) and
+        ``"occupied"`` (per population).
+        """
+        if self.plan is None:
+            raise ValidationError("weights() is for mode='circuit'")
+        n = self.config.neurons_per_memory
+        plan = self.plan
+        if plan.neurons is not None:
+            W = np.array(plan.neurons["W"], dtype=float)
+            bias = np.array(plan.neurons["bias"], dtype=float)
+            Pfull = np.array(plan.neurons["P"], dtype=float)
+        else:
+            W = np.repeat(np.concatenate([ch * plan.W for ch in self._channels], axis=1), n, 0)
+            bias = np.repeat(plan.bias, n)
+            prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
+            Pfull = np.repeat(np.concatenate(prob + [np.ones((len(plan.W), 1))], axis=1), n, 0)
+        p = self.config.circuit.connection_p
+        if p < 1:  # the same draw as build_circuit's (its first use of the seeded generator)
+            W = W * (np.random.default_rng(self.config.seed).random(W.shape) < p)
+        out = {"feature_to_memory": W, "memory_to_output": Pfull, "bias": bias}
+        if self.config.storage == "plasticity":
+            L = self._learned
+            out.update(instar=L.w.copy(), eligibility=L.u.copy(), feedforward=L.mu.copy(),
+                       occupied=L.occupied.copy())  # fmt: skip
+        return out
 
     # ----------------------------------------------------------------------------- sizes
     @property
     def n_memories(self) -> int:
         return self.M.shape[0]
+
+    @property
+    def _n_populations(self) -> int:
+        """Memory populations in the network (storage="plasticity": its capacity)."""
+        return self.plan.W.shape[0] if self.plan is not None else self.n_memories
 
     @property
     def n_features(self) -> int:
@@ -193,7 +342,7 @@ class SpikingUHN:
             return (
                 self.n_features
                 + relays
-                + self.n_memories * self.config.neurons_per_memory
+                + self._n_populations * self.config.neurons_per_memory
                 + self.config.circuit.n_inhibitory
                 + n_cols
             )
@@ -212,7 +361,9 @@ class SpikingUHN:
     def synapses_per_copy(self) -> int:
         n = self.config.neurons_per_memory
         if self.plan is not None:
-            per = n * len(self._channels) * np.count_nonzero(self.plan.W) + self.n_memories * n * (
+            per = n * len(self._channels) * np.count_nonzero(
+                self.plan.W
+            ) + self._n_populations * n * (
                 self.config.circuit.n_inhibitory * 2 + n + self.P.shape[1] + 1
             )
             return int(per)
@@ -604,6 +755,8 @@ class SpikingUHN:
             bar.update()
         bar.close()
         n_cols = self._groups.get("n_cols", 0) if self.plan is not None else 0
+        if cfg.storage == "plasticity":  # populations in the order the memories were stored
+            counts = [c[:, self.population_of_memory] for c in counts]
         traces = extra.pop("traces", None)
         if traces is not None:
             extra["traces"] = {key: np.stack([t[key] for t in traces]) for key in traces[0]}
@@ -658,6 +811,7 @@ class SpikingUHN:
         cfg, g = self.config, self._groups
         K, N, n = self._K, self.n_memories, cfg.neurons_per_memory
         if self.plan is not None:
+            N = self._n_populations
             spikes = _split(b2, g["memory_spikes"], K, N * n, n)
             counts = np.stack(
                 [np.bincount(m[t >= cfg.settle], minlength=N) for m, t in spikes]
@@ -796,12 +950,14 @@ class SpikingUHN:
 
     def _has_relays(self) -> bool:
         """Whether some feature→memory weight (any channel) is negative."""
+        if self.plan.neurons is not None:
+            return bool(np.any(self.plan.neurons["W"] < 0))
         return bool(np.any(self.plan.W < 0) or (-1 in self._channels and np.any(self.plan.W > 0)))
 
     def _group_sizes(self) -> dict[str, int]:
         n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1) + 1
         sizes = {
-            "memories": self.n_memories * self.config.neurons_per_memory,
+            "memories": self._n_populations * self.config.neurons_per_memory,
             "inhibitory": self.config.circuit.n_inhibitory,
             "outputs": n_cols,
         }

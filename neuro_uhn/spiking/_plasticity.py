@@ -1,0 +1,391 @@
+"""``storage="plasticity"``: memories written into the circuit by local learning rules.
+
+The circuit of ``_circuit`` is built from weights; here those weights are *learned*, each
+memory from one presentation, in a storage network with the same neurons::
+
+    features (Poisson, trace x) ──w (instar)──▶ memory populations ◀── recruitment (novelty)
+        │                                          │   ▲ lateral inhibition (allocation WTA)
+        └── relays ──μ (running mean)              └──p (instar)──▶ outputs ◀── teacher (P row)
+
+One presentation of pattern ``m`` (``StorageParams``) runs in three phases:
+
+1. **Allocation** (first ``allocation`` s). The feature neurons fire at the pattern's rates and
+   50 recruitment (novelty) neurons excite the memory populations through synapses gated by
+   the population's own flags: it must be free (``1 − occupied``) and next in line (the
+   previous population is occupied, passed along a chain of one synapse per neuron). So
+   exactly one population is driven: the *index* of the new memory, allocated as in
+   hippocampal indexing theory (Teyler & DiScenna 1986), in order, like the age-ordered
+   recruitment of adult-born granule cells (Aimone et al. 2011). A competition among all
+   free populations was tried first: with equal drive it is a near-tie, and it split
+   memories over two or three populations (digits, 5 populations of 4 neurons: 15, 7 and 1
+   spikes in three of them for one presentation).
+2. **Encoding** (rest of the presentation). A neuromodulatory gate ``gate(t)`` opens (the
+   cholinergic encoding state of Hasselmo 1999: the learned pathways do not transmit while
+   they learn). At each spike of a free memory neuron, every feature→memory synapse moves
+   toward the presynaptic trace (Grossberg's instar, with the running-average step
+   ``1/(n+1)`` of the neuron's n-th gated spike), so ``w → x = rate/r_in``, the pattern's
+   encoding; the output neurons are driven by a teacher at the projection row's rates and each
+   memory→output synapse moves toward the postsynaptic trace at each presynaptic spike, so
+   ``p → P/max|P|``. Each feature→memory synapse also keeps an eligibility ``u → w·x``.
+3. **Consolidation** (the gap). A population whose neurons fired ``occupancy_spikes`` times on
+   average is marked occupied: it is never recruited again and its synapses never learn again.
+   The feature→relay synapses (blanket feed-forward inhibition onto every memory, Packer &
+   Yuste 2011) take one step of a running mean, ``μ ← μ + (x − μ)/n``, the mean encoding of
+   the stored patterns.
+
+Every rule reads only its synapse's weight, the pre- and postsynaptic traces and flags, and
+the gate (checked by tests/test_plasticity.py from the synapse equations).
+
+**What each similarity needs.** The set circuit's weights are an affine function of the
+stored pattern's encoding, ``W = a·x + c``, with a bias ``b = κ·Σ x²`` (Euclidean: ``W = 2m``,
+``b = −‖m‖²``; Hamming ``W = 2b − 1``, ``b = −Σb``; dot and cosine ``W = x``, ``b = 0``;
+Manhattan by thermometer bits ``W = Δ(2u − 1)``, ``b = −ΔΣu``). The retrieval circuit uses
+``a·(w − μ)`` (the centring across memories, by the learned feed-forward inhibition; the
+threshold separation uses ``a·w + c``, ``c`` a structural inhibition) and a bias current
+``κ·Σ u`` (intrinsic excitability set by the neuron's own eligibility sum). Similarities
+whose weights are not such a function of the pattern's encoding (the KL forms: log-weights)
+or whose encoding of a stored pattern is signed (it would need cross-channel terms) are
+:class:`UnsupportedComponent`.
+
+**Calibrated, not learned** (from the memories given at construction, as for ``set``, and
+kept by :meth:`SpikingUHN.store`): the gain ``G``, the inhibition, the tonic offset (the mean
+bias), the feature encoding (thermometer levels), the teacher's scale ``max|P|`` and the
+decoder's ``r_ref``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ValidationError
+from ._config import UnsupportedComponent
+from ._mapping import SimilarityMap
+
+__all__ = [
+    "LearnedForm",
+    "Learned",
+    "learned_form",
+    "learned_plan",
+    "store",
+]
+
+#: Recruitment (novelty) neurons per storage network.
+N_RECRUIT = 50
+
+
+@dataclass(frozen=True)
+class LearnedForm:
+    """``W = a·x + c`` and ``b = κ·Σ x²`` for an encoding ``x = φ(m)/scale`` (see module)."""
+
+    a: float
+    c: float
+    kappa: float
+
+
+def learned_form(sim_map: SimilarityMap, M: np.ndarray, name: str) -> LearnedForm:
+    """Fit the affine form on the stored patterns and refuse what no local rule learns."""
+    why = None
+    if sim_map.synapse != "product":
+        why = "its synapse is not a product of weight and rate"
+    X = sim_map.features(M) / sim_map.scale  # the encoding of the stored patterns, rates/r_in
+    if why is None and np.min(X) < -1e-12:
+        why = (
+            "the encoding of a stored pattern is signed; the off-channel weights would need "
+            "cross-channel terms that no instar rule learns (nonnegative patterns work)"
+        )
+    if why is None:
+        A = np.stack([X.ravel(), np.ones(X.size)], axis=1)
+        (a, c), *_ = np.linalg.lstsq(A, sim_map.W.ravel(), rcond=None)
+        fit = np.abs(sim_map.W - (a * X + c)).max()
+        sq = np.sum(X**2, axis=1)
+        kappa = float(sq @ sim_map.bias / (sq @ sq)) if np.any(sq) else 0.0
+        fit_b = np.abs(sim_map.bias - kappa * sq).max()
+        tol = 1e-8 * max(1.0, float(np.abs(sim_map.W).max()), float(np.abs(sim_map.bias).max()))
+        if np.ptp(X) == 0:
+            raise ValidationError(
+                "'memories' must have at least two distinct feature values for "
+                "storage='plasticity' (the learned form is fitted on them)"
+            )
+        if fit > tol or fit_b > tol:
+            why = (
+                "its weights are not an affine function of the stored pattern's encoding "
+                f"(residual {max(fit, fit_b):.3g}; e.g. the log-weights of the KL forms), so "
+                "no instar rule learns them"
+            )
+        elif not a > 0:
+            why = "its weights fall with the pattern's encoding"
+    if why is not None:
+        raise UnsupportedComponent(f"similarity {name!r} with storage='plasticity'", "circuit", why)
+    return LearnedForm(float(a), float(c), kappa)
+
+
+@dataclass
+class Learned:
+    """The state the storage network learned (one copy; neuron order of the circuit)."""
+
+    w: np.ndarray  # (capacity·n, feature neurons) instar weights, rate/r_in units
+    u: np.ndarray  # (capacity·n, feature neurons) eligibilities w·x
+    mu: np.ndarray  # (feature neurons,) running mean encoding (feed-forward inhibition)
+    p: np.ndarray  # (capacity·n, output columns) release probabilities
+    occupied: np.ndarray  # (capacity,) bool
+    population_of: list[int]  # stored memory i -> its population
+    presentations: int = 0  # presentations so far (each memory once)
+    allocation: list[np.ndarray] = dataclasses.field(default_factory=list)  # spikes/pop
+
+    @classmethod
+    def empty(cls, capacity: int, n: int, n_features: int, n_cols: int) -> Learned:
+        return cls(
+            np.zeros((capacity * n, n_features)),
+            np.zeros((capacity * n, n_features)),
+            np.zeros(n_features),
+            np.zeros((capacity * n, n_cols)),
+            np.zeros(capacity, dtype=bool),
+            [],
+        )
+
+
+# The storage network's memory neurons: the circuit's LIF membrane (``v``, ``ge``), plus the
+# allocation bookkeeping: ``tag`` counts this presentation's spikes, ``occupied`` is set at
+# consolidation, ``n_learn`` counts gated spikes (the instar's step is 1/(n_learn + 1)),
+# ``prev_occ`` is the previous population's occupancy (the chain), ``first`` marks population 0.
+STORAGE_MEMORY = """
+dv/dt = (v_rest - v + ge) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt (unless refractory)
+dge/dt = -ge / tau_e : volt
+tag : 1
+n_learn : 1
+occupied : 1
+prev_occ : 1
+first : 1 (constant)
+"""  # noqa: E501
+
+#: The local rules (only these variables: the synapse's own, ``_pre``/``_post`` traces and
+#: flags, and ``gate(t)``); tests/test_plasticity.py reads them.
+INSTAR_ON_POST = (
+    "w += gate(t) * (1 - occupied_post) * (x_pre - w) / (n_learn_post + 1)\n"
+    "u += gate(t) * (1 - occupied_post) * (w * x_pre - u) / (n_learn_post + 1)"
+)
+RECRUIT_ON_PRE = "ge_post += w_rec * (1 - occupied_post) * clip(prev_occ_post + first_post, 0, 1)"
+OUTSTAR_ON_PRE = "p += gate(t) * (1 - occupied_pre) * (y_post - p) / (n_learn_pre + 1)"
+RUNNING_MEAN = "mu += consolidate(t) * (x_pre - mu) / (n_stored(t) + 1)"
+#: Consolidation, once per presentation at its end: occupancy, then the counters restart.
+CONSOLIDATION = (
+    "occupied = clip(occupied + consolidate(t) * int(tag >= n_occ), 0, 1)\n"
+    "tag = tag * (1 - consolidate(t))\n"
+    "n_learn = n_learn * (1 - consolidate(t))"
+)
+
+
+def store(b2, learned: Learned, X: np.ndarray, T: np.ndarray, cfg, *, seed: int | None):
+    """Present each row of ``X`` (encodings, rate/r_in, every feature channel) once with its
+    teacher row ``T`` (output columns' rates / teach_rate) and update ``learned`` in place.
+
+    One Brian2 run (runtime device): presentations back to back, rates from TimedArrays.
+    Returns the storage ``brian2.Network`` and its namespace (for inspection).
+    """
+    sp, c = cfg.plasticity, cfg.circuit
+    n = cfg.neurons_per_memory
+    cap = learned.occupied.size
+    n_free = int(np.count_nonzero(~learned.occupied))
+    if len(X) > n_free:
+        raise ValidationError(
+            f"the network is full: {len(X)} pattern(s) to store but {n_free} free memory "
+            f"population(s) of capacity {cap} (set SpikingConfig(plasticity="
+            "StorageParams(capacity=...)) to build a larger one)"
+        )
+    F, n_cols = X.shape[1], T.shape[1]
+    dt = cfg.dt * b2.second
+    # time grid: slot k = gap | allocation | encoding, on a grid of `unit` seconds; the
+    # consolidation runs once per slot, at its end (= the start of the next slot)
+    unit = _grid(sp.allocation, sp.presentation, sp.gap)
+    n_gap = round(sp.gap / unit)
+    n_alloc = round(sp.allocation / unit)
+    n_slot = n_gap + round(sp.presentation / unit)
+    P = len(X)
+    steps = P * n_slot + 1
+    rates, teach = np.zeros((steps, F)), np.zeros((steps, n_cols))
+    gate, recruit = np.zeros(steps), np.zeros(steps)
+    consolidate, n_stored = np.zeros(steps), np.zeros(steps)
+    for k in range(P):
+        s0, s1 = k * n_slot, (k + 1) * n_slot
+        rates[s0 + n_gap : s1] = X[k] * c.input_rate
+        recruit[s0 + n_gap : s1] = 1.0
+        teach[s0 + n_gap : s1] = T[k] * sp.teach_rate  # traces at steady state when gated
+        gate[s0 + n_gap + n_alloc : s1] = 1.0
+        consolidate[s1] = 1.0
+        n_stored[s1] = learned.presentations + k
+    unit_q = unit * b2.second
+    ns = {
+        "v_rest": c.v_rest * b2.volt, "v_th": c.v_threshold * b2.volt,
+        "v_reset": c.v_reset * b2.volt, "tau_m": c.tau_m * b2.second,
+        "tau_e": c.tau_e * b2.second, "sigma": c.noise * b2.volt,
+        "tau_x": sp.tau_trace * b2.second, "r_in": c.input_rate * b2.Hz,
+        "r_teach": sp.teach_rate * b2.Hz, "r_rec": sp.recruit_rate * b2.Hz,
+        "feature_rate": b2.TimedArray(rates * b2.Hz, dt=unit_q),
+        "teach_rate": b2.TimedArray(teach * b2.Hz, dt=unit_q),
+        "gate": b2.TimedArray(gate, dt=unit_q),
+        "recruit": b2.TimedArray(recruit, dt=unit_q),
+        "consolidate": b2.TimedArray(consolidate, dt=unit_q),
+        "n_stored": b2.TimedArray(n_stored, dt=unit_q),
+        "n_occ": sp.occupancy_spikes,
+    }  # fmt: skip
+    gap = c.gap
+    slot_q = n_slot * unit_q
+    features = b2.NeuronGroup(
+        F, "dx/dt = -x / tau_x : 1", threshold="rand() < feature_rate(t, i) * dt",
+        reset="x += 1 / (r_in * tau_x)", method="exact", dt=dt, name="storage_features",
+    )  # fmt: skip
+    memories = b2.NeuronGroup(
+        cap * n, STORAGE_MEMORY, threshold="v > v_th",
+        reset="v = v_reset; tag += 1; n_learn += gate(t) * (1 - occupied)",
+        refractory=c.refractory * b2.second, method="euler", dt=dt, name="storage_memories",
+    )  # fmt: skip
+    memories.v = c.v_rest * b2.volt
+    memories.occupied = np.repeat(learned.occupied.astype(float), n)
+    memories.run_regularly(CONSOLIDATION, dt=slot_q, when="end", name="consolidation")
+    outputs = b2.NeuronGroup(
+        n_cols, "dy/dt = -y / tau_x : 1", threshold="rand() < teach_rate(t, i) * dt",
+        reset="y += 1 / (r_teach * tau_x)", method="exact", dt=dt, name="storage_outputs",
+    )  # fmt: skip
+    # recruitment: N_RECRUIT novelty neurons excite the memory populations while a pattern is
+    # shown, through synapses gated by the population's own state: free (1 - occupied) and
+    # next in line (the previous population is occupied: `prev_occ`, passed along a chain of
+    # one synapse per neuron; population 0 has `first`). Exactly one population is driven.
+    novelty = b2.NeuronGroup(
+        N_RECRUIT, "", threshold="rand() < recruit(t) * r_rec * dt", dt=dt, name="novelty",
+    )  # fmt: skip
+    ns["w_rec"] = sp.recruit_drive * gap / (N_RECRUIT * sp.recruit_rate * c.tau_e) * b2.volt
+    recruit_syn = b2.Synapses(novelty, memories, on_pre=RECRUIT_ON_PRE, dt=dt,
+                              name="recruitment")  # fmt: skip
+    recruit_syn.connect()
+    chain = b2.Synapses(memories, memories, "prev_occ_post = occupied_pre : 1 (summed)",
+                        dt=dt, name="allocation_chain")  # fmt: skip
+    if cap > 1:
+        chain.connect(i=np.arange((cap - 1) * n), j=np.arange(n, cap * n))
+    memories.first = np.r_[np.ones(n), np.zeros((cap - 1) * n)]
+    # the learned pathways: they do not transmit while they learn, they only change
+    plastic = b2.Synapses(
+        features, memories, "w : 1\nu : 1", on_post=INSTAR_ON_POST, dt=dt,
+        name="storage_feature_to_memory",
+    )  # fmt: skip
+    plastic.connect()
+    pre, post = np.asarray(plastic.i[:]), np.asarray(plastic.j[:])
+    plastic.w = learned.w[post, pre]
+    plastic.u = learned.u[post, pre]
+    relays = b2.NeuronGroup(F, "", dt=dt, name="storage_relays")
+    ffi = b2.Synapses(features, relays, "mu : 1", dt=dt, name="storage_feedforward")
+    ffi.connect(j="i")
+    ffi.mu = learned.mu[np.asarray(ffi.i[:])]
+    ffi.run_regularly(RUNNING_MEAN, dt=slot_q, when="end", name="storage_feedforward_mean")
+    to_out = b2.Synapses(memories, outputs, "p : 1", on_pre=OUTSTAR_ON_PRE, dt=dt,
+                         name="storage_memory_to_output")  # fmt: skip
+    to_out.connect()
+    pre_o, post_o = np.asarray(to_out.i[:]), np.asarray(to_out.j[:])
+    to_out.p = learned.p[pre_o, post_o]
+    spikes = b2.SpikeMonitor(memories, name="storage_spikes")
+    net = b2.Network(
+        features, memories, outputs, novelty, recruit_syn, chain, plastic, relays, ffi,
+        to_out, spikes,
+    )  # fmt: skip
+    if seed is not None:
+        b2.seed(seed)
+    net.run(P * slot_q + dt, namespace=ns)  # + dt: the last consolidation, at P·slot
+
+    occupied = np.asarray(memories.occupied[:]).reshape(cap, n)[:, 0] > 0.5
+    new = np.flatnonzero(occupied & ~learned.occupied)
+    # which population each presentation recruited: the one with most spikes in its slot
+    i_sp = np.asarray(spikes.i[:]) // n
+    t_sp = np.asarray(spikes.t[:] / b2.second)
+    slot = np.minimum((t_sp / (n_slot * unit)).astype(int), P - 1)  # spikes in the gap: few
+    per_slot = np.zeros((P, cap))
+    np.add.at(per_slot, (slot, i_sp), 1)
+    chosen = []
+    for k in range(P):
+        pop = int(np.argmax(np.where(learned.occupied, -1, per_slot[k])))
+        if pop not in new or pop in chosen:
+            raise RuntimeError(
+                f"storage: presentation {k} recruited no single free population (spikes per "
+                f"population {per_slot[k].astype(int).tolist()}, occupied "
+                f"{np.flatnonzero(occupied).tolist()}); raise "
+                "StorageParams.recruit_drive or the circuit's inhibition"
+            )
+        chosen.append(pop)
+    learned.w[post, pre] = np.asarray(plastic.w[:])
+    learned.u[post, pre] = np.asarray(plastic.u[:])
+    learned.mu[np.asarray(ffi.i[:])] = np.asarray(ffi.mu[:])
+    learned.p[pre_o, post_o] = np.asarray(to_out.p[:])
+    learned.occupied = occupied
+    learned.population_of += chosen
+    learned.presentations += P
+    learned.allocation += list(per_slot)
+    return net, ns
+
+
+def _grid(*times: float) -> float:
+    """The largest step (>= 1 ms) that divides every time, for the TimedArrays."""
+    for unit in (0.01, 0.005, 0.002, 0.001):
+        if all(abs(t / unit - round(t / unit)) < 1e-9 for t in times):
+            return unit
+    raise ValidationError(
+        f"StorageParams times {times} must be whole milliseconds (the input schedule's grid)"
+    )
+
+
+def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, cfg):
+    """The retrieval circuit's plan from what was learned: the calibration's constants
+    (gain, inhibition, tonic offset, decoder scale) with every neuron's own weights, bias and
+    release probabilities.
+
+    With ``x`` the encoding, the set circuit uses ``S·(a·x + c − centre)`` volts per input
+    spike (``S`` the calibration's volts per score unit per spike, ``centre`` the mean over
+    memories for the competitive separations) and a bias ``G·κ·Σx² + C``; the learned one
+    uses ``S·a·(w − μ)`` (or ``S·(a·w + c)`` without centring) and ``G·κ·Σu + C``.
+    """
+    n = cfg.neurons_per_memory
+    channels = np.array([ch for ch in _channel_signs(sim_map) for _ in range(sim_map.W.shape[1])])
+    W0 = sim_map.W  # the calibration's memories, feature space
+    W0ch = np.concatenate([ch * W0 for ch in _channel_signs(sim_map)], axis=1)
+    calW = np.concatenate([ch * calibration.W for ch in _channel_signs(sim_map)], axis=1)
+    centred = W0ch - W0ch.mean(axis=0, keepdims=True)
+    S, centre = None, None
+    for ref, is_centred in ((centred, True), (W0ch, False)):
+        denom = float(np.sum(ref * ref))
+        if denom == 0:
+            continue
+        s_ = float(np.sum(calW * ref) / denom)
+        if np.abs(calW - s_ * ref).max() <= 1e-9 * max(float(np.abs(calW).max()), 1e-30):
+            S, centre = s_, is_centred
+            break
+    b0 = sim_map.bias
+    C = calibration.bias - calibration.gain * b0
+    if S is None or np.ptp(C) > 1e-9 * max(float(np.abs(calibration.bias).max()), 1e-30):
+        raise UnsupportedComponent(
+            f"separation {calibration.separation!r} with storage='plasticity'",
+            "circuit",
+            "its circuit weights are not the similarity's weights times one gain, so the "
+            "learned instar weights do not map onto them",
+        )
+    w, u = learned.w, learned.u
+    if centre:
+        W = S * form.a * (w - learned.mu[None, :])
+    else:
+        W = S * (form.a * w + form.c * channels[None, :] * (w.shape[0] > 0))
+    bias = calibration.gain * form.kappa * u.sum(axis=1) + float(np.mean(C))
+    cap = learned.occupied.size
+    n_out = calibration.P_on.shape[1]
+    p_pop = learned.p.reshape(cap, n, -1).mean(axis=1)
+    return dataclasses.replace(
+        calibration,
+        P_on=p_pop[:, :n_out],
+        P_off=p_pop[:, n_out : 2 * n_out] if calibration.signed_output else None,
+        W=W.reshape(cap, n, -1).mean(axis=1)[:, : sim_map.W.shape[1]]
+        * (1 if _channel_signs(sim_map)[0] == 1 else -1),
+        bias=bias.reshape(cap, n).mean(axis=1),
+        neurons={"W": W, "bias": bias, "P": learned.p.copy()},
+    )
+
+
+def _channel_signs(sim_map) -> tuple[int, ...]:
+    return {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[sim_map.sign]

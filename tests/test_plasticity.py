@@ -1,0 +1,236 @@
+"""storage="plasticity": memories written by local rules, one presentation each.
+
+References are independent of the learning code: the set circuit's weights (built from M by
+``plan_circuit``), the abstract model's nearest memory (a brute-force loop here), and the
+storage network's own Brian2 objects (its equations and schedule).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import neuro_uhn as nu
+from neuro_uhn.errors import ValidationError
+from neuro_uhn.spiking import SpikingConfig, SpikingUHN, StorageParams, UnsupportedComponent
+
+pytest.importorskip("brian2")
+
+N_MEM = 8
+
+
+def config(storage="plasticity", **plasticity):
+    return SpikingConfig(
+        mode="circuit", storage=storage, neurons_per_memory=3, duration=0.12, settle=0.03,
+        target="numpy", seed=3, plasticity=StorageParams(**plasticity),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data / 16.0
+    rng = np.random.default_rng(0)
+    M = X[rng.choice(len(X), N_MEM, replace=False)]
+    Q = np.clip(M + rng.normal(0, 0.15, M.shape), 0, 1)
+    return M, Q
+
+
+def nearest_l1(M, Q):
+    """The abstract uhn_best (Manhattan/max) winner, by a plain loop."""
+    return np.array([min(range(len(M)), key=lambda k: np.abs(q - M[k]).sum()) for q in Q])
+
+
+def driven_r(learned, target, rates):
+    """Pearson r over the synapses of feature neurons that some stored pattern drives."""
+    cols = rates.max(axis=0) > 0
+    return np.corrcoef(learned[:, cols].ravel(), target[:, cols].ravel())[0, 1]
+
+
+@pytest.fixture(scope="module")
+def pair(digits):
+    M, _ = digits
+    return (
+        SpikingUHN("uhn_best", M, config=config("set")),
+        SpikingUHN("uhn_best", M, config=config()),
+    )
+
+
+def test_learned_weights_match_the_set_weights(pair, digits):
+    M, _ = digits
+    fixed, learned = pair
+    a, b = fixed.weights(), learned.weights()
+    for key in ("feature_to_memory", "memory_to_output", "bias"):
+        assert a[key].shape == b[key].shape, key
+    rates = learned.query_inputs(M)["rates"]
+    assert driven_r(b["feature_to_memory"], a["feature_to_memory"], rates) >= 0.95
+    r_out = np.corrcoef(a["memory_to_output"].ravel(), b["memory_to_output"].ravel())[0, 1]
+    assert r_out >= 0.95
+    assert np.corrcoef(a["bias"], b["bias"])[0, 1] >= 0.95
+    # the reference output neuron (probability 1 in the set circuit) is learned near 1, with
+    # the rule's noise: a rate estimated from ~70 teacher spikes (CV 1/sqrt(70) = 0.12)
+    ref = b["memory_to_output"][:, -1]
+    assert abs(ref.mean() - 1) < 0.05 and np.all(np.abs(ref - 1) < 0.4)
+
+
+def test_retrieval_with_learned_weights_agrees_with_abstract_and_set(pair, digits):
+    M, Q = digits
+    fixed, learned = pair
+    want = nearest_l1(M, Q)
+    got_set = fixed.run(Q).counts.argmax(axis=1)
+    got = learned.run(Q).counts.argmax(axis=1)
+    assert np.mean(got == want) >= 0.85
+    assert np.mean(got == got_set) >= 0.85
+    Z = learned.retrieve(Q)
+    assert Z.shape == Q.shape
+    # z comes from the output neurons: nearest stored pattern to z is the retrieved one
+    assert np.mean(nearest_l1(M, Z) == want) >= 0.85
+
+
+def test_each_memory_is_presented_once_and_recruits_a_new_population(pair):
+    _, learned = pair
+    L = learned._learned
+    assert L.presentations == N_MEM
+    assert sorted(L.population_of) == list(range(N_MEM))
+    assert L.occupied.all()
+    for k, counts in enumerate(L.allocation):
+        # the recruited population fired; every other free population stayed silent
+        pop = L.population_of[k]
+        assert counts[pop] > 0
+        later = [p for p in L.population_of[k + 1 :]]
+        assert np.all(counts[later] == 0)
+
+
+def storage_network(M, cap, occupied=None, seed=5):
+    """Run _plasticity.store directly and return (net, ns, learned, rates)."""
+    from neuro_uhn.spiking._device import brian
+    from neuro_uhn.spiking._plasticity import Learned, store
+
+    b2 = brian()
+    b2.set_device("runtime")
+    b2.prefs.codegen.target = "numpy"
+    net0 = SpikingUHN("uhn_best", M, config=config("set"))
+    X = net0.query_inputs(M)["rates"] / net0.config.circuit.input_rate
+    T = np.concatenate([M, np.ones((len(M), 1))], axis=1)
+    cfg = config()
+    L = Learned.empty(cap, cfg.neurons_per_memory, X.shape[1], T.shape[1])
+    if occupied is not None:
+        L.occupied = np.asarray(occupied, bool)
+        L.w[:] = 0.5  # something to disturb
+    before = L.w.copy()
+    net, ns = store(b2, L, X, T, cfg, seed=seed)
+    return net, ns, L, X, before
+
+
+def test_the_rules_are_local():
+    from neuro_uhn.spiking._device import brian
+
+    b2 = brian()
+    M = np.eye(3, 6)
+    net, ns, *_ = storage_network(M, 3)
+    allowed_global = {"gate", "consolidate", "n_stored", "t"}
+    checked = 0
+    for obj in net.objects:
+        if type(obj).__name__ != "Synapses" or obj.name == "allocation_chain":
+            continue
+        own = set(obj.variables.keys())
+        codes = [str(p.code) for p in obj._pathways]
+        codes += [str(o.abstract_code) for o in obj.contained_objects if "run_regularly" in o.name
+                  or "mean" in o.name]  # fmt: skip
+        for code in codes:
+            for name in set(re.findall(r"[A-Za-z_]\w*", code)):
+                if name.endswith(("_pre", "_post")) or name in allowed_global:
+                    continue
+                if name in ns and not isinstance(ns[name], b2.TimedArray):
+                    continue  # constants (w_rec)
+                assert name in own or name in {"clip", "int"}, (obj.name, name)
+            checked += 1
+        for name in re.findall(r"(\w+)_(?:pre|post)", " ".join(codes)):
+            side = obj.source if f"{name}_pre" in " ".join(codes) else obj.target
+            assert name in side.variables, (obj.name, name)
+    assert checked >= 4
+    # the learned pathways do not transmit while they learn: no on_pre onto the membrane
+    plastic = net["storage_feature_to_memory"]
+    assert not any(re.search(r"\b(v|ge|gi)_post\b", str(p.code)) for p in plastic._pathways)
+
+
+def test_the_schedule_shows_each_pattern_once():
+    M = np.random.default_rng(1).random((4, 6)) * (np.random.default_rng(2).random((4, 6)) > 0.4)
+    M[:, 0] = 1.0
+    net, ns, L, X, _ = storage_network(M, 4)
+    rates = np.asarray(ns["feature_rate"].values)
+    shown = [np.flatnonzero(np.all(np.isclose(rates, X[k] * 1000.0), axis=1)) for k in range(4)]
+    for k, steps in enumerate(shown):
+        assert len(steps) > 0 and np.all(np.diff(steps) == 1), k  # one contiguous window
+    assert L.presentations == 4
+
+
+def test_recruitment_never_reuses_an_occupied_population():
+    # the network's own storage keeps occupancy contiguous (a population is recruited only
+    # when the previous one is occupied); here two are occupied, one pattern resembles them
+    M = np.eye(2, 6)
+    occupied = [True, True, False, False, False]
+    _, _, L, _, before = storage_network(M, 5, occupied=occupied)
+    assert L.population_of == [2, 3]
+    n = config().neurons_per_memory
+    for pop in (0, 1):  # occupied: their synapses never changed
+        np.testing.assert_array_equal(L.w[pop * n : (pop + 1) * n], before[pop * n : (pop + 1) * n])
+    for pop in (0, 1, 4):  # and they, like the free one, did not fire
+        assert all(counts[pop] == 0 for counts in L.allocation)
+    assert L.occupied.tolist() == [True, True, True, True, False]
+
+
+def test_store_after_retrievals_keeps_the_earlier_memories(digits):
+    M, Q = digits
+    net = SpikingUHN("uhn_best", M[:-1], config=config(capacity=N_MEM))
+    first = net.run(Q[:-1]).counts.argmax(axis=1)
+    w_before = net.weights()["feature_to_memory"][: (N_MEM - 1) * 3]
+    net.store(M[-1])
+    assert net.n_memories == N_MEM
+    after = net.run(Q).counts.argmax(axis=1)
+    assert np.mean(after[:-1] == first) >= 0.85
+    assert after[-1] == N_MEM - 1  # the new memory is retrieved from its own cue
+    # the earlier memories' instar weights were not touched (the centring moves with μ)
+    L = net._learned
+    old = np.asarray(L.population_of[:-1])
+    assert np.all(L.occupied[old])
+    W_after = net.weights()["feature_to_memory"][: (N_MEM - 1) * 3]
+    assert np.corrcoef(w_before.ravel(), W_after.ravel())[0, 1] > 0.98
+
+
+def test_a_full_network_is_a_clear_error(pair, digits):
+    M, _ = digits
+    _, learned = pair
+    with pytest.raises(ValidationError, match="full"):
+        learned.store(M[0])
+
+
+def test_what_no_local_rule_learns_is_named():
+    M = np.random.default_rng(0).random((5, 8)) + 0.1
+    with pytest.raises(UnsupportedComponent, match="affine"):  # W = log m̃
+        SpikingUHN(nu.UHN(similarity="reverse_kl", separation="max"), M, config=config())
+    with pytest.raises(UnsupportedComponent, match="signed"):  # features log q̃ < 0
+        SpikingUHN(nu.UHN(similarity="kl", separation="max"), M, config=config())
+    with pytest.raises(UnsupportedComponent, match="signed"):
+        SpikingUHN(nu.UHN(similarity="dot", separation="max"), M - 0.5, config=config())
+
+
+def test_storage_arguments_are_checked(pair, digits):
+    M, _ = digits
+    fixed, _ = pair
+    with pytest.raises(ValidationError, match="store"):
+        fixed.store(M[0])
+    with pytest.raises(ValidationError, match="mode='circuit'"):
+        SpikingConfig(mode="spiking", storage="plasticity")
+    with pytest.raises(ValidationError, match="storage"):
+        SpikingConfig(mode="circuit", storage="learned")
+    with pytest.raises(ValidationError, match="capacity"):
+        SpikingUHN("uhn_best", M, config=config(capacity=2))
+    with pytest.raises(ValidationError, match="allocation"):
+        StorageParams(allocation=0.2)
+    net = SpikingUHN("uhn_best", M[:2], config=config(capacity=4))
+    with pytest.raises(ValidationError, match="patterns"):
+        net.store(np.ones((1, 3)))
