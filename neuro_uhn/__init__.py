@@ -26,6 +26,7 @@ from .model import UHN as UHN
 from .model import dump_model as dump_model
 from .model import load_model as load_model
 from .model import model_names as model_names
+from .retrieval import Memory as Memory
 from .retrieval import retrieve as retrieve
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "UHN",
     "DatasetUnavailable",
     "IterationResult",
+    "Memory",
     "ModelFileError",
     "NeuroUHNError",
     "StoreError",

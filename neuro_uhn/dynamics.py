@@ -88,7 +88,7 @@ def iterate(
         raise ValidationError(
             "iterate needs an auto-associative model (the output is the next query)"
         )
-    prepared = prepare(model, memories, None, convention=convention)
+    prepared = prepare(model, memories, convention=convention)
     xp = prepared.xp
     x, single = validate_queries(queries, prepared.M, xp)
     x = xp.astype(x, prepared.M.dtype, copy=False)

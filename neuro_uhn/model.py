@@ -106,11 +106,12 @@ class UHN:
             separation=paper.pipeline(self.separation),
         )
 
-    def retrieve(self, memories, queries, projection=None, *, convention: Convention = "standard"):
-        """``Z`` for ``queries``; see :func:`neuro_uhn.retrieve`."""
+    def retrieve(self, memories, queries, *, projection=None, convention: Convention = "standard"):
+        """``Z`` for ``queries``; see :func:`neuro_uhn.retrieve` (and :class:`neuro_uhn.Memory`
+        to retrieve many batches from the same memories)."""
         from .retrieval import retrieve_with
 
-        return retrieve_with(self, memories, queries, projection, convention=convention)
+        return retrieve_with(self, memories, queries, projection=projection, convention=convention)
 
     __call__ = retrieve
 

@@ -21,7 +21,7 @@ from .separation import _registry as _separations
 from .similarity import _registry as _similarities
 from .similarity import scores_in_range, validate_memories, validate_queries
 
-__all__ = ["retrieve", "retrieve_with", "Prepared", "prepare"]
+__all__ = ["retrieve", "retrieve_with", "Memory", "prepare"]
 
 
 def retrieve(
@@ -77,7 +77,7 @@ def retrieve(
         readout=readout,
         association="auto" if projection is None else "hetero",
     )
-    return retrieve_with(model, memories, queries, projection, convention=convention)
+    return retrieve_with(model, memories, queries, projection=projection, convention=convention)
 
 
 def _accepts_sep(spec):
@@ -92,23 +92,75 @@ def _label(spec) -> str:
     return type(spec).__name__
 
 
-class Prepared:
-    """A model bound to checked memories and projection, ready for many query batches.
+class Memory:
+    """A model bound to its memories: ``z = readout(sep(sim(M, q)) · P)`` for many queries.
 
-    Holds the similarity's precomputation on ``M`` (norms, normalised rows, logs) so that
-    iterative retrieval and repeated calls do not redo it.
+    The abstract side's counterpart of :class:`neuro_uhn.spiking.SpikingUHN`. On creation it
+    checks ``memories`` and ``projection`` against ``model`` and precomputes what depends on
+    the memories alone (norms, normalised rows, logs: the similarity's ``prepare``), so
+    iterative retrieval and repeated batches do not redo it.
+
+    Parameters
+    ----------
+    model : UHN or str or path
+        The spec, a bundled model name (``"mchn"``) or a ``.toml`` spec file.
+    memories : array, shape (n_memories, n_features)
+        Stored patterns ``M``.
+    projection : array, shape (n_memories, n_out), optional, keyword-only
+        ``P`` for hetero-association; ``None`` means ``P = M``.
+    convention : {"standard", "paper"}, keyword-only
+        ``"paper"`` computes the official code's pipeline (:mod:`neuro_uhn.paper`).
+    dtype : floating dtype, optional, keyword-only
+        Promote everything to it (e.g. the queries' dtype).
+
+    Attributes
+    ----------
+    model : UHN
+        The model as it computes under ``convention`` (:meth:`UHN.resolved`: the spec itself
+        under ``"standard"``).
+    convention : str
+        As given.
+    M, P : arrays
+        The checked memories and projection, in one floating dtype.
+    xp
+        Their array namespace.
+    state_
+        The similarity's precomputation on ``M``.
+    order_only : bool
+        The separation reads only the order of the scores (so out-of-range scores may be
+        rescaled, see :func:`similarity.scores_in_range`).
+
+    Examples
+    --------
+    >>> import numpy as np, neuro_uhn as nu
+    >>> memory = nu.Memory("uhn_best", np.eye(3))
+    >>> memory.retrieve([0.9, 0.2, 0.0])
+    array([1., 0., 0.])
     """
 
-    def __init__(self, model: UHN, M: Array, P: Array, xp, convention: Convention):
-        self.model = model.resolved(convention)
-        self.M, self.P, self.xp = M, P, xp
-        self.convention = convention
-        self.model.similarity.check(M, M[:1, ...], xp)
-        self.state = self.model.similarity.prepare(M, xp)
-        self._m_max = float(xp.max(xp.abs(M)))
+    def __init__(
+        self,
+        model: Any,
+        memories: Any,
+        *,
+        projection: Any = None,
+        convention: Convention = "standard",
+        dtype=None,
+    ):
+        from .model import as_model
+
+        model = as_model(model)
+        M, xp = validate_memories(memories)
+        P = _projection(model, M, projection, xp)
+        dtype = xp.result_type(M.dtype, P.dtype, *(() if dtype is None else (dtype,)))
+        self.model, self.convention = model.resolved(convention), convention
+        self.M, self.P = xp.astype(M, dtype, copy=False), xp.astype(P, dtype, copy=False)
+        self.xp = xp
+        self.model.similarity.check(self.M, self.M[:1, ...], xp)
+        self.state_ = self.model.similarity.prepare(self.M, xp)
+        self._m_max = float(xp.max(xp.abs(self.M)))
         self._rescaled: dict = {}
         sep = self.model.separation
-        # separations that read only the order of the scores (see scores_in_range)
         self.order_only = (
             bool(sep.one_hot)
             or (isinstance(sep, TopK) and sep.weighting == "uniform")
@@ -117,12 +169,25 @@ class Prepared:
             or convention == "paper"
         )
 
+    def __repr__(self) -> str:
+        n, d = self.M.shape
+        return (
+            f"Memory({self.model!r}, n_memories={n}, n_features={d}, "
+            f"n_out={self.P.shape[1]}, convention={self.convention!r})"
+        )
+
+    def retrieve(self, queries: Any) -> Array:
+        """``Z`` for ``queries``, shape (n_queries, n_out), or (n_out,) for one 1-D query."""
+        Q, single = validate_queries(queries, self.M, self.xp)
+        Z = self(Q)
+        return Z[0, ...] if single else Z
+
     def scores(self, Q: Array) -> Array:
-        """Scores of checked queries, in range (see :func:`similarity.scores_in_range`)."""
+        """Scores of checked 2-D queries, in range (see :func:`similarity.scores_in_range`)."""
         return scores_in_range(
             self.model.similarity,
             self.M,
-            self.state,
+            self.state_,
             Q,
             self.xp,
             order_only=self.order_only,
@@ -130,8 +195,22 @@ class Prepared:
             cache=self._rescaled,
         )
 
+    def project(self, S: Array) -> Array:
+        """``readout(sep(S) · P)`` for scores ``S`` (n_queries, n_memories) already computed:
+        a gather of rows of ``P`` when the separation is one-hot, a matrix product otherwise."""
+        xp, model = self.xp, self.model
+        if model.separation.one_hot:
+            Z = xp.take(self.P, model.separation.winners(S), axis=0)
+        else:
+            Z = model.separation(S) @ self.P
+        return Z if isinstance(model.readout, IdentityReadout) else model.readout(Z)
+
     def __call__(self, Q: Array) -> Array:
-        """``Z`` for checked 2-D queries ``Q``, in blocks that fit the memory budget."""
+        """``Z`` for checked 2-D queries ``Q``, in blocks that fit the memory budget.
+
+        The one place where queries are chunked: each block is one similarity call, one
+        separation and one projection.
+        """
         xp, n = self.xp, self.M.shape[0]
         Q = xp.astype(Q, self.M.dtype, copy=False)
         self.model.similarity.check(self.M, Q, xp)
@@ -139,20 +218,13 @@ class Prepared:
         # the score matrix and the separation's temporaries: budget for 4 of them
         block = max(1, get_memory_budget() // max(1, 4 * n * itemsize))
         B = Q.shape[0]
-        parts = [self._block(Q[i : min(B, i + block), ...]) for i in range(0, B, block)]
+        parts = []
+        for i in range(0, B, block):
+            Z = self.project(self.scores(Q[i : min(B, i + block), ...]))
+            if self.convention == "standard":
+                check_result(Z, self.model, xp)
+            parts.append(Z)
         return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
-
-    def _block(self, Q: Array) -> Array:
-        xp, model = self.xp, self.model
-        S = self.scores(Q)
-        if model.separation.one_hot:
-            Z = xp.take(self.P, model.separation.winners(S), axis=0)
-        else:
-            Z = model.separation(S) @ self.P
-        Z = Z if isinstance(model.readout, IdentityReadout) else model.readout(Z)
-        if self.convention == "standard":
-            check_result(Z, model, xp)
-        return Z
 
 
 def check_result(Z: Array, model: UHN, xp) -> None:
@@ -177,20 +249,9 @@ def prepare(
     *,
     convention: Convention = "standard",
     dtype=None,
-) -> Prepared:
-    """Check ``memories`` and ``projection`` against ``model`` and precompute on them.
-
-    ``dtype`` (optional) is a floating dtype to promote everything to (e.g. the queries').
-    """
-    from .model import as_model
-
-    model = as_model(model)
-    M, xp = validate_memories(memories)
-    P = _projection(model, M, projection, xp)
-    dtype = xp.result_type(M.dtype, P.dtype, *(() if dtype is None else (dtype,)))
-    return Prepared(
-        model, xp.astype(M, dtype, copy=False), xp.astype(P, dtype, copy=False), xp, convention
-    )
+) -> Memory:
+    """:class:`Memory` (kept for the spiking network, which calls it by this name)."""
+    return Memory(model, memories, projection=projection, convention=convention, dtype=dtype)
 
 
 def _projection(model: UHN, M: Array, projection: Any, xp) -> Array:
@@ -227,8 +288,8 @@ def retrieve_with(
     model: UHN,
     memories: Any,
     queries: Any,
-    projection: Any = None,
     *,
+    projection: Any = None,
     convention: Convention = "standard",
 ) -> Array:
     """:func:`retrieve` for a ready ``UHN`` (or a bundled model name, or a spec file)."""
@@ -237,6 +298,5 @@ def retrieve_with(
     model = as_model(model)
     M, xp = validate_memories(memories)
     Q, single = validate_queries(queries, M, xp)
-    prepared = prepare(model, M, projection, convention=convention, dtype=Q.dtype)
-    Z = prepared(Q)
+    Z = Memory(model, M, projection=projection, convention=convention, dtype=Q.dtype)(Q)
     return Z[0, ...] if single else Z

@@ -41,7 +41,7 @@ def test_hetero_models_need_a_projection(rng):
 def test_attention_maps_keys_to_values(rng):
     K = rng.choice([-1.0, 1.0], size=(10, 64))
     V = rng.standard_normal((10, 3))
-    Z = nu.load_model("attention").retrieve(K, K, V)
+    Z = nu.load_model("attention").retrieve(K, K, projection=V)
     # β = 1/8 on scores of 64 (self) vs about ±8 (others): each value is read back with
     # small weight on the others
     np.testing.assert_allclose(Z, V, atol=0.1)

@@ -32,7 +32,7 @@ def test_mchn_equals_softmax_attention(rng):
     logits = beta * (K @ q)
     attn = np.exp(logits - logits.max())
     attn /= attn.sum()
-    got = nu.load_model("attention").retrieve(K, q, V)
+    got = nu.load_model("attention").retrieve(K, q, projection=V)
     np.testing.assert_allclose(got, attn @ V, rtol=1e-12)
 
 
@@ -76,7 +76,7 @@ def test_sdm_equals_brute_force_hamming_ball_read(rng):
         separation={"kind": "threshold", "theta": -radius / D},
         readout="sign",
         association="hetero",
-    ).retrieve(A, queries, C)
+    ).retrieve(A, queries, projection=C)
     np.testing.assert_array_equal(got, want)
     assert np.mean(got == data) > 0.95  # and it does recall the data
 
@@ -148,3 +148,31 @@ def test_paper_convention_on_every_namespace(xp, rng):
             convention="paper",
         )
         np.testing.assert_allclose(to_np(got), want, rtol=1e-9)
+
+
+def test_a_memory_retrieves_what_retrieve_does_and_keeps_its_precomputation(rng):
+    M = rng.random((30, 16))
+    Q = M[:7] + 0.05 * rng.standard_normal((7, 16))
+    P = rng.random((30, 3))
+    for convention in ("standard", "paper"):
+        memory = nu.Memory("uhn_best", M, projection=P, convention=convention)
+        want = nu.load_model("uhn_best").retrieve(M, Q, projection=P, convention=convention)
+        np.testing.assert_array_equal(memory.retrieve(Q), want)
+        np.testing.assert_array_equal(memory.retrieve(Q[0]), want[0])
+    assert memory.P.shape == (30, 3) and memory.state_ is not None
+
+
+def test_a_memory_chunks_queries_to_the_budget_with_the_same_result(rng):
+    M, Q = rng.random((50, 8)), rng.random((40, 8))
+    memory = nu.Memory(nu.UHN(similarity="euclidean", separation="softmax"), M)
+    whole = memory.retrieve(Q)
+    with nu.memory_budget(50 * 8 * 4 * 3):  # three queries a block
+        np.testing.assert_allclose(memory.retrieve(Q), whole, rtol=1e-12)
+
+
+def test_projection_is_keyword_only():
+    M = np.eye(3)
+    with pytest.raises(TypeError):
+        nu.Memory("mchn", M, M)
+    with pytest.raises(TypeError):
+        nu.load_model("mchn").retrieve(M, M, M)

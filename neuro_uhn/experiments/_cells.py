@@ -202,7 +202,7 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
     if task.experiment == "spiking":
         return _compute_spiking(images, task)
     from ..model import UHN
-    from ..retrieval import prepare
+    from ..retrieval import Memory
 
     rows: list[dict[str, Any]] = []
     idx = block_indices(len(images), task.block_size, task.run, task.seed)
@@ -232,11 +232,11 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
                 association=cell.association,
             )
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                prepared = prepare(model, M, P, convention=cell.convention)
-                skey = (cell.convention, repr(prepared.model.similarity), prepared.order_only)
+                memory = Memory(model, M, projection=P, convention=cell.convention)
+                skey = (cell.convention, repr(memory.model.similarity), memory.order_only)
                 if skey not in scores:
-                    scores[skey] = np.asarray(prepared.scores(Q))
-                outputs[ident] = _project(prepared, scores[skey])
+                    scores[skey] = np.asarray(memory.scores(Q))
+                outputs[ident] = np.asarray(memory.project(scores[skey]), dtype=float)
         Z = outputs[ident]
         rows.append(
             _row(
@@ -249,19 +249,6 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
             )
         )
     return rows
-
-
-def _project(prepared, S: np.ndarray) -> np.ndarray:
-    """``readout(sep(S) · P)`` for scores already computed (as ``Prepared`` does per block)."""
-    from ..readout import IdentityReadout
-
-    model, P = prepared.model, prepared.P
-    if model.separation.one_hot:
-        Z = np.take(P, model.separation.winners(S), axis=0)
-    else:
-        Z = model.separation(S) @ P
-    Z = Z if isinstance(model.readout, IdentityReadout) else model.readout(Z)
-    return np.asarray(Z, dtype=float)
 
 
 def _row(cell: Cell, task: Task, **values) -> dict[str, Any]:

@@ -155,7 +155,9 @@ def compare(
     run_seconds = time.perf_counter() - t0
     z_spiking = net.decode_run(run)  # circuit mode: from the output neurons
     z_abstract = np.asarray(
-        model.retrieve(net.M, Q, None if projection is None else net.P, convention=convention),
+        model.retrieve(
+            net.M, Q, projection=None if projection is None else net.P, convention=convention
+        ),
         dtype=float,
     )
     items = net.P if truth is None else np.asarray(truth, dtype=float)
