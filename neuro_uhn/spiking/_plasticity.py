@@ -178,13 +178,34 @@ CONSOLIDATION = (
 )
 
 
-def store(b2, learned: Learned, X: np.ndarray, T: np.ndarray, cfg, *, seed: int | None):
+def store(
+    b2, learned: Learned, X: np.ndarray, T: np.ndarray, cfg, *, seed: int | None,
+    target: str = "numpy",
+):  # fmt: skip
     """Present each row of ``X`` (encodings, rate/r_in, every feature channel) once with its
     teacher row ``T`` (output columns' rates / teach_rate) and update ``learned`` in place.
 
-    One Brian2 run (runtime device): presentations back to back, rates from TimedArrays.
-    Returns the storage ``brian2.Network`` and its namespace (for inspection).
+    One Brian2 run: presentations back to back, rates from TimedArrays; ``target`` "numpy"
+    (runtime) or "cpp_standalone" (compiled once for this run; large networks). Returns the
+    storage ``brian2.Network`` and its namespace (for inspection).
     """
+    standalone = None
+    if target == "cpp_standalone":
+        from ._device import Standalone
+
+        standalone = Standalone.start(b2, "cpp_standalone", cfg.threads)
+    else:
+        b2.set_device("runtime")
+        b2.prefs.codegen.target = target
+    try:
+        return _store(b2, learned, X, T, cfg, seed, standalone)
+    finally:
+        if standalone is not None:
+            standalone.close()
+            b2.set_device("runtime")
+
+
+def _store(b2, learned, X, T, cfg, seed, standalone):
     sp, c = cfg.plasticity, cfg.circuit
     n = cfg.neurons_per_memory
     cap = learned.occupied.size
@@ -264,26 +285,30 @@ def store(b2, learned: Learned, X: np.ndarray, T: np.ndarray, cfg, *, seed: int 
                         dt=dt, name="allocation_chain")  # fmt: skip
     if cap > 1:
         chain.connect(i=np.arange((cap - 1) * n), j=np.arange(n, cap * n))
+    # explicit connections: their order is known without reading Brian2's indices (which a
+    # standalone device has only after the run)
     memories.first = np.r_[np.ones(n), np.zeros((cap - 1) * n)]
     # the learned pathways: they do not transmit while they learn, they only change
     plastic = b2.Synapses(
         features, memories, "w : 1\nu : 1", on_post=INSTAR_ON_POST, dt=dt,
         name="storage_feature_to_memory",
     )  # fmt: skip
-    plastic.connect()
-    pre, post = np.asarray(plastic.i[:]), np.asarray(plastic.j[:])
-    plastic.w = learned.w[post, pre]
-    plastic.u = learned.u[post, pre]
+    pre, post = np.repeat(np.arange(F), cap * n), np.tile(np.arange(cap * n), F)
+    plastic.connect(i=pre, j=post)
+    if np.any(learned.w) or np.any(learned.u):  # (a fresh network starts at zero)
+        plastic.w = learned.w[post, pre]
+        plastic.u = learned.u[post, pre]
     relays = b2.NeuronGroup(F, "", dt=dt, name="storage_relays")
     ffi = b2.Synapses(features, relays, "mu : 1", dt=dt, name="storage_feedforward")
-    ffi.connect(j="i")
-    ffi.mu = learned.mu[np.asarray(ffi.i[:])]
+    ffi.connect(i=np.arange(F), j=np.arange(F))
+    ffi.mu = learned.mu
     ffi.run_regularly(RUNNING_MEAN, dt=slot_q, when="end", name="storage_feedforward_mean")
     to_out = b2.Synapses(memories, outputs, "p : 1", on_pre=OUTSTAR_ON_PRE, dt=dt,
                          name="storage_memory_to_output")  # fmt: skip
-    to_out.connect()
-    pre_o, post_o = np.asarray(to_out.i[:]), np.asarray(to_out.j[:])
-    to_out.p = learned.p[pre_o, post_o]
+    pre_o, post_o = np.repeat(np.arange(cap * n), n_cols), np.tile(np.arange(n_cols), cap * n)
+    to_out.connect(i=pre_o, j=post_o)
+    if np.any(learned.p):
+        to_out.p = learned.p[pre_o, post_o]
     spikes = b2.SpikeMonitor(memories, name="storage_spikes")
     net = b2.Network(
         features, memories, outputs, novelty, recruit_syn, chain, plastic, relays, ffi,
@@ -292,6 +317,10 @@ def store(b2, learned: Learned, X: np.ndarray, T: np.ndarray, cfg, *, seed: int 
     if seed is not None:
         b2.seed(seed)
     net.run(P * slot_q + dt, namespace=ns)  # + dt: the last consolidation, at P·slot
+    if standalone is not None:
+        standalone.device.build(
+            directory=standalone.directory, compile=True, run=True, with_output=False
+        )
 
     occupied = np.asarray(memories.occupied[:]).reshape(cap, n)[:, 0] > 0.5
     new = np.flatnonzero(occupied & ~learned.occupied)
@@ -314,7 +343,7 @@ def store(b2, learned: Learned, X: np.ndarray, T: np.ndarray, cfg, *, seed: int 
         chosen.append(pop)
     learned.w[post, pre] = np.asarray(plastic.w[:])
     learned.u[post, pre] = np.asarray(plastic.u[:])
-    learned.mu[np.asarray(ffi.i[:])] = np.asarray(ffi.mu[:])
+    learned.mu[:] = np.asarray(ffi.mu[:])
     learned.p[pre_o, post_o] = np.asarray(to_out.p[:])
     learned.occupied = occupied
     learned.population_of += chosen
