@@ -4,7 +4,7 @@ with max separation, on MNIST | CIFAR-10 | Tiny ImageNet, in the official code's
 (top row: folded noise, reciprocal distances, normalised dot product) and the standard one
 (bottom row). Mean ± std over 5 runs on disjoint memory blocks."""
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "capacity"
 PAPER_FIGURE = "Fig. 2"

@@ -3,7 +3,7 @@ bottom fraction (0.1 … 0.9) of the cue's rows is zeroed, for each similarity w
 separation (colour images are masked in every channel of the same rows), paper convention
 (top row) and standard (bottom row)."""
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "mask"
 PAPER_FIGURE = "Fig. 3 (bottom)"

@@ -3,7 +3,7 @@ the Gaussian noise on the cue grows (σ = 0.05 … 1.5; the official noise is fo
 clamped, the standard one zero-mean and clipped), for each similarity with max separation,
 paper convention (top row) and standard (bottom row)."""
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "noise"
 PAPER_FIGURE = "Fig. 3 (top)"

@@ -7,7 +7,7 @@ official sum-normalisation before separation, so β is live (docs/results.md); t
 polynomials are normalised to sum to one in both conventions, so on MNIST (where both use
 T = 60) only the softmax differs between the two."""
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "separation"
 PAPER_FIGURE = "Fig. 4"

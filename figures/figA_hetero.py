@@ -4,7 +4,7 @@ noise σ = 0.3, dot similarity and max separation; and, in the standard conventi
 classical Hopfield network (bipolar images, 10 % of bits flipped, identity separation, sign
 read-out, N ≤ 50), which the official experiment did not measure (its queries were all +1)."""
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "hetero"
 PAPER_FIGURE = "appendix: auto- vs hetero-association"

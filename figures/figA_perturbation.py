@@ -3,7 +3,7 @@ probability p, all channels together) and inpainting (a frame p/2 of the height 
 wide zeroed on every side, only the centre kept): the fraction of 300 memories retrieved
 with Euclidean / Manhattan / dot similarity and max separation, in both conventions."""
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "perturbation"
 PAPER_FIGURE = "appendix: random-pixel masking and inpainting"

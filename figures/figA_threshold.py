@@ -4,7 +4,7 @@ Manhattan / dot similarity (the paper ran it on CIFAR-10 only). The official cod
 is T = 60; the paper's figure draws its reference line at 50. Identity (dashed) does not
 depend on T, so the gap between the lines is what a loose T counts as retrieved."""
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "threshold"
 PAPER_FIGURE = "appendix: error-threshold sweep"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from neuro_uhn import UHN, corruptions, figures
+from neuro_uhn import UHN, corruptions
+from neuro_uhn.app import figures
 
 NAME = "circuit"
 PAPER_FIGURE = "new: the UHN as a spiking neural circuit (rasters, membranes, validation)"
@@ -116,7 +117,7 @@ def dynamics(out_dir: Path, *, quick: bool) -> Path:
     from matplotlib.figure import Figure
 
     from neuro_uhn import datasets
-    from neuro_uhn.plotting import _suptitle
+    from neuro_uhn.app.plotting import _suptitle
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN
 
     images = datasets.load("digits").images

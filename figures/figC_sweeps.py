@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from neuro_uhn import corruptions, figures
+from neuro_uhn import corruptions
+from neuro_uhn.app import figures
 
 NAME = "circuit_sweeps"
 PAPER_FIGURE = "new: the circuit's biology (inhibition, τm, delay, rates, neurons, p, noise)"
@@ -22,8 +23,8 @@ def make(out_dir, *, quick, store, workers, progress):
     from matplotlib.figure import Figure
 
     from neuro_uhn import datasets
+    from neuro_uhn.app.plotting import _suptitle
     from neuro_uhn.experiments.circuit import CIRCUIT_PARAMETERS, circuit_sweep
-    from neuro_uhn.plotting import _suptitle
 
     out_dir = Path(out_dir)
     images = datasets.load("digits").images

@@ -6,7 +6,8 @@ CIFAR-10 (or its stand-in)."""
 
 import numpy as np
 
-from neuro_uhn import corruptions, figures, plotting, retrieve
+from neuro_uhn import corruptions, retrieve
+from neuro_uhn.app import figures, plotting
 from neuro_uhn.experiments import EXPERIMENTS
 
 NAME = "examples"

@@ -16,7 +16,7 @@ import json
 
 import numpy as np
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "latent"
 PAPER_FIGURE = "new: latent-space memories"

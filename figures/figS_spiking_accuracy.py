@@ -7,7 +7,7 @@ cell, 300 ms of simulated time per cue, 5 runs (the spiking experiment's default
 
 import json
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 from neuro_uhn.experiments import run_experiment, summarize
 
 NAME = "spiking_accuracy"

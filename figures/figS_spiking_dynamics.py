@@ -7,7 +7,8 @@ decoding window's end T grows, and when each cue's decoded memory settles."""
 
 import numpy as np
 
-from neuro_uhn import corruptions, figures, plotting
+from neuro_uhn import corruptions
+from neuro_uhn.app import figures, plotting
 
 NAME = "spiking_dynamics"
 PAPER_FIGURE = "new: spiking raster and convergence with T"

@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 
-from neuro_uhn import figures, plotting
+from neuro_uhn.app import figures, plotting
 
 NAME = "attention"
 PAPER_FIGURE = "new: UHN attention in a transformer"

@@ -15,7 +15,7 @@ import pytest
 
 import neuro_uhn as nu
 from neuro_uhn import corruptions, datasets
-from neuro_uhn.cli import main
+from neuro_uhn.app.cli import main
 from neuro_uhn.experiments import ResultStore, StoreError, plan, run_experiment
 from neuro_uhn.model import ModelFileError
 
@@ -876,14 +876,14 @@ def test_a_masked_array_with_nothing_masked_is_a_plain_array():
 def test_an_interrupt_says_whether_anything_was_kept(tmp_path, monkeypatch, argv, says):
     import re
 
-    from neuro_uhn import cli
+    from neuro_uhn.app import cli
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("neuro_uhn.experiments.run_experiment", interrupted)
-    monkeypatch.setattr("neuro_uhn.bench.run_bench", interrupted)
-    monkeypatch.setattr("neuro_uhn.demo.run_demo", interrupted)
+    monkeypatch.setattr("neuro_uhn.app.bench.run_bench", interrupted)
+    monkeypatch.setattr("neuro_uhn.app.demo.run_demo", interrupted)
     code, err = _cli([a.replace("{d}", str(tmp_path)) for a in argv])
     assert code == 130
     line = err.strip().splitlines()[-1]

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from neuro_uhn.cli import main
-from neuro_uhn.demo import run_demo
+from neuro_uhn.app.cli import main
+from neuro_uhn.app.demo import run_demo
 
 
 def test_demo_prints_a_table_and_saves_the_figure(tmp_path, capsys):
@@ -150,7 +150,7 @@ def test_single_run_table_has_no_spread_and_names_each_rows_functions(capsys):
 
 
 def test_figures_default_to_their_own_folder():
-    from neuro_uhn.cli import build_parser
+    from neuro_uhn.app.cli import build_parser
 
     args = build_parser().parse_args(["figures", "--quick"])
     assert args.out == "neuro-uhn-figures" and args.out != "figures"

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from neuro_uhn import corruptions, metrics
-from neuro_uhn.cli import main
+from neuro_uhn.app.cli import main
 from neuro_uhn.experiments import (
     COLUMNS,
     EXPERIMENTS,
@@ -434,7 +434,7 @@ def test_cli_run_errors_are_one_line(tmp_path, data, capsys, argv, match):
 
 
 def _cli(*args, cwd):
-    return [sys.executable, "-m", "neuro_uhn.cli", *args]
+    return [sys.executable, "-m", "neuro_uhn.app.cli", *args]
 
 
 def test_a_sweep_killed_midway_resumes_to_the_same_table(tmp_path):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from neuro_uhn import figures
-from neuro_uhn.cli import main
+from neuro_uhn.app import figures
+from neuro_uhn.app.cli import main
 
 SCRIPTS = sorted(figures.figures_dir().glob("fig*.py"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -110,7 +110,7 @@ def test_plots_return_a_figure_keep_the_backend_and_say_quick(tmp_path):
     import matplotlib
     from matplotlib.figure import Figure
 
-    from neuro_uhn import plotting
+    from neuro_uhn.app import plotting
 
     rows = [
         {"similarity": s, "n_memories": n, "mean": m, "std": 0.0}

@@ -305,7 +305,7 @@ def _run_cli(argv):
     import contextlib
     import io
 
-    from neuro_uhn.cli import main
+    from neuro_uhn.app.cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):

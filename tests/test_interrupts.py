@@ -35,7 +35,7 @@ def data_file(tmp_path_factory):
 
 def _argv(data_file, store, *extra):
     return [
-        sys.executable, "-m", "neuro_uhn.cli", "run", "capacity", "--dataset", str(data_file),
+        sys.executable, "-m", "neuro_uhn.app.cli", "run", "capacity", "--dataset", str(data_file),
         "--runs", str(RUNS), "--similarity", "manhattan,kl,js", "--n-memories", NS,
         "--no-progress", "--store", str(store), *extra,
     ]  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 
 import neuro_uhn as nu
 from neuro_uhn import corruptions, metrics
-from neuro_uhn.cli import main
+from neuro_uhn.app.cli import main
 
 from . import reference as ref
 

@@ -359,7 +359,7 @@ def test_bad_input_is_a_clear_error(call, exc, match):
 
 
 def test_attention_bench_rows_are_ratios_to_sdpa_in_one_run():
-    from neuro_uhn.bench import format_attention_table, run_attention_bench
+    from neuro_uhn.app.bench import format_attention_table, run_attention_bench
 
     rows = run_attention_bench(shapes=((1, 1, 16, 16, 8),), repeats=1, threads=1, compiled=False)
     names = {r["attention"] for r in rows}

@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import similarity as _sim
-from ._kernels import available as kernels_available
-from .retrieval import retrieve
+from .. import similarity as _sim
+from .._kernels import available as kernels_available
+from ..retrieval import retrieve
 
 __all__ = [
     "BenchRecord",
@@ -213,7 +213,7 @@ def plain_install_ratio(
     kernel and with the chunked NumPy fallback (what an install without numba runs, or
     ``NEURO_UHN_KERNELS=off``), and their ratios to the dot product's.
     """
-    from ._config import use_compiled_kernels
+    from .._config import use_compiled_kernels
 
     rng = np.random.default_rng(seed)
     M = rng.random((n, d)).astype(dtype)
@@ -313,7 +313,7 @@ def run_attention_bench(
 
     import torch
 
-    from . import nn as unn
+    from .. import nn as unn
 
     if compiled is None:
         compiled = bool(shutil.which("c++") or shutil.which("g++"))

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from .errors import ValidationError
+from ..errors import ValidationError
 
 __all__ = ["main"]
 
@@ -110,9 +110,9 @@ def _comparison_table(comparisons) -> str:
 
 
 def _compare(args) -> int:
-    from .model import load_model
-    from .problems import model_problem
-    from .spiking import SpikingConfig, compare
+    from ..model import load_model
+    from ..problems import model_problem
+    from ..spiking import SpikingConfig, compare
 
     load_model(args.model)  # an unknown model is named as such, before anything is built
     if args.out and args.mode == "continuous":
@@ -176,7 +176,7 @@ def _compare(args) -> int:
 
 
 def _bench(args) -> int:
-    from .problems import _memory_limit
+    from ..problems import _memory_limit
 
     need = 8 * 4 * max(args.n_memories) * 3072  # memories, queries, scores: a few copies
     if need > _memory_limit():
@@ -192,7 +192,7 @@ def _bench(args) -> int:
             argument="--n-memories",
         )
     if args.json:
-        from ._outputs import check_output, is_our_json
+        from .._outputs import check_output, is_our_json
 
         check_output(args.json, "--json", ours=is_our_json, what="benchmark JSON file")
     if args.spiking:
@@ -290,8 +290,8 @@ def format_plain_install(plain) -> str:
 
 
 def _bench_spiking(args) -> int:
+    from ..spiking._bench import run_spiking_bench
     from .bench import machine_label
-    from .spiking._bench import run_spiking_bench
 
     if args.quick:
         kw = dict(n_memories=(20,), n_queries=3, d=64, targets=("numpy",))
@@ -352,7 +352,7 @@ def format_table(records) -> str:
 
 
 def _run(args) -> int:
-    from .experiments import ResultStore, run_experiment, summarize, write_csv
+    from ..experiments import ResultStore, run_experiment, summarize, write_csv
 
     options = dict(
         conventions=args.convention,
@@ -382,8 +382,8 @@ def _run(args) -> int:
     _check_run_paths(args)  # before the store is opened or anything is computed
     # the dataset and every option are checked before a store file is created or opened:
     # a command that fails leaves no new store behind
-    from .datasets import load as load_dataset
-    from .experiments import plan
+    from ..datasets import load as load_dataset
+    from ..experiments import plan
 
     dataset = load_dataset(args.dataset, seed=args.seed)
     plan(args.experiment, dataset, seed=args.seed, **options)
@@ -418,8 +418,8 @@ def _run(args) -> int:
 
 def _check_run_paths(args) -> None:
     """No output of ``run`` may destroy an input, the store, or a file that is not ours."""
-    from ._outputs import check_output, is_our_csv
-    from .datasets import _is_path
+    from .._outputs import check_output, is_our_csv
+    from ..datasets import _is_path
 
     dataset = args.dataset if _is_path(args.dataset) else None
     inputs = [("the dataset file (--dataset)", dataset)]
@@ -447,7 +447,7 @@ def _check_run_paths(args) -> None:
 
 def _check_figure_folder(out: str, option: str, names: list[str]) -> None:
     """``out`` is (or can be) a folder, and the figures it will hold replace only figures."""
-    from ._outputs import check_folder, check_output, is_png
+    from .._outputs import check_folder, check_output, is_png
 
     if Path(out).exists() and not Path(out).is_dir():
         raise ValidationError(f"{option} {out!r} is a file, not a folder", argument=option)
@@ -516,7 +516,7 @@ def _figures(args) -> int:
 
 
 def _label_list(text: str) -> list[str]:
-    from .experiments import split_labels
+    from ..experiments import split_labels
 
     try:
         return split_labels(text)
@@ -545,7 +545,7 @@ def _float_list(text: str) -> list[float]:
 
 
 def _seed(text: str) -> int:
-    from ._validation import MAX_SEED
+    from .._validation import MAX_SEED
 
     try:
         value = int(text)
@@ -587,7 +587,7 @@ def _named(valid, what: str, paths: str = ""):
             return text
         if paths and (text.endswith(paths) or "/" in text or "\\" in text):
             raise argparse.ArgumentTypeError(f"{what} file {text!r} does not exist")
-        from ._suggest import did_you_mean
+        from .._suggest import did_you_mean
 
         suffixes = "/".join(paths) if isinstance(paths, tuple) else paths
         also = f", or a path to a {suffixes} file" if paths else ""
@@ -633,11 +633,11 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .datasets import DATASET_NAMES
-    from .experiments import EXPERIMENTS
+    from ..datasets import DATASET_NAMES
+    from ..experiments import EXPERIMENTS
+    from ..model import model_names
+    from ..problems import PROBLEM_KINDS
     from .figures import DEFAULT_OUT
-    from .model import model_names
-    from .problems import PROBLEM_KINDS
 
     models = model_names()
     figure_names = _figure_names()
@@ -686,7 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_named(problems + models, "problem"),
         help=f"{', '.join(problems)} (default: the model's own)",
     )
-    from .spiking._config import MODES  # no Brian2 import: the config module is plain Python
+    from ..spiking._config import MODES  # no Brian2 import: the config module is plain Python
 
     comp.add_argument("--mode", default="hybrid", choices=list(MODES),
                       help="continuous (the wiring), hybrid/spiking (rate-model samplers) or "
@@ -842,8 +842,8 @@ def _is_user_error(err: BaseException) -> bool:
     Anything else (an ``IndexError`` from deep inside NumPy, a plain ``ValueError`` the library
     did not raise on purpose) is a bug and keeps its traceback.
     """
-    from .errors import NeuroUHNError
-    from .experiments import StoreError
+    from ..errors import NeuroUHNError
+    from ..experiments import StoreError
 
     if isinstance(err, NeuroUHNError | StoreError):
         return True
@@ -862,7 +862,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("run", "figures") and threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        from ._config import get_memory_budget
+        from .._config import get_memory_budget
 
         get_memory_budget()  # a bad NEURO_UHN_MEMORY_BUDGET is reported first, not ignored
         return args.func(args)

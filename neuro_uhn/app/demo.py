@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import corruptions, metrics
-from .datasets import load_digits
-from .errors import ValidationError
-from .model import UHN, load_model
+from .. import corruptions, metrics
+from ..datasets import load_digits
+from ..errors import ValidationError
+from ..model import UHN, load_model
 
 __all__ = ["DEMO_MODELS", "DemoRow", "DemoResult", "run_demo"]
 
@@ -45,7 +45,7 @@ def demo_config(mode: str, seed: int):
     """The demo's SpikingConfig: 200 ms per cue (50 ms settling); the circuit's Manhattan
     thermometer code uses 8 levels per pixel (digits have 17 grey levels) to halve its
     synapses."""
-    from .spiking import SpikingConfig
+    from ..spiking import SpikingConfig
 
     if mode == "circuit":
         return SpikingConfig(mode="circuit", duration=0.2, settle=0.05, levels=8, seed=seed)
@@ -135,7 +135,7 @@ def run_demo(
             bar.update()
         result.examples[corruption] = (M[:n_examples], Q[:n_examples], outputs)
     if spiking_queries:
-        from .spiking import compare
+        from ..spiking import compare
 
         Q = next(iter(cues.values()))[:spiking_queries]
         for name, mode in DEMO_NETWORKS:

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .errors import ValidationError
+from ..errors import ValidationError
 
 __all__ = [
     "DEFAULT_OUT",
@@ -37,10 +37,11 @@ __all__ = [
 
 def figures_dir() -> Path:
     """The scripts: ``figures/`` of a source checkout, else the copy inside the package."""
-    checkout = Path(__file__).resolve().parents[1] / "figures"
+    package = Path(__file__).resolve().parents[1]  # neuro_uhn/
+    checkout = package.parent / "figures"
     if any(checkout.glob("fig*.py")):
         return checkout
-    return Path(__file__).resolve().parent / "_figures"
+    return package / "_figures"
 
 
 def discover() -> dict[str, ModuleType]:
@@ -82,7 +83,7 @@ def make_figures(
     if only:
         unknown = [n for n in only if n not in scripts]
         if unknown:
-            from ._suggest import did_you_mean
+            from .._suggest import did_you_mean
 
             hints = "".join(did_you_mean(n, scripts) for n in unknown)
             raise ValidationError(
@@ -100,7 +101,7 @@ QUICK_TITLE = "QUICK RUN (2 runs, few points: checks the pipeline, not for readi
 def _run(scripts, out: Path, *, quick, workers, progress) -> list[tuple[str, list[Path], float]]:
     from contextlib import nullcontext
 
-    from .experiments import ResultStore
+    from ..experiments import ResultStore
     from .plotting import title_prefix
 
     (out / ".results").mkdir(parents=True, exist_ok=True)
@@ -148,7 +149,7 @@ QUICK_IMAGES = 2000
 
 @functools.lru_cache(maxsize=16)
 def _dataset(name: str, n: int | None):
-    from . import datasets
+    from .. import datasets
 
     return datasets.load(name, n=n)
 
@@ -157,7 +158,7 @@ def figure_datasets(names=("mnist", "cifar10", "tiny_imagenet"), *, quick: bool 
     """The paper's datasets: the real ones where this machine has them, else the labelled
     natural-image stand-ins (their titles say so). Quick mode keeps the first
     :data:`QUICK_IMAGES` (of the seeded shuffle)."""
-    from .datasets import DatasetUnavailable
+    from ..datasets import DatasetUnavailable
 
     n = QUICK_IMAGES if quick else None
     out = []
@@ -226,7 +227,7 @@ def sweep_panels(
     :func:`neuro_uhn.plotting.sweep_figure`) and a note for the figure: the threshold each
     convention used, and where a dataset was too small for disjoint runs.
     """
-    from .experiments import run_experiment, summarize
+    from ..experiments import run_experiment, summarize
 
     panels, seen, overlap, dropped = [], [], [], set()
     kwargs = {**options, **(quick_options if quick else {})}
