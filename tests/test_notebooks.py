@@ -21,6 +21,7 @@ EXPECTED = [
     "02_spiking_vs_abstract",
     "03_reproduce_a_figure",
     "04_latent_and_attention",
+    "05_plasticity",
 ]
 NOTEBOOKS = [NOTEBOOK_DIR / f"{name}.ipynb" for name in EXPECTED]
 QUICK_LINE = 'QUICK = os.environ.get("NEURO_UHN_QUICK") == "1"'

@@ -234,3 +234,34 @@ def test_storage_arguments_are_checked(pair, digits):
     net = SpikingUHN("uhn_best", M[:2], config=config(capacity=4))
     with pytest.raises(ValidationError, match="patterns"):
         net.store(np.ones((1, 3)))
+
+
+def test_the_storage_experiment_resumes(tmp_path, monkeypatch, digits):
+    from neuro_uhn.experiments import plasticity as exp
+
+    M, Q = digits
+    point = dict(model="uhn_best", memories=M[:4], queries=Q[:4], targets=np.arange(4),
+                 config=config(), sweep="n_memories", value=4, label="four")  # fmt: skip
+    path = tmp_path / "rows.json"
+    (row,) = exp.storage_sweep([point], results=path)
+    assert row["r_feature_to_memory"] >= 0.95 and row["n_memories"] == 4
+    assert row["accuracy_learned"] == row["accuracy_abstract"] == 1.0
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a finished point was computed again")
+
+    monkeypatch.setattr(exp, "storage_point", boom)
+    assert exp.storage_sweep([point], results=path) == [row]  # read back, not recomputed
+    with pytest.raises(AssertionError, match="again"):  # another sweep value is a new point
+        exp.storage_sweep([{**point, "value": 5}], results=path)
+
+
+def test_similar_memories_are_alike_by_the_spread(digits):
+    from neuro_uhn.experiments.plasticity import similar_memories
+
+    images = np.random.default_rng(0).random((50, 16))
+    close, far = similar_memories(images, 10, 0.05), similar_memories(images, 10, 0.5)
+    assert close.shape == far.shape == (10, 16)
+    assert 0 <= close.min() and close.max() <= 1
+    alike = lambda X: np.corrcoef(X)[np.triu_indices(len(X), 1)].mean()  # noqa: E731
+    assert alike(close) > alike(far)

@@ -256,7 +256,9 @@ class StorageParams:
     teach_rate : float, Hz
         Rate of an output neuron driven by its teaching input at ``|P| = max|P|``.
     occupancy_spikes : float
-        Spikes per neuron in one presentation that mark a population occupied.
+        Spikes of a neuron in one presentation that mark it occupied (2: a recruited neuron
+        fires about 15 times in 100 ms, one that is not driven never fires; at 5, a 40 ms
+        presentation left some neurons of a recruited population free).
     """
 
     capacity: int | None = None
@@ -267,7 +269,7 @@ class StorageParams:
     recruit_rate: float = 200.0
     recruit_drive: float = 5.0
     teach_rate: float = 1000.0
-    occupancy_spikes: float = 5.0
+    occupancy_spikes: float = 2.0
 
     def __post_init__(self) -> None:
         for name in ("presentation", "allocation", "gap", "tau_trace"):

@@ -1,0 +1,140 @@
+"""The storage experiment: memories written into the circuit by plasticity, against set weights.
+
+Each point builds the circuit twice on the same memories — ``storage="set"`` (weights copied
+from M and P) and ``storage="plasticity"`` (each memory presented once to the local rules) —
+and reports:
+
+* the Pearson r of every learned synapse group with the set weights: feature→memory (over the
+  synapses of feature neurons that some stored pattern drives, and over all of them),
+  memory→output, and the bias currents;
+* retrieval: the accuracy of the abstract model, of the set and of the learned circuit, the
+  learned circuit's agreement with the abstract model on the cues the abstract model gets
+  right, and its agreement with the set circuit;
+* the wall time of storage.
+
+Rows are written at once to a JSON file (resumable), keyed by the data and the settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .circuit import _load, _save
+
+__all__ = ["storage_point", "storage_sweep", "similar_memories", "STORAGE_METRICS"]
+
+STORAGE_METRICS = (
+    "r_feature_to_memory",
+    "r_feature_to_memory_all",
+    "r_memory_to_output",
+    "r_bias",
+    "accuracy_abstract",
+    "accuracy_set",
+    "accuracy_learned",
+    "agreement_learned",
+    "agreement_set",
+    "agreement_learned_set",
+    "store_seconds",
+)
+
+
+def _r(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r; 1.0 when both are the same constant (e.g. the dot product's zero bias)."""
+    a, b = np.ravel(a), np.ravel(b)
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 1.0 if np.allclose(a - a.mean(), b - b.mean()) and np.ptp(a) == np.ptp(b) else 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def storage_point(model, memories, queries, targets, *, config) -> dict[str, float]:
+    """One comparison of learned with set weights (``config``: mode="circuit")."""
+    import neuro_uhn as nu
+
+    from ..spiking import SpikingUHN
+
+    M, Q = np.asarray(memories, dtype=float), np.asarray(queries, dtype=float)
+    targets = np.asarray(targets)
+    fixed = SpikingUHN(model, M, config=config.replace(storage="set"))
+    t0 = time.perf_counter()
+    learned = SpikingUHN(model, M, config=config.replace(storage="plasticity"))
+    store_seconds = time.perf_counter() - t0
+    a, b = fixed.weights(), learned.weights()
+    driven = learned.query_inputs(M)["rates"].max(axis=0) > 0
+    abstract = np.argmax(np.asarray(nu.Memory(model, M).scores(Q)), axis=1)
+    won_set = fixed.run(Q).counts.argmax(axis=1)
+    won = learned.run(Q).counts.argmax(axis=1)
+    right = abstract == targets
+    return {
+        "r_feature_to_memory": _r(a["feature_to_memory"][:, driven],
+                                  b["feature_to_memory"][:, driven]),  # fmt: skip
+        "r_feature_to_memory_all": _r(a["feature_to_memory"], b["feature_to_memory"]),
+        "r_memory_to_output": _r(a["memory_to_output"], b["memory_to_output"]),
+        "r_bias": _r(a["bias"], b["bias"]),
+        "accuracy_abstract": float(np.mean(right)),
+        "accuracy_set": float(np.mean(won_set == targets)),
+        "accuracy_learned": float(np.mean(won == targets)),
+        "agreement_learned": float(np.mean(won[right] == abstract[right])) if right.any() else
+        float("nan"),
+        "agreement_set": float(np.mean(won_set[right] == abstract[right])) if right.any() else
+        float("nan"),
+        "agreement_learned_set": float(np.mean(won == won_set)),
+        "store_seconds": store_seconds,
+    }  # fmt: skip
+
+
+def similar_memories(images: np.ndarray, n: int, spread: float, seed: int = 0) -> np.ndarray:
+    """``n`` memories made from ``max(1, n // 5)`` prototypes, each pixel moved by Gaussian
+    noise of ``spread`` and clipped to the prototypes' range: smaller spread, more alike."""
+    rng = np.random.default_rng(seed)
+    protos = images[rng.choice(len(images), max(1, n // 5), replace=False)]
+    lo, hi = float(images.min()), float(images.max())
+    M = protos[np.arange(n) % len(protos)] + rng.normal(0, spread, (n, images.shape[1]))
+    return np.clip(M, lo, hi)
+
+
+def storage_sweep(
+    points: Iterable[dict[str, Any]],
+    *,
+    results: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run :func:`storage_point` for each point, resuming from ``results``.
+
+    Each point is a dict with ``model``, ``memories``, ``queries``, ``targets``, ``config`` and
+    a ``label`` plus any descriptive fields (``sweep``, ``value``...), copied into its row.
+    """
+    path = Path(results) if results is not None else None
+    rows = _load(path)
+    done = {r["key"] for r in rows}
+    out = []
+    for point in points:
+        point = dict(point)
+        M, Q, targets = (np.asarray(point.pop(k)) for k in ("memories", "queries", "targets"))
+        model, config = point.pop("model"), point.pop("config")
+        key = hashlib.sha256(
+            b"".join(np.ascontiguousarray(x, dtype=float).tobytes() for x in (M, Q, targets))
+            + repr(
+                (
+                    str(getattr(model, "name", "") or model),
+                    repr(config),
+                    sorted((k, repr(v)) for k, v in point.items()),
+                )
+            ).encode()  # fmt: skip
+        ).hexdigest()[:16]
+        if key not in done:
+            if progress:
+                progress(f"storage: {point.get('label', '')}")
+            metrics = storage_point(model, M, Q, targets, config=config)
+            rows.append({"key": key, "n_memories": len(M), "n_queries": len(Q),
+                         **point, **metrics})  # fmt: skip
+            done.add(key)
+            if path is not None:
+                _save(path, rows)
+        out.append(next(r for r in rows if r["key"] == key))
+    return out
