@@ -8,11 +8,39 @@ from ._validation import _refuse_masked
 from .errors import ValidationError
 from .similarity import Euclidean
 
-__all__ = ["sse_correct", "nearest_memory", "identity_correct", "PAPER_THRESHOLD"]
+__all__ = [
+    "sse_correct",
+    "nearest_memory",
+    "identity_correct",
+    "paper_threshold",
+    "PAPER_THRESHOLD",
+]
 
 #: The official code's threshold on the sum of squared errors over all pixels (MNIST scale);
 #: the paper's threshold-sweep figure marks 50.
 PAPER_THRESHOLD = 60.0
+_MNIST_FEATURES = 784
+
+
+def paper_threshold(
+    n_features: int, convention: str = "standard", *, per_size: bool = False
+) -> float:
+    """The squared-error threshold a retrieval of ``n_features`` values is judged by.
+
+    The one place that scales the paper's criterion (60 on 784 MNIST pixels) to a size:
+
+    * ``"standard"``: ``60·D/784``, the same per-pixel mean squared error (0.077) on every
+      image size.
+    * ``"paper"``: the official code's — 60 on every size, or, with ``per_size`` (its
+      ``normalize_error_threshold``, used by the capacity experiment), ``60·784/D``.
+    """
+    from ._validation import check_choice, check_int
+
+    n_features = check_int(n_features, "n_features", 1)
+    check_choice(convention, "convention", ("standard", "paper"))
+    if convention == "paper":
+        return PAPER_THRESHOLD * _MNIST_FEATURES / n_features if per_size else PAPER_THRESHOLD
+    return PAPER_THRESHOLD * n_features / _MNIST_FEATURES
 
 
 def sse_correct(outputs, targets, threshold: float = PAPER_THRESHOLD) -> np.ndarray:

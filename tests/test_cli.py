@@ -163,3 +163,30 @@ def test_demo_header_comes_first_and_times_exclude_compilation(tmp_path, capsys)
     assert captured.out.splitlines()[0].startswith("neuro_uhn demo: 30 scikit-learn digits")
     assert "one-off numba compilation excluded" in captured.out
     assert "demo:" in captured.err  # the progress bar
+
+
+def test_help_shows_the_librarys_own_defaults(capsys):
+    from neuro_uhn.app.cli import build_parser
+    from neuro_uhn.spiking import SpikingConfig
+
+    parser = build_parser()
+    args = parser.parse_args(["compare"])
+    cfg = SpikingConfig()
+    assert (args.mode, args.duration, args.target) == (cfg.mode, cfg.duration, cfg.target)
+    assert args.neurons_per_memory == cfg.neurons_per_memory
+    with pytest.raises(SystemExit):
+        parser.parse_args(["compare", "--help"])
+    assert f"(default: {cfg.target})" in capsys.readouterr().out
+
+
+def test_one_function_gives_the_papers_threshold():
+    from neuro_uhn.experiments import default_threshold
+    from neuro_uhn.metrics import paper_threshold
+
+    assert paper_threshold(784) == 60.0 and paper_threshold(3072) == 60.0 * 3072 / 784
+    assert paper_threshold(3072, "paper") == 60.0
+    assert paper_threshold(3072, "paper", per_size=True) == 60.0 * 784 / 3072
+    assert default_threshold("capacity", "paper", 3072) == paper_threshold(
+        3072, "paper", per_size=True
+    )
+    assert default_threshold("mask", "standard", 64) == paper_threshold(64)

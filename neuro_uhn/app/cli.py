@@ -632,6 +632,25 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def _defaults(obj) -> dict:
+    """The default of each parameter of a function, or of each field of a dataclass: the CLI
+    shows and uses the library's own defaults instead of repeating them."""
+    import dataclasses
+    import inspect
+
+    if dataclasses.is_dataclass(obj):
+        return {
+            f.name: f.default
+            for f in dataclasses.fields(obj)
+            if f.default is not dataclasses.MISSING
+        }
+    return {
+        k: p.default
+        for k, p in inspect.signature(obj).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ..datasets import DATASET_NAMES
     from ..experiments import EXPERIMENTS
@@ -656,11 +675,15 @@ def build_parser() -> argparse.ArgumentParser:
         "store digits, corrupt cues, retrieve with several models (about 1 min on 2 cores; "
         "--spiking-queries 0: seconds)",
     )
-    demo.add_argument("--n-memories", type=int, default=100, help="digits stored (1..1797)")
-    demo.add_argument(
-        "--sigma", type=float, default=0.3, help="Gaussian noise std, pixels in [0, 1]"
-    )
-    demo.add_argument("--mask", type=float, default=0.5, help="fraction of rows masked")
+    from .demo import run_demo
+
+    demo_defaults = _defaults(run_demo)
+    demo.add_argument("--n-memories", type=int, default=demo_defaults["n_memories"],
+                      help="digits stored (1..1797)")  # fmt: skip
+    demo.add_argument("--sigma", type=float, default=demo_defaults["sigma"],
+                      help="Gaussian noise std, pixels in [0, 1]")  # fmt: skip
+    demo.add_argument("--mask", type=float, default=demo_defaults["mask"],
+                      help="fraction of rows masked")  # fmt: skip
     demo.add_argument("--seed", type=_seed, default=0, help="random seed")
     demo.add_argument("--out", default="neuro-uhn-demo", help="folder for the figures")
     demo.add_argument(
@@ -686,14 +709,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=_named(problems + models, "problem"),
         help=f"{', '.join(problems)} (default: the model's own)",
     )
-    from ..spiking._config import MODES  # no Brian2 import: the config module is plain Python
+    # no Brian2 import: the config module is plain Python
+    from ..spiking._config import MODES, TARGETS, SpikingConfig
 
-    comp.add_argument("--mode", default="hybrid", choices=list(MODES),
+    spiking = _defaults(SpikingConfig)  # the defaults are SpikingConfig's own
+    comp.add_argument("--mode", default=spiking["mode"], choices=list(MODES),
                       help="continuous (the wiring), hybrid/spiking (rate-model samplers) or "
                       "circuit (the neural circuit)")  # fmt: skip
-    comp.add_argument("--duration", type=float, default=0.5, help="simulated s per query")
-    comp.add_argument("--neurons-per-memory", type=int, default=4, help="Poisson neurons each")
-    comp.add_argument("--target", default="numpy", help="Brian2 code-generation target")
+    comp.add_argument("--duration", type=float, default=spiking["duration"],
+                      help="simulated s per query")  # fmt: skip
+    comp.add_argument("--neurons-per-memory", type=int, default=spiking["neurons_per_memory"],
+                      help="Poisson neurons each")  # fmt: skip
+    comp.add_argument("--target", default=spiking["target"], choices=list(TARGETS),
+                      help="Brian2 code-generation target (auto: cpp_standalone for large "
+                      "networks when a compiler is found, else numpy)")  # fmt: skip
     comp.add_argument("--convention", default="standard", choices=["standard", "paper"],
                       help="the textbook formulas or the official code's")  # fmt: skip
     comp.add_argument("--n-memories", type=int, default=20, help="patterns stored")

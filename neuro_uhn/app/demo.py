@@ -104,7 +104,7 @@ def run_demo(
         f"gaussian σ={sigma}": corruptions.gaussian_noise(M, sigma, rng),
         f"bottom {mask:.0%} masked": corruptions.mask_bottom(M, mask, shape),
     }
-    threshold = metrics.PAPER_THRESHOLD * M.shape[1] / 784
+    threshold = metrics.paper_threshold(M.shape[1])
     result = DemoResult(n_memories=n_memories, image_shape=shape)
     target = np.arange(n_memories)
     from tqdm.auto import tqdm
@@ -116,7 +116,11 @@ def run_demo(
         for label, model, convention, patterns in DEMO_MODELS:
             bar.set_postfix_str(label, refresh=True)
             model = load_model(model) if isinstance(model, str) else model
-            mem, q = (M, Q) if patterns == "continuous" else (_bipolar(M), _bipolar(Q))
+            mem, q = (
+                (M, Q)
+                if patterns == "continuous"
+                else (corruptions.to_bipolar(M), corruptions.to_bipolar(Q))
+            )
             model.retrieve(mem, q[:2], convention=convention)  # compile / warm up, untimed
             t0 = time.perf_counter()
             Z = model.retrieve(mem, q, convention=convention)
@@ -150,7 +154,3 @@ def run_demo(
             bar.update()
     bar.close()
     return result
-
-
-def _bipolar(X):
-    return np.where(X > 0.5, 1.0, -1.0)

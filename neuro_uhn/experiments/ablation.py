@@ -54,7 +54,7 @@ def kl_ablation(
     if not 1 <= n_memories <= block_size:
         raise ValueError(f"'n_memories' must be in 1..{block_size}; got {n_memories}")
     if threshold is None:
-        threshold = metrics.PAPER_THRESHOLD * images.shape[1] / 784
+        threshold = metrics.paper_threshold(images.shape[1])
     rows = []
     targets = np.arange(n_memories)
     for run in range(runs):

@@ -46,9 +46,9 @@ def default_threshold(experiment: str, convention: str, n_features: int) -> floa
     ``normalize_error_threshold``). ``standard``: ``60·D/784``, the same per-pixel mean
     squared error (0.077) as the official MNIST criterion on every image size.
     """
-    if convention == "paper":
-        return 60.0 * 784 / n_features if experiment == "capacity" else 60.0
-    return 60.0 * n_features / 784
+    from ..metrics import paper_threshold
+
+    return paper_threshold(n_features, convention, per_size=experiment == "capacity")
 
 
 def _fingerprint(images: np.ndarray) -> str:

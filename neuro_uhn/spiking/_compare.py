@@ -18,9 +18,9 @@ from ._network import SpikingRun, SpikingUHN
 __all__ = ["Comparison", "compare"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
-    """Spiking and abstract outputs side by side, one row per query.
+    """Spiking and abstract outputs side by side, one row per query (frozen: built once).
 
     ``same_memory[b]``: the stored item nearest to the spiking output is the one nearest to
     the abstract output (items: rows of ``truth``, by default the projection ``P``).
@@ -167,24 +167,14 @@ def compare(
         )
     near_s = metrics.nearest_memory(z_spiking, items)
     near_a = metrics.nearest_memory(z_abstract, items)
-    threshold = metrics.PAPER_THRESHOLD * items.shape[1] / 784 if threshold is None else threshold
-    result = Comparison(
-        z_spiking=z_spiking,
-        z_abstract=z_abstract,
-        same_memory=near_s == near_a,
-        agreement=float(np.mean(near_s == near_a)),
-        cosine=_cosine(z_spiking, z_abstract),
-        relative_error=_relative_error(z_spiking, z_abstract),
-        settling_time=np.full(len(Q), np.nan),
-        sse_correct_spiking=None,
-        sse_correct_abstract=None,
-        identity_correct_spiking=None,
-        identity_correct_abstract=None,
-        threshold=threshold,
-        build_seconds=build,
-        run_seconds=run_seconds,
-        config=config,
-        run=run,
+    threshold = metrics.paper_threshold(items.shape[1]) if threshold is None else threshold
+    scored: dict = dict.fromkeys(
+        (
+            "identity_correct_spiking",
+            "identity_correct_abstract",
+            "sse_correct_spiking",
+            "sse_correct_abstract",
+        )
     )
     if targets is not None:
         targets = np.asarray(targets)
@@ -192,24 +182,44 @@ def compare(
             raise ValidationError(
                 f"'targets' must hold one index per query ({len(Q)}); got shape {targets.shape}"
             )
-        result.identity_correct_spiking = near_s == targets
-        result.identity_correct_abstract = near_a == targets
-        result.sse_correct_spiking = metrics.sse_correct(z_spiking, items[targets], threshold)
-        result.sse_correct_abstract = metrics.sse_correct(z_abstract, items[targets], threshold)
+        scored.update(
+            identity_correct_spiking=near_s == targets,
+            identity_correct_abstract=near_a == targets,
+            sse_correct_spiking=metrics.sse_correct(z_spiking, items[targets], threshold),
+            sse_correct_abstract=metrics.sse_correct(z_abstract, items[targets], threshold),
+        )
+    settling, sweep, spikes = np.full(len(Q), np.nan), [], None
     if config.mode != "continuous":
-        result.settling_time = settling_times(net, run, items)
-        result.sweep = window_sweep(net, run, z_abstract, items, windows)
+        settling = settling_times(net, run, items)
+        sweep = window_sweep(net, run, z_abstract, items, windows)
         spikes = np.array([len(t) for _, t in run.spikes], dtype=float)
         for extra in (run.output_spikes, run.inhibitory_spikes):
             if extra is not None:
                 spikes += [len(t) for _, t in extra]
-        result.spikes_per_query = spikes
+    gap = None
     if len(net.M) > 1 and convention == "standard":
         # the abstract scores, for the analysis only, after the run
         S = np.asarray(to_numpy(model.similarity(net.M, Q)), dtype=float)
         top = np.sort(S, axis=1)[:, ::-1]
-        result.score_gap = (top[:, 0] - top[:, 1]) / np.maximum(np.abs(top[:, 0]), 1e-300)
-    return result
+        gap = (top[:, 0] - top[:, 1]) / np.maximum(np.abs(top[:, 0]), 1e-300)
+    return Comparison(
+        z_spiking=z_spiking,
+        z_abstract=z_abstract,
+        same_memory=near_s == near_a,
+        agreement=float(np.mean(near_s == near_a)),
+        cosine=_cosine(z_spiking, z_abstract),
+        relative_error=_relative_error(z_spiking, z_abstract),
+        settling_time=settling,
+        **scored,
+        threshold=threshold,
+        sweep=sweep,
+        build_seconds=build,
+        run_seconds=run_seconds,
+        config=config,
+        run=run,
+        score_gap=gap,
+        spikes_per_query=spikes,
+    )
 
 
 def window_sweep(net: SpikingUHN, run: SpikingRun, z_abstract, items, windows=None) -> list[dict]:
