@@ -485,12 +485,7 @@ def support_matrix() -> dict[str, dict[str, str]]:
     for name in ("inverse_kl", "inverse_reverse_kl", "official_js", "frobenius_cosine"):
         out[f"similarity {name} (paper convention)"] = dict.fromkeys(modes, "UnsupportedComponent")
     registered = {c.name for c in separation_builders.classes()}
-    circuit = {
-        "max": "yes (hard WTA)",
-        "softmax": "yes (soft WTA, β_eff = G/Δv)",
-        "topk": "k = 1 only (as max)",
-        "threshold": "yes, with the sign readout (SDM)",
-    }
+    from ._circuit import CIRCUIT_SUPPORT as circuit
     for name in separation_names():
         rate = "yes" if name in registered else "UnsupportedComponent"
         out[f"separation {name}"] = {

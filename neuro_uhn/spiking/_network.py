@@ -30,7 +30,7 @@ from ..model import UHN
 from ..readout import IdentityReadout
 from ..retrieval import prepare
 from ..similarity import validate_queries
-from ._circuit import CELL_TYPES, build_circuit, plan_circuit
+from ._circuit import CELL_TYPES, build_circuit, fit_graded_decoder, plan_circuit
 from ._config import SpikingConfig, UnsupportedComponent
 from ._device import BRIAN_LOCK
 from ._device import Standalone as _Standalone
@@ -171,6 +171,9 @@ class SpikingUHN:
         self._standalone = None
         self._n_queries = 1
         self._records: list[tuple[str, tuple[str, ...], np.ndarray]] = []
+        #: circuit mode, polynomial: the exponent of the rates measured at build (on M)
+        self.measured_exponent: float | None = None
+        self._rate_offset = 0.0
         self._channels = (
             {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[self.sim_map.sign]
             if self.config.mode in ("spiking", "circuit")
@@ -729,7 +732,12 @@ class SpikingUHN:
             self.n_memories
         )
         cues = self.M[np.resize(order, K)]
-        *_, more = self._run_batch(b2, cues, seed_offset=self.CALIBRATION_SEED_OFFSET)
+        counts, _, _, more = self._run_batch(b2, cues, seed_offset=self.CALIBRATION_SEED_OFFSET)
+        if self.plan.graded:  # polynomial, identity: rate per unit of weight, and at 0
+            unit, self._rate_offset, self.measured_exponent = fit_graded_decoder(
+                self.plan, np.resize(order, K), counts, cfg.window
+            )
+            return unit if unit > 0 else 1.0 / cfg.window
         ref = [np.count_nonzero((i == self._groups["n_cols"] - 1) & (t >= cfg.settle))
                for i, t in more["output_spikes"]]  # fmt: skip
         rate = float(np.mean(ref)) / cfg.window
@@ -905,6 +913,8 @@ class SpikingUHN:
         n_out = self.P.shape[1]
         diff = oc[:, :n_out] - (oc[:, n_out : 2 * n_out] if self.plan.signed_output else 0)
         Z = self.plan.P_scale * diff / (self.reference_rate * window)
+        if self.plan.graded:  # identity: rates sit on a baseline; remove its projection
+            Z = Z - self._rate_offset * self.P.sum(axis=0) / self.reference_rate
         readout = self.model.readout
         return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
 
