@@ -265,3 +265,26 @@ def test_similar_memories_are_alike_by_the_spread(digits):
     assert 0 <= close.min() and close.max() <= 1
     alike = lambda X: np.corrcoef(X)[np.triu_indices(len(X), 1)].mean()  # noqa: E731
     assert alike(close) > alike(far)
+
+
+def test_sdm_threshold_learns_its_hamming_weights():
+    """Hetero-association without centring: W = 2b − 1 needs the structural −1 (blanket
+    inhibition) beside the learned instar, and the teacher drives on and off outputs."""
+    rng = np.random.default_rng(0)
+    A = (rng.random((8, 32)) > 0.5).astype(float)
+    P = np.sign(rng.random((8, 6)) - 0.5)
+    Q = np.abs(A - (rng.random(A.shape) < 0.03))
+    cfg = config().replace(duration=0.15)
+    fixed = SpikingUHN("sdm", A, P, config=cfg.replace(storage="set"))
+    learned = SpikingUHN("sdm", A, P, config=cfg)
+    a, b = fixed.weights(), learned.weights()
+    assert np.corrcoef(a["feature_to_memory"].ravel(), b["feature_to_memory"].ravel())[0, 1] > 0.95
+    assert np.corrcoef(a["memory_to_output"].ravel(), b["memory_to_output"].ravel())[0, 1] > 0.95
+    assert b["memory_to_output"].shape[1] == 2 * 6 + 1  # on, off, reference
+    # both read out the abstract SDM (sign of the summed rows of the active set); the learned
+    # one less well: the threshold decides on integer Hamming distances, and the rule's noise
+    # (about 0.5 bit in each neuron's drive, docs/circuit.md) moves borderline populations
+    want = np.sign(np.asarray(nu.load_model("sdm").retrieve(A, Q, projection=P)))
+    bits_learned = np.mean(np.sign(learned.retrieve(Q)) == want)
+    bits_set = np.mean(np.sign(fixed.retrieve(Q)) == want)
+    assert bits_learned >= 0.6 and bits_set - bits_learned <= 0.2
