@@ -251,7 +251,7 @@ def make(out_dir, *, quick, store, workers, progress):
     md = out_dir / ("figD_plasticity_validation_quick.md" if quick else
                     "figD_plasticity_validation.md")  # fmt: skip
     md.write_text(table)
-    return [path, md]
+    return [path]
 
 
 if __name__ == "__main__":
