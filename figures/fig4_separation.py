@@ -16,10 +16,25 @@ NAMES = {
     "identity": "identity (no separation)",
     "sqrt": "square root",
     "tenth": "10th power",
-    "softmax": "softmax (β = 1000)",
+    "softmax(beta=1000)": "softmax (β = 1000)",
     "log": "log (the paper's; official: the least similar memory weighs most)",
-    "topk": "top-5 (our addition, not in the paper)",
+    "topk(k=5)": "top-5 (our addition, not in the paper)",
 }
+
+
+def _one_line_per_separation(panels):
+    """The stored labels say what each cell computed: the paper convention's log is
+    ``log(strict=false)`` and the standard convention's blends end in ``>> normalize``. One
+    colour per separation across the panels: the label without those rewrites."""
+
+    def base(label):
+        return label.replace(" >> normalize", "").replace("(strict=false)", "")
+
+    return [
+        {**p, **{k: [{**r, "separation": base(r["separation"])} for r in p[k]]
+                 for k in ("correct", "identity")}}
+        for p in panels
+    ]  # fmt: skip
 
 
 def make(out_dir, *, quick, store, workers, progress):
@@ -29,7 +44,7 @@ def make(out_dir, *, quick, store, workers, progress):
     )  # fmt: skip
     path = out_dir / "fig4_separation.png"
     plotting.sweep_figure(
-        panels,
+        _one_line_per_separation(panels),
         path,
         x="n_memories",
         hue=("separation",),

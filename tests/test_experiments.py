@@ -71,7 +71,11 @@ def _values(rows):
 def test_labels_parse_names_parameters_and_paper_aliases():
     assert parse_label("manhattan", "similarity") == {"kind": "manhattan"}
     assert parse_label("softmax(beta=10)", "separation") == {"kind": "softmax", "beta": 10}
-    assert parse_label("softmax", "separation") == {"kind": "softmax", "beta": 1000.0}
+    assert parse_label("softmax", "separation") == {"kind": "softmax"}  # no alias: β = 1
+    assert parse_label("sqrt >> normalize", "separation") == [
+        {"kind": "polynomial", "n": 0.5},
+        {"kind": "normalize"},
+    ]
     assert parse_label("cube", "separation") == {"kind": "polynomial", "n": 3.0}
     assert parse_label("topk(k=3, weighting=score)", "separation") == {
         "kind": "topk",
@@ -276,8 +280,11 @@ def test_standard_separation_experiment_uses_positive_scores(data):
     sweep = run_experiment(
         "separation", data, workers=1, runs=1, conventions=["standard"], n_memories=[20]
     )
-    by = {r["separation"]: r["fraction_identity"] for r in sweep.rows}
+    by = {r["separation"].replace(" >> normalize", ""): r["fraction_identity"] for r in sweep.rows}
     assert set(by) == set(EXPERIMENTS["separation"].separations)
+    # the label says what was computed: the reciprocal distance, normalised polynomials
+    assert {r["similarity"] for r in sweep.rows} == {"inverse_manhattan"}
+    assert {r["separation"] for r in sweep.rows} >= {"sqrt >> normalize", "softmax(beta=1000)"}
     assert by["max"] >= by["identity"]
     assert by["tenth"] >= by["square"] - 0.1
 
@@ -351,6 +358,7 @@ def test_process_pool_gives_the_same_rows_as_serial(data):
     assert _values(serial) == _values(pooled)
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_same_rows_as_local(data):
     distributed = pytest.importorskip("dask.distributed")
     kw = dict(runs=2, similarities=["manhattan", "dot"], n_memories=[10, 40], seed=5)
@@ -437,6 +445,7 @@ def _cli(*args, cwd):
     return [sys.executable, "-m", "neuro_uhn.app.cli", *args]
 
 
+@pytest.mark.slow
 def test_a_sweep_killed_midway_resumes_to_the_same_table(tmp_path):
     images = _images(1200, (12, 12), seed=7)
     npy = tmp_path / "big.npy"

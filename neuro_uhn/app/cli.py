@@ -675,14 +675,13 @@ def build_parser() -> argparse.ArgumentParser:
         "store digits, corrupt cues, retrieve with several models (about 1 min on 2 cores; "
         "--spiking-queries 0: seconds)",
     )
-    from .demo import run_demo
+    from . import demo as demo_module
 
-    demo_defaults = _defaults(run_demo)
-    demo.add_argument("--n-memories", type=int, default=demo_defaults["n_memories"],
+    demo.add_argument("--n-memories", type=int, default=demo_module.N_MEMORIES,
                       help="digits stored (1..1797)")  # fmt: skip
-    demo.add_argument("--sigma", type=float, default=demo_defaults["sigma"],
+    demo.add_argument("--sigma", type=float, default=demo_module.SIGMA,
                       help="Gaussian noise std, pixels in [0, 1]")  # fmt: skip
-    demo.add_argument("--mask", type=float, default=demo_defaults["mask"],
+    demo.add_argument("--mask", type=float, default=demo_module.MASK,
                       help="fraction of rows masked")  # fmt: skip
     demo.add_argument("--seed", type=_seed, default=0, help="random seed")
     demo.add_argument("--out", default="neuro-uhn-demo", help="folder for the figures")
@@ -774,7 +773,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="paper, standard or paper,standard (default: both; spiking: standard)",
     )
-    run.add_argument("--runs", type=int, default=5, help="runs on disjoint memory blocks")
+    from ..experiments import plan
+
+    run.add_argument("--runs", type=int, default=_defaults(plan)["runs"],
+                     help="runs on disjoint memory blocks")  # fmt: skip
     run.add_argument("--seed", type=_seed, default=0, help="random seed")
     run.add_argument("--similarity", type=_label_list, default=None,
                      help="e.g. manhattan,dot (default: the experiment's)")  # fmt: skip
@@ -796,13 +798,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"spiking: bundled model names ({', '.join(models)})",
     )
-    run.add_argument("--max-queries", type=int, default=None, help="queries per cell (spiking: 20)")
-    run.add_argument(
-        "--spiking-mode", default=None, choices=["hybrid", "spiking"], help="spiking: (spiking)"
-    )
-    run.add_argument(
-        "--duration", type=float, default=None, help="spiking: simulated s per query (0.3)"
-    )
+    # the spiking experiment's defaults, shown here, live in its definition
+    sim, most = EXPERIMENTS["spiking"].spiking, EXPERIMENTS["spiking"].extra["max_queries"]
+    run.add_argument("--max-queries", type=int, default=None,
+                     help=f"queries per cell (spiking: {most})")  # fmt: skip
+    run.add_argument("--spiking-mode", default=None, choices=["hybrid", "spiking"],
+                     help=f"spiking: ({sim['mode']})")  # fmt: skip
+    run.add_argument("--duration", type=float, default=None,
+                     help=f"spiking: simulated s per query ({sim['duration']})")  # fmt: skip
     run.add_argument("--store", default="", help="SQLite results file (resumable)")
     run.add_argument("--csv", default="", help="write the tidy table here")
     run.add_argument(

@@ -74,10 +74,14 @@ class DemoResult:
     spiking: dict[tuple[str, str], object] = field(default_factory=dict)
 
 
+#: The demo's defaults (the command line shows and uses these).
+N_MEMORIES, SIGMA, MASK = 100, 0.3, 0.5
+
+
 def run_demo(
-    n_memories: int = 100,
-    sigma: float = 0.3,
-    mask: float = 0.5,
+    n_memories: int = N_MEMORIES,
+    sigma: float = SIGMA,
+    mask: float = MASK,
     seed: int = 0,
     n_examples: int = 8,
     spiking_queries: int = 0,

@@ -1,13 +1,26 @@
 """The paper's experiments (and spiking-vs-abstract ones) as resumable, parallel sweeps.
 
-Compute only — figures live in ``figures/`` and plot what these return. ``run_experiment``
-plans an experiment into cells (one number of a figure each), skips the cells a
+Compute only — figures live in ``figures/`` and plot what these return. Each experiment is an
+:class:`Experiment` object in :data:`EXPERIMENTS` that yields its cells and computes them;
+``run_experiment`` plans it into cells (one number of a figure each), skips the cells a
 :class:`ResultStore` already holds, computes the rest in a process pool or on a Dask cluster
 and writes each finished task atomically. ``summarize`` gives mean ± std over runs.
 """
 
 from ._cells import COLUMNS, Cell, Task, compute_task
-from ._definitions import CONVENTIONS, EXPERIMENTS, Experiment, parse_label, split_labels
+from ._definitions import (
+    CONVENTIONS,
+    EXPERIMENTS,
+    Experiment,
+    HeteroExperiment,
+    Options,
+    SeparationExperiment,
+    SpikingExperiment,
+    ThresholdExperiment,
+    label_of,
+    parse_label,
+    split_labels,
+)
 from .runner import Sweep, default_threshold, plan, run_experiment, summarize
 from .store import SCHEMA_VERSION, ResultStore, StoreError, write_csv
 
@@ -18,6 +31,12 @@ __all__ = [
     "SCHEMA_VERSION",
     "Cell",
     "Experiment",
+    "HeteroExperiment",
+    "Options",
+    "SeparationExperiment",
+    "SpikingExperiment",
+    "ThresholdExperiment",
+    "label_of",
     "ResultStore",
     "StoreError",
     "Sweep",

@@ -27,12 +27,21 @@ from .. import corruptions, metrics
 from ..errors import ValidationError
 from ._definitions import parse_label
 
-__all__ = ["Cell", "Task", "compute_task", "COLUMNS", "COMPUTE_VERSION", "block_indices"]
+__all__ = [
+    "Cell",
+    "Task",
+    "compute_task",
+    "compute_abstract",
+    "compute_spiking",
+    "COLUMNS",
+    "COMPUTE_VERSION",
+    "block_indices",
+]
 
 #: The version of the computation of a cell, part of every cell's key: bump it whenever a
 #: change to the library would change a stored number (a corruption, a metric, a default),
 #: so that stores written before are recomputed rather than trusted.
-COMPUTE_VERSION = "2"
+COMPUTE_VERSION = "3"
 
 #: Columns of the tidy table, in order (one row per cell and run).
 COLUMNS = (
@@ -167,40 +176,16 @@ def _top_half_zeroed(X: np.ndarray, image_shape) -> np.ndarray:
     return out.reshape(X.shape)
 
 
-def _separation_spec(label: str, convention: str, experiment: str):
-    spec = parse_label(label, "separation")
-    if convention == "paper" and spec["kind"] == "log":
-        # the official pipeline: an exact match leaves 0 and nan after normalisation, and
-        # torch's log propagates -inf / nan (so that cue counts as wrong) instead of raising
-        spec = {**spec, "strict": False}
-    if (
-        convention == "standard"
-        and experiment == "separation"
-        and spec["kind"]
-        not in (
-            "max",
-            "softmax",
-        )
-    ):
-        # weights that are not a distribution are normalised so the output is a convex
-        # combination of memories (the official code's post-normalisation, kept for these)
-        return [spec, "normalize"]
-    return spec
-
-
-def _similarity_spec(label: str, convention: str, experiment: str):
-    spec = parse_label(label, "similarity")
-    if convention == "standard" and experiment == "separation" and spec["kind"] == "manhattan":
-        # polynomial separations need positive scores: the reciprocal distance, without the
-        # official sum-normalisation (so a softmax's β is live)
-        return {**spec, "kind": "inverse_manhattan"}
-    return spec
-
-
 def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
-    """Every cell of ``task`` as a row of the tidy table (see :data:`COLUMNS`)."""
-    if task.experiment == "spiking":
-        return _compute_spiking(images, task)
+    """Every cell of ``task`` as a row of the tidy table (see :data:`COLUMNS`), computed as
+    its experiment says (:meth:`Experiment.compute`)."""
+    from ._definitions import EXPERIMENTS
+
+    return EXPERIMENTS[task.experiment].compute(images, task)
+
+
+def compute_abstract(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
+    """The abstract model for every cell of ``task``: the components its labels name."""
     from ..model import UHN
     from ..retrieval import Memory
 
@@ -226,8 +211,8 @@ def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
             P = M
         if ident not in outputs:
             model = UHN(
-                similarity=_similarity_spec(cell.similarity, cell.convention, cell.experiment),
-                separation=_separation_spec(cell.separation, cell.convention, cell.experiment),
+                similarity=parse_label(cell.similarity, "similarity"),
+                separation=parse_label(cell.separation, "separation"),
                 readout=cell.readout,
                 association=cell.association,
             )
@@ -258,7 +243,9 @@ def _row(cell: Cell, task: Task, **values) -> dict[str, Any]:
     return row
 
 
-def _compute_spiking(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
+def compute_spiking(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
+    """The spiking network and the abstract model for every cell of ``task`` (the
+    simulation's settings and the model's name are in the cells' ``settings``)."""
     from ..model import load_model
     from ..spiking import SpikingConfig, compare
 
@@ -284,9 +271,9 @@ def _compute_spiking(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
         else:
             M, Q = base, noisy
         config = SpikingConfig(
-            mode=settings.get("mode", "spiking"),
-            duration=settings.get("duration", 0.3),
-            target=settings.get("target", "numpy"),
+            mode=settings["mode"],
+            duration=settings["duration"],
+            target=settings["target"],
             seed=int(
                 task_rng(
                     task.seed, "spiking", name, task.level, task.n_memories, task.run

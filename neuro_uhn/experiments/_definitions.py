@@ -1,26 +1,36 @@
-"""The paper's experiments as data: what is swept, with which defaults, in each convention.
+"""The paper's experiments as objects: what each sweeps, with which defaults, and how a cell
+is computed.
 
-An experiment is a grid of *cells* — (convention, similarity, separation, n_memories,
-corruption, level, run) — whose defaults follow the official code's ``plotting.py`` presets
-(``../shared/paper.md`` §4.4). Nothing here computes; :mod:`._cells` does.
+An experiment yields its *cells* — (convention, similarity, separation, read-out,
+association, network, n_memories, corruption, level, threshold) — as the product of its
+axes (:meth:`Experiment.grid`), and says how to compute one task (:meth:`Experiment.compute`).
+:func:`neuro_uhn.experiments.plan` is generic: it checks the options, asks the experiment for
+its grid and groups the cells into tasks. Defaults follow the official code's
+``plotting.py`` presets (``../shared/paper.md`` §4.4).
 
-Component labels are short strings that name a registered component with optional
-parameters: ``"manhattan"``, ``"softmax(beta=1000)"``, ``"topk(k=5)"``, and the paper's
-polynomial names ``"sqrt"``, ``"square"``, ``"cube"``, ``"quartic"``, ``"tenth"``. They are
-parsed by :func:`parse_label` (a small grammar, never ``eval``).
+Component labels are short strings that name a registered component with its parameters:
+``"manhattan"``, ``"softmax(beta=1000)"``, ``"topk(k=5)"``, a chain ``"sqrt >> normalize"``,
+and the paper's polynomial names ``"sqrt"``, ``"square"``, ``"cube"``, ``"quartic"``,
+``"tenth"`` (names of their own, for ``polynomial(n=...)``; no alias changes a registered
+component's parameters: ``"softmax"`` is β = 1 everywhere). They are parsed by
+:func:`parse_label` (a small grammar, never ``eval``). A stored label says what its cell
+computed: the experiments write every rewrite into it.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import ValidationError, ValidationTypeError
 
 __all__ = [
     "Experiment",
+    "Options",
     "EXPERIMENTS",
     "CONVENTIONS",
     "parse_label",
@@ -30,16 +40,14 @@ __all__ = [
 
 CONVENTIONS = ("paper", "standard")
 
-#: The official code's separation names, as parameters of the registered components.
+#: The official code's polynomial separations, by the paper's names (each a name of its own,
+#: never a registered component's: "softmax" is the registered softmax, β = 1).
 SEPARATION_ALIASES: dict[str, dict[str, Any]] = {
     "sqrt": {"kind": "polynomial", "n": 0.5},
     "square": {"kind": "polynomial", "n": 2.0},
     "cube": {"kind": "polynomial", "n": 3.0},
     "quartic": {"kind": "polynomial", "n": 4.0},
     "tenth": {"kind": "polynomial", "n": 10.0},
-    # the official experiments' softmax parameter
-    "softmax": {"kind": "softmax", "beta": 1000.0},
-    "topk": {"kind": "topk", "k": 5},
 }
 
 _LABEL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
@@ -65,14 +73,21 @@ def _value(text: str) -> Any:
     return value
 
 
-def parse_label(label: str, what: str = "component") -> dict[str, Any]:
-    """``"softmax(beta=10)"`` → ``{"kind": "softmax", "beta": 10}`` (aliases expanded)."""
+def parse_label(label: str, what: str = "component") -> dict[str, Any] | list[dict[str, Any]]:
+    """``"softmax(beta=10)"`` → ``{"kind": "softmax", "beta": 10}`` (paper names expanded);
+    a separation chain ``"sqrt >> normalize"`` → a list of such mappings."""
     if not isinstance(label, str):
         raise ValidationTypeError(f"{what} label must be a string; got {label!r}")
+    if what == "separation" and ">>" in label:
+        return [_parse_one(part, what, label) for part in label.split(">>")]
+    return _parse_one(label, what, label)
+
+
+def _parse_one(label: str, what: str, whole: str) -> dict[str, Any]:
     m = _LABEL.match(label)
     if not m:
         raise ValidationError(
-            f"cannot read {what} {label!r}: expected NAME or NAME(param=value, ...), "
+            f"cannot read {what} {whole!r}: expected NAME or NAME(param=value, ...), "
             "e.g. 'softmax(beta=1000)'"
         )
     name, args = m.group(1), m.group(2)
@@ -130,13 +145,61 @@ def component_spec(label: str, what: str):
     return spec
 
 
-@dataclass(frozen=True)
-class Experiment:
-    """One of the paper's experiments and its defaults.
+def label_of(spec: dict[str, Any]) -> str:
+    """The label of a component mapping: ``{"kind": "softmax", "beta": 8.0}`` →
+    ``"softmax(beta=8.0)"`` (booleans lower case, as the labels read them)."""
 
-    ``levels`` are the corruption strengths swept (σ, fractions, thresholds); ``corruption``
+    def value(v: Any) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v)
+
+    params = ", ".join(f"{k}={value(v)}" for k, v in spec.items() if k != "kind")
+    return f"{spec['kind']}({params})" if params else spec["kind"]
+
+
+def _with_param(label: str, name: str, value: str) -> str:
+    """``label`` with ``name=value`` added to its parameters (unless it has that one)."""
+    if re.search(rf"[(,]\s*{name}\s*=", label):
+        return label
+    label = label.strip()
+    if label.endswith(")"):
+        inner = label[label.index("(") + 1 : -1].strip()
+        return f"{label[: label.index('(')]}({inner}{', ' if inner else ''}{name}={value})"
+    return f"{label}({name}={value})"
+
+
+@dataclass(frozen=True)
+class Options:
+    """A sweep's options, checked by :func:`plan`: ``None`` means the experiment's default."""
+
+    conventions: tuple[str, ...]
+    n_memories: tuple[int, ...]
+    classical_n_memories: tuple[int, ...]
+    n_features: int
+    similarities: tuple[str, ...] | None = None
+    separations: tuple[str, ...] | None = None
+    levels: tuple[float, ...] | None = None
+    threshold: float | None = None
+    models: tuple[str, ...] | None = None
+    spiking: dict[str, Any] | None = None
+
+
+#: Why an option an experiment does not use is refused (see Experiment.unused).
+_WHY_UNUSED = {
+    "threshold": "its thresholds are the swept levels (--levels)",
+    "similarities": "its models (--models) fix their components",
+    "separations": "its models (--models) fix their components",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Experiment:
+    """One of the paper's experiments: its defaults, its cells and how to compute them.
+
+    ``levels`` are the corruption strengths swept (σ, fractions, thresholds); ``corruptions``
     per convention: the official noise is folded and clamped (``gaussian_folded``), the
-    standard one zero-mean (``gaussian``).
+    standard one zero-mean (``gaussian``). Subclasses override the axes
+    (:meth:`similarities_for`, :meth:`separations_for`, :meth:`thresholds_for`, ...),
+    :meth:`grid` and :meth:`compute`.
     """
 
     name: str
@@ -147,12 +210,219 @@ class Experiment:
     n_memories: tuple[int, ...]
     corruptions: dict[str, tuple[str, ...]]  # convention -> corruption names
     levels: dict[str, tuple[float, ...]]  # corruption -> default levels
-    threshold_sweep: bool = False
     conventions: tuple[str, ...] = CONVENTIONS
+    #: the paper convention's threshold is the official ``normalize_error_threshold``
+    threshold_per_size: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: options this experiment does not use: giving one is an error, never silently dropped
+    unused: ClassVar[frozenset[str]] = frozenset({"models", "max_queries", "spiking"})
+    associations: ClassVar[tuple[str, ...]] = ("auto",)
 
     def corruption_for(self, convention: str) -> tuple[str, ...]:
         return self.corruptions.get(convention, self.corruptions.get("*", ()))
+
+    def refuse_unused(self, **given: Any) -> None:
+        for name, value in given.items():
+            if value is not None and name in self.unused:
+                why = _WHY_UNUSED.get(name, "it applies to the spiking experiment only")
+                raise ValidationError(
+                    f"{name!r} is not used by the {self.name} experiment ({why}); leave it out",
+                    argument=name,
+                )
+
+    # --- the axes ------------------------------------------------------------------------
+    def similarities_for(self, convention: str, opts: Options) -> tuple[str, ...]:
+        return opts.similarities or self.similarities
+
+    def separations_for(self, convention: str, opts: Options) -> tuple[str, ...]:
+        labels = opts.separations or self.separations
+        if convention != "paper":
+            return labels
+        # the official pipeline: an exact match leaves 0 and nan after normalisation, and
+        # torch's log propagates -inf / nan (so that cue counts as wrong) instead of raising
+        return tuple(
+            _with_param(lb, "strict", "false") if _kind(lb, "separation") == "log" else lb
+            for lb in labels
+        )
+
+    def levels_for(self, corruption: str, opts: Options) -> tuple[float, ...]:
+        return opts.levels if opts.levels is not None else self.levels[corruption]
+
+    def thresholds_for(self, convention: str, opts: Options) -> tuple[float, ...]:
+        if opts.threshold is not None:
+            return (opts.threshold,)
+        from ..metrics import paper_threshold
+
+        return (paper_threshold(opts.n_features, convention, per_size=self.threshold_per_size),)
+
+    def grid(self, opts: Options) -> Iterator[dict[str, Any]]:
+        """Every cell of one run, as the keyword arguments of :class:`Cell` that vary."""
+        for convention in opts.conventions:
+            for corruption in self.corruption_for(convention):
+                axes = itertools.product(
+                    self.levels_for(corruption, opts),
+                    opts.n_memories,
+                    self.similarities_for(convention, opts),
+                    self.separations_for(convention, opts),
+                    self.associations,
+                    self.thresholds_for(convention, opts),
+                )
+                for level, n, sim, sep, association, threshold in axes:
+                    yield dict(
+                        convention=convention,
+                        similarity=sim,
+                        separation=sep,
+                        readout="identity",
+                        association=association,
+                        network="abstract",
+                        n_memories=n,
+                        corruption=corruption,
+                        level=level,
+                        threshold=threshold,
+                    )
+
+    # --- the computation -----------------------------------------------------------------
+    def compute(self, images, task) -> list[dict[str, Any]]:
+        """Every cell of ``task`` as a row of the tidy table (the abstract model)."""
+        from ._cells import compute_abstract
+
+        return compute_abstract(images, task)
+
+
+def _kind(label: str, what: str) -> str:
+    spec = parse_label(label, what)
+    return spec["kind"] if isinstance(spec, dict) else "chain"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeparationExperiment(Experiment):
+    """Fig. 4. In the standard convention the polynomial separations need positive scores:
+    Manhattan becomes the reciprocal distance (without the official sum-normalisation, so
+    a softmax's β is live), and weights that are not a distribution are normalised so the
+    output is a convex combination of memories (the official post-normalisation). Both
+    rewrites are in the cells' labels."""
+
+    def similarities_for(self, convention, opts):
+        labels = super().similarities_for(convention, opts)
+        if convention != "standard":
+            return labels
+        return tuple(
+            "inverse_" + lb.strip() if _kind(lb, "similarity") == "manhattan" else lb
+            for lb in labels
+        )
+
+    def separations_for(self, convention, opts):
+        labels = super().separations_for(convention, opts)
+        if convention != "standard":
+            return labels
+        return tuple(
+            lb if _kind(lb, "separation") in ("max", "softmax", "chain") else f"{lb} >> normalize"
+            for lb in labels
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThresholdExperiment(Experiment):
+    """The threshold sweep: the swept levels are the thresholds (``--levels``); the
+    corruption keeps its default level."""
+
+    unused: ClassVar[frozenset[str]] = Experiment.unused | {"threshold"}
+
+    def levels_for(self, corruption, opts):
+        return self.levels[corruption]
+
+    def thresholds_for(self, convention, opts):
+        return opts.levels if opts.levels is not None else self.extra["thresholds"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeteroExperiment(Experiment):
+    """Auto- vs hetero-association, and the classical Hopfield network done right (bipolar
+    images, flipped bits, identity separation, sign read-out) unless components are given."""
+
+    associations: ClassVar[tuple[str, ...]] = ("auto", "hetero")
+
+    def grid(self, opts):
+        yield from super().grid(opts)
+        if "standard" not in opts.conventions or opts.similarities or opts.separations:
+            return
+        axes = itertools.product(
+            opts.levels if opts.levels is not None else self.levels["flip"],
+            opts.classical_n_memories,
+            self.associations,
+            self.thresholds_for("standard", opts),
+        )
+        for level, n, association, threshold in axes:
+            yield dict(
+                convention="standard",
+                similarity="dot",
+                separation="identity",
+                readout="sign",
+                association=association,
+                network="abstract",
+                n_memories=n,
+                corruption="flip",
+                level=level,
+                threshold=threshold,
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpikingExperiment(Experiment):
+    """The spiking network beside the abstract model, for the literature's models. A cell's
+    ``settings`` hold the simulation's (``spiking``, defaults below) and the model's name."""
+
+    #: the simulation each cell runs unless ``spiking=`` says otherwise
+    spiking: dict[str, Any] = field(
+        default_factory=lambda: {"mode": "spiking", "duration": 0.3, "target": "numpy"}
+    )
+    unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations"})
+
+    def grid(self, opts):
+        import json
+
+        for name in opts.models or self.extra["models"]:
+            sim, sep, readout = _model_labels(name)
+            settings = json.dumps({**self.spiking, **(opts.spiking or {}), "model": name},
+                                  sort_keys=True)  # fmt: skip
+            for corruption in self.corruption_for("standard"):
+                axes = itertools.product(
+                    opts.n_memories,
+                    self.levels_for(corruption, opts),
+                    ("abstract", "spiking"),
+                    self.thresholds_for("standard", opts),
+                )
+                for n, level, network, threshold in axes:
+                    yield dict(
+                        convention="standard",
+                        similarity=sim,
+                        separation=sep,
+                        readout=readout,
+                        association="auto",
+                        network=network,
+                        n_memories=n,
+                        corruption=corruption,
+                        level=level,
+                        threshold=threshold,
+                        settings=settings,
+                    )
+
+    def compute(self, images, task):
+        from ._cells import compute_spiking
+
+        return compute_spiking(images, task)
+
+
+def _model_labels(name: str) -> tuple[str, str, str]:
+    """The labels of a bundled model's similarity, separation and read-out."""
+    from ..model import load_model
+
+    model = load_model(name)
+    sep = model.separation.to_dict()
+    sep_label = (
+        " >> ".join(label_of(s) for s in sep["stages"]) if sep["kind"] == "chain" else label_of(sep)
+    )
+    return label_of(model.similarity.to_dict()), sep_label, model.readout.to_dict()["kind"]
 
 
 PAPER_SIMILARITIES = ("euclidean", "manhattan", "dot", "kl", "reverse_kl", "js")
@@ -166,106 +436,111 @@ EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in [
         Experiment(
-            "capacity",
-            "Fig. 2",
-            "fraction retrieved vs number of stored memories, Gaussian noise σ = 0.5",
-            PAPER_SIMILARITIES,
-            ("max",),
-            CAPACITY_NS,
-            NOISE,
-            {"gaussian_folded": (0.5,), "gaussian": (0.5,)},
+            name="capacity",
+            paper_figure="Fig. 2",
+            description="fraction retrieved vs number of stored memories, Gaussian noise σ = 0.5",
+            similarities=PAPER_SIMILARITIES,
+            separations=("max",),
+            n_memories=CAPACITY_NS,
+            corruptions=NOISE,
+            levels={"gaussian_folded": (0.5,), "gaussian": (0.5,)},
+            threshold_per_size=True,
         ),
         Experiment(
-            "noise",
-            "Fig. 3 (top)",
-            "fraction retrieved vs Gaussian noise σ, 100 memories",
-            PAPER_SIMILARITIES,
-            ("max",),
-            (100,),
-            NOISE,
-            {k: (0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5) for k in ("gaussian_folded", "gaussian")},
+            name="noise",
+            paper_figure="Fig. 3 (top)",
+            description="fraction retrieved vs Gaussian noise σ, 100 memories",
+            similarities=PAPER_SIMILARITIES,
+            separations=("max",),
+            n_memories=(100,),
+            corruptions=NOISE,
+            levels={
+                k: (0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5)
+                for k in ("gaussian_folded", "gaussian")
+            },
         ),
         Experiment(
-            "mask",
-            "Fig. 3 (bottom)",
-            "fraction retrieved vs fraction of the image masked (bottom rows), 50 memories",
-            PAPER_SIMILARITIES,
-            ("max",),
-            (50,),
-            MASK,
-            {k: (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9) for k in MASK_NAMES},
+            name="mask",
+            paper_figure="Fig. 3 (bottom)",
+            description="fraction retrieved vs fraction of the image masked (bottom rows), "
+            "50 memories",
+            similarities=PAPER_SIMILARITIES,
+            separations=("max",),
+            n_memories=(50,),
+            corruptions=MASK,
+            levels={k: (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9) for k in MASK_NAMES},
         ),
-        Experiment(
-            "separation",
-            "Fig. 4",
-            "fraction retrieved vs number of memories for each separation function, "
-            "Manhattan similarity, bottom half masked",
-            ("manhattan",),
-            (
+        SeparationExperiment(
+            name="separation",
+            paper_figure="Fig. 4",
+            description="fraction retrieved vs number of memories for each separation "
+            "function, Manhattan similarity, bottom half masked",
+            similarities=("manhattan",),
+            separations=(
                 "identity",
                 "sqrt",
                 "square",
                 "cube",
                 "quartic",
                 "tenth",
-                "softmax",
+                "softmax(beta=1000)",  # the official experiments' β
                 "max",
                 "log",  # the paper's log separation (official: an inverted preference)
-                "topk",  # not in the paper: our addition
+                "topk(k=5)",  # not in the paper: our addition
             ),
-            (5, 7, 10, 20, 50, 100, 200, 300, 500, 700, 1000),
-            MASK,
-            {k: (0.5,) for k in MASK_NAMES},
+            n_memories=(5, 7, 10, 20, 50, 100, 200, 300, 500, 700, 1000),
+            corruptions=MASK,
+            levels={k: (0.5,) for k in MASK_NAMES},
+        ),
+        ThresholdExperiment(
+            name="threshold",
+            paper_figure="appendix (error-threshold sweep)",
+            description="fraction retrieved vs the squared-error threshold, 250 memories, "
+            "bottom half masked",
+            similarities=("euclidean", "manhattan", "dot"),
+            separations=("max",),
+            n_memories=(250,),
+            corruptions=MASK,
+            levels={k: (0.5,) for k in MASK_NAMES},
+            extra={"thresholds": (1.0, 10.0, 25.0, 50.0, 100.0, 150.0, 200.0, 300.0, 500.0)},
         ),
         Experiment(
-            "threshold",
-            "appendix (error-threshold sweep)",
-            "fraction retrieved vs the squared-error threshold, 250 memories, bottom half masked",
-            ("euclidean", "manhattan", "dot"),
-            ("max",),
-            (250,),
-            MASK,
-            {k: (0.5,) for k in MASK_NAMES},
-            threshold_sweep=True,
-            extra={"thresholds": (1, 10, 25, 50, 100, 150, 200, 300, 500)},
-        ),
-        Experiment(
-            "perturbation",
-            "appendix (random-pixel masking, inpainting)",
-            "fraction retrieved vs random-pixel mask probability and inpainting frame, "
-            "300 memories",
-            ("euclidean", "manhattan", "dot"),
-            ("max",),
-            (300,),
-            {"*": ("random_mask", "inpaint")},
-            {
+            name="perturbation",
+            paper_figure="appendix (random-pixel masking, inpainting)",
+            description="fraction retrieved vs random-pixel mask probability and inpainting "
+            "frame, 300 memories",
+            similarities=("euclidean", "manhattan", "dot"),
+            separations=("max",),
+            n_memories=(300,),
+            corruptions={"*": ("random_mask", "inpaint")},
+            levels={
                 "random_mask": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
                 "inpaint": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
             },
         ),
-        Experiment(
-            "hetero",
-            "appendix (auto- vs hetero-association)",
-            "auto- vs hetero-association (P = image with its top half zeroed), Gaussian noise "
-            "σ = 0.3; and a correct classical Hopfield network (bipolar images, 10% bits "
-            "flipped, identity separation, sign read-out)",
-            ("dot",),
-            ("max",),
-            CAPACITY_NS,
-            NOISE,
-            {"gaussian_folded": (0.3,), "gaussian": (0.3,), "flip": (0.1,)},
+        HeteroExperiment(
+            name="hetero",
+            paper_figure="appendix (auto- vs hetero-association)",
+            description="auto- vs hetero-association (P = image with its top half zeroed), "
+            "Gaussian noise σ = 0.3; and a correct classical Hopfield network (bipolar images, "
+            "10% bits flipped, identity separation, sign read-out)",
+            similarities=("dot",),
+            separations=("max",),
+            n_memories=CAPACITY_NS,
+            corruptions=NOISE,
+            levels={"gaussian_folded": (0.3,), "gaussian": (0.3,), "flip": (0.1,)},
             extra={"classical_n_memories": (2, 5, 10, 20, 30, 50)},
         ),
-        Experiment(
-            "spiking",
-            "new (spiking vs abstract)",
-            "retrieval by the spiking network beside the abstract model for the literature's "
-            "models, as the number of memories and the noise grow",
-            (),
-            (),
-            (10, 100),
-            {"*": ("gaussian",)},
-            {"gaussian": (0.1, 0.5)},
+        SpikingExperiment(
+            name="spiking",
+            paper_figure="new (spiking vs abstract)",
+            description="retrieval by the spiking network beside the abstract model for the "
+            "literature's models, as the number of memories and the noise grow",
+            similarities=(),
+            separations=(),
+            n_memories=(10, 100),
+            corruptions={"*": ("gaussian",)},
+            levels={"gaussian": (0.1, 0.5)},
             conventions=("standard",),
             extra={"models": ("uhn_best", "mchn", "dam", "hopfield"), "max_queries": 20},
         ),

@@ -10,7 +10,7 @@ so an interrupted sweep loses at most the tasks in flight and a rerun computes o
 from __future__ import annotations
 
 import hashlib
-import json
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import NeuroUHNError, ValidationError, ValidationTypeError
 from ._cells import COMPUTE_VERSION, Cell, Task, compute_task
-from ._definitions import CONVENTIONS, EXPERIMENTS, component_spec
+from ._definitions import CONVENTIONS, EXPERIMENTS, Experiment, Options, component_spec
 from .store import ResultStore
 
 __all__ = ["plan", "run_experiment", "Sweep", "default_threshold", "summarize"]
@@ -48,7 +48,8 @@ def default_threshold(experiment: str, convention: str, n_features: int) -> floa
     """
     from ..metrics import paper_threshold
 
-    return paper_threshold(n_features, convention, per_size=experiment == "capacity")
+    per_size = EXPERIMENTS[experiment].threshold_per_size
+    return paper_threshold(n_features, convention, per_size=per_size)
 
 
 def _fingerprint(images: np.ndarray) -> str:
@@ -99,58 +100,15 @@ def _check_levels(values, name: str = "levels") -> tuple[float, ...]:
 MAX_CELLS = 1_000_000
 
 
-def _check_size(experiment, exp, runs, conventions, ns, sims, seps, levels, models) -> None:
-    n_levels = len(levels) if levels is not None else max(len(v) for v in exp.levels.values())
-    per_run = len(conventions) * len(ns) * max(1, len(sims)) * max(1, len(seps)) * n_levels
-    if exp.threshold_sweep:
-        per_run *= n_levels if levels is not None else len(exp.extra["thresholds"])
-    if experiment == "spiking":
-        per_run = len(ns) * n_levels * 2 * len(models or exp.extra["models"])
-    cells = runs * per_run * (2 if experiment == "hetero" else 1)
-    if cells > MAX_CELLS:
+def _check_size(exp: Experiment, opts: Options, runs: int) -> None:
+    per_run = sum(1 for _ in itertools.islice(exp.grid(opts), MAX_CELLS // runs + 1))
+    if runs * per_run > MAX_CELLS:
         raise ValidationError(
-            f"the {experiment} sweep would have about {cells:,} cells, more than "
+            f"the {exp.name} sweep would have at least {runs * per_run:,} cells, more than "
             f"{MAX_CELLS:,}: lower 'runs' ({runs}) or the number of levels, N values or "
             "components",
             argument="runs",
         )
-
-
-def _refuse_ignored(experiment: str, **given: Any) -> None:
-    """An option the experiment would not use is an error, never silently dropped."""
-    spiking = experiment == "spiking"
-    unused = {
-        "similarities": spiking,  # the spiking experiment's models fix their components
-        "separations": spiking,
-        "threshold": EXPERIMENTS[experiment].threshold_sweep,  # its thresholds are the levels
-        "models": not spiking,
-        "max_queries": not spiking,  # the abstract experiments query every stored memory
-        "spiking": not spiking,
-    }
-    for name, value in given.items():
-        if value is not None and unused[name]:
-            why = {
-                "threshold": "its thresholds are the swept levels (--levels)",
-                "similarities": "its models (--models) fix their components",
-                "separations": "its models (--models) fix their components",
-            }.get(name, "it applies to the spiking experiment only")
-            raise ValidationError(
-                f"{name!r} is not used by the {experiment} experiment ({why}); leave it out",
-                argument=name,
-            )
-
-
-def _model_labels(name: str) -> tuple[str, str, str]:
-    from ..model import load_model
-
-    model = load_model(name)
-
-    def label(d: dict) -> str:
-        params = ", ".join(f"{k}={v}" for k, v in d.items() if k != "kind")
-        return f"{d['kind']}({params})" if params else d["kind"]
-
-    sep = model.separation.to_dict()
-    return label(model.similarity.to_dict()), label(sep), model.readout.to_dict()["kind"]
 
 
 def plan(
@@ -169,7 +127,12 @@ def plan(
     max_queries: int | None = None,
     spiking: dict[str, Any] | None = None,
 ) -> list[Task]:
-    """The tasks (and their cells) of ``experiment`` on ``dataset`` (a :class:`Dataset`)."""
+    """The tasks (and their cells) of ``experiment`` on ``dataset`` (a :class:`Dataset`).
+
+    Generic: the options are checked here, the cells come from the experiment's
+    :meth:`~Experiment.grid` (once per run), and the cells that share a memory block and a
+    set of corrupted cues (n_memories, corruption, level, run) form one task.
+    """
     if not isinstance(experiment, str):
         raise ValidationTypeError(
             f"'experiment' must be one of {list(EXPERIMENTS)}; got {type(experiment).__name__}"
@@ -187,10 +150,10 @@ def plan(
     for c in conventions:
         if c not in CONVENTIONS:
             raise ValidationError(f"'convention' must be one of {list(CONVENTIONS)}; got {c!r}")
-    if experiment == "spiking" and "paper" in conventions:
-        raise ValidationError("the spiking experiment runs in the 'standard' convention only")
-    _refuse_ignored(
-        experiment,
+        if c not in exp.conventions:
+            only = " and ".join(repr(k) for k in exp.conventions)
+            raise ValidationError(f"the {experiment} experiment runs in the {only} convention only")
+    exp.refuse_unused(
         similarities=similarities,
         separations=separations,
         threshold=threshold,
@@ -204,11 +167,9 @@ def plan(
     seed = check_seed(seed, allow_none=False)
     if threshold is not None:
         threshold = _check_levels([threshold], "threshold")[0]
-    sims = tuple(similarities or exp.similarities)
-    seps = tuple(separations or exp.separations)
-    for s in sims:
+    for s in similarities or ():
         component_spec(s, "similarity")
-    for s in seps:
+    for s in separations or ():
         component_spec(s, "separation")
     n_images = len(dataset.images)
     if n_memories is None:  # the defaults that fit the dataset
@@ -223,163 +184,56 @@ def plan(
             )
     else:
         ns = classical_ns = _check_ints(n_memories, "n_memories")
-    if levels is not None:
-        levels = _check_levels(levels)
-    if models is not None:
-        models = tuple(models) if not isinstance(models, str) else (models,)
-    _check_size(experiment, exp, runs, conventions, ns, sims, seps, levels, models)
+    if max(ns) > n_images:
+        raise ValidationError(
+            f"--n-memories asks for {max(ns)} memories but dataset {dataset.name!r} has only "
+            f"{n_images} images"
+        )
+    images = dataset.images
+    opts = Options(
+        conventions=conventions,
+        n_memories=ns,
+        classical_n_memories=classical_ns,
+        n_features=images.shape[1],
+        similarities=tuple(similarities) if similarities else None,
+        separations=tuple(separations) if separations else None,
+        levels=_check_levels(levels) if levels is not None else None,
+        threshold=threshold,
+        models=tuple(models) if models is not None else None,
+        spiking=dict(spiking) if spiking is not None else None,
+    )
+    _check_size(exp, opts, runs)
     max_queries = _check_ints([max_queries or exp.extra.get("max_queries", 10**9)], "max_queries")[
         0
     ]
-    images = dataset.images
-    D = images.shape[1]
-    fingerprint = _fingerprint(images)
     # Each run draws its memories from its own block of the (seeded, shuffled) dataset. The
     # block size depends only on the experiment's defaults and the largest N asked for, so
     # adding N values later reuses the stored cells; small datasets cap it at their size
     # (runs beyond the first then use seeded random blocks: see block_indices).
-    if max(ns) > len(images):
-        raise ValidationError(
-            f"--n-memories asks for {max(ns)} memories but dataset {dataset.name!r} has only "
-            f"{len(images)} images"
-        )
-    block = min(max(max(ns), max(exp.n_memories), max(classical_ns)), len(images))
+    block = min(max(max(ns), max(exp.n_memories), max(classical_ns)), n_images)
     stand_in = getattr(dataset, "stand_in", None) or ""
-
+    shape = tuple(int(x) for x in dataset.image_shape)
+    context = dict(
+        experiment=experiment,
+        dataset=dataset.name,
+        seed=int(seed),
+        block_size=block,
+        dataset_fingerprint=_fingerprint(images),
+        max_queries=max_queries,
+        image_shape=shape,
+        version=COMPUTE_VERSION,
+    )
     tasks: dict[tuple, Task] = {}
-
-    def add(
-        convention, sim, sep, readout, association, network, n, corruption, level, thr, settings=""
-    ):
+    for fields in exp.grid(opts):
         for run in range(runs):
-            key = (n, corruption, level, run)
-            task = tasks.get(key)
-            if task is None:
-                task = tasks[key] = Task(
-                    experiment,
-                    tuple(dataset.image_shape),
-                    int(seed),
-                    block,
-                    n,
-                    corruption,
-                    level,
-                    run,
-                    max_queries,
-                    stand_in,
-                )
-            task.cells.append(
-                Cell(
-                    experiment,
-                    dataset.name,
-                    convention,
-                    sim,
-                    sep,
-                    readout,
-                    association,
-                    network,
-                    n,
-                    corruption,
-                    level,
-                    thr,
-                    run,
-                    int(seed),
-                    block,
-                    fingerprint,
-                    max_queries,
-                    settings,
-                    tuple(int(x) for x in dataset.image_shape),
-                    COMPUTE_VERSION,
-                )
-            )
-
-    def thr_for(convention):
-        return threshold if threshold is not None else default_threshold(experiment, convention, D)
-
-    if experiment == "spiking":
-        spiking = dict(spiking or {})
-        for name in models or exp.extra["models"]:
-            sim, sep, readout = _model_labels(name)
-            settings = json.dumps({**spiking, "model": name}, sort_keys=True)
-            for n in ns:
-                for corruption in exp.corruption_for("standard"):
-                    for level in _check_levels(levels or exp.levels[corruption]):
-                        for network in ("abstract", "spiking"):
-                            add(
-                                "standard",
-                                sim,
-                                sep,
-                                readout,
-                                "auto",
-                                network,
-                                n,
-                                corruption,
-                                level,
-                                thr_for("standard"),
-                                settings,
-                            )
-        return list(tasks.values())
-
-    for convention in conventions:
-        for corruption in exp.corruption_for(convention):
-            lv = exp.levels[corruption] if (levels is None or exp.threshold_sweep) else levels
-            for level in _check_levels(lv):
-                for n in ns:
-                    for sim in sims:
-                        for sep in seps:
-                            associations = (
-                                ("auto", "hetero") if experiment == "hetero" else ("auto",)
-                            )
-                            for association in associations:
-                                if exp.threshold_sweep:
-                                    for thr in _check_levels(
-                                        levels or exp.extra["thresholds"], "levels"
-                                    ):
-                                        add(
-                                            convention,
-                                            sim,
-                                            sep,
-                                            "identity",
-                                            association,
-                                            "abstract",
-                                            n,
-                                            corruption,
-                                            level,
-                                            thr,
-                                        )
-                                else:
-                                    add(
-                                        convention,
-                                        sim,
-                                        sep,
-                                        "identity",
-                                        association,
-                                        "abstract",
-                                        n,
-                                        corruption,
-                                        level,
-                                        thr_for(convention),
-                                    )
-        if (
-            experiment == "hetero"
-            and convention == "standard"
-            and not (similarities or separations)
-        ):
-            # the classical Hopfield network, done right: bipolar images, flipped bits
-            for level in _check_levels(levels or exp.levels["flip"]):
-                for n in classical_ns:
-                    for association in ("auto", "hetero"):
-                        add(
-                            convention,
-                            "dot",
-                            "identity",
-                            "sign",
-                            association,
-                            "abstract",
-                            n,
-                            "flip",
-                            level,
-                            thr_for(convention),
-                        )
+            cell = Cell(**context, **fields, run=run)
+            key = (cell.n_memories, cell.corruption, cell.level, run)
+            if key not in tasks:
+                tasks[key] = Task(
+                    experiment, shape, int(seed), block, cell.n_memories, cell.corruption,
+                    cell.level, run, max_queries, stand_in,
+                )  # fmt: skip
+            tasks[key].cells.append(cell)
     return list(tasks.values())
 
 
