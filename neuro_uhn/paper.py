@@ -154,6 +154,7 @@ class _OfficialKLBase(_PaperSimilarity):
 
     reverse: ClassVar[bool] = False
     self_is_best: ClassVar[bool] = True
+    domain: ClassVar[str] = "distribution"
     eps: float = OFFICIAL_KL_EPS
 
     def check(self, M, Q, xp):
@@ -192,6 +193,7 @@ class OfficialJS(_PaperSimilarity):
     divergences — larger for *less* similar memories. Kept as the official code's bug.
     """
 
+    domain: ClassVar[str] = "distribution"
     eps: float = OFFICIAL_KL_EPS
 
     def check(self, M, Q, xp):

@@ -63,6 +63,9 @@ class Similarity(Component):
     #: A stored pattern scores highest against itself (true for distances and cosine-free
     #: divergences); the property tests check it for every similarity that declares it.
     self_is_best: ClassVar[bool] = False
+    #: The inputs it accepts: ``"real"`` (any finite values), ``"distribution"`` (non-negative
+    #: rows with a positive sum) or ``"binary"`` ({0, 1} or {-1, +1}); tests draw from it.
+    domain: ClassVar[str] = "real"
 
     def __call__(self, memories: Array, queries: Array) -> Array:
         """Scores of every query (rows) against every memory (columns)."""
@@ -322,6 +325,7 @@ class Hamming(Similarity):
     """
 
     self_is_best: ClassVar[bool] = True
+    domain: ClassVar[str] = "binary"
     normalized: bool = False
 
     def check(self, M, Q, xp):
@@ -396,6 +400,7 @@ class _KLBase(Similarity):
     """
 
     self_is_best: ClassVar[bool] = True
+    domain: ClassVar[str] = "distribution"
     eps: float = 1e-6
 
     def _check(self):
@@ -445,6 +450,7 @@ class JensenShannon(Similarity):
     """
 
     self_is_best: ClassVar[bool] = True
+    domain: ClassVar[str] = "distribution"
 
     def check(self, M, Q, xp):
         check_distributions(M, Q, xp, self.name)

@@ -9,6 +9,7 @@ from neuro_uhn.app.cli import main
 from neuro_uhn.app.demo import run_demo
 
 
+@pytest.mark.slow
 def test_demo_prints_a_table_and_saves_the_figure(tmp_path, capsys):
     argv = ["demo", "--n-memories", "60", "--spiking-queries", "4", "--out", str(tmp_path)]
     assert main(argv) == 0
@@ -71,6 +72,7 @@ def test_bench_quick_writes_consistent_json(tmp_path, capsys):
     assert "bench:" in captured.err and "<" in captured.err  # the progress bar, with an ETA
 
 
+@pytest.mark.slow
 def test_spiking_bench_quick_reports_a_row_per_system(tmp_path, capsys):
     path = tmp_path / "spiking.json"
     assert main(["bench", "--spiking", "--quick", "--json", str(path)]) == 0

@@ -64,7 +64,9 @@ def test_unknown_figure_is_a_one_line_error(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(tmp_path, capsys, monkeypatch):
+def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(
+    tmp_path, capsys, monkeypatch, figure_datasets_or_skip
+):
     assert main(["figures", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
     out = capsys.readouterr().out
     for name in figures.discover():

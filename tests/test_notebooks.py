@@ -88,6 +88,7 @@ def _kernel_manager(tmp_path: Path):
     return AsyncKernelManager(kernel_name="neuro-uhn-test", kernel_spec_manager=specs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=EXPECTED)
 def test_executes_in_quick_mode(path, tmp_path, monkeypatch):
     monkeypatch.setenv("NEURO_UHN_QUICK", "1")  # before the kernel starts: it inherits it

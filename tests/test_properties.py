@@ -8,10 +8,9 @@ from hypothesis.extra import numpy as hnp
 import neuro_uhn as nu
 from neuro_uhn import similarity
 
-DISTANCE_LIKE = [
-    n for n in similarity.names() if similarity.get(n).self_is_best and not n.startswith("inverse")
-]
-STANDARD = ["dot", "cosine", "euclidean", "manhattan", "hamming", "kl", "reverse_kl", "js"]
+#: from the registry: every standard similarity, and those that declare self_is_best
+STANDARD = similarity.names()
+DISTANCE_LIKE = [n for n in STANDARD if similarity.get(n).self_is_best]
 SMOOTH_SEPARATIONS = [
     {"kind": "softmax", "beta": 3.0},
     "identity",
@@ -28,15 +27,16 @@ def problem(draw, name=None, dtype=np.float64):
     b = draw(st.integers(1, 6))
     d = draw(st.integers(1, 16))
     name = name or draw(st.sampled_from(STANDARD))
-    if name == "hamming":
+    domain = similarity.get(name).domain
+    if domain == "binary":
         elements = st.sampled_from([0.0, 1.0])
-    elif name in ("kl", "reverse_kl", "js"):
+    elif domain == "distribution":
         elements = st.floats(0.0, 1.0, width=32)
     else:
         elements = st.floats(-2.0, 2.0, width=32)
     M = draw(hnp.arrays(dtype, (n, d), elements=elements))
     Q = draw(hnp.arrays(dtype, (b, d), elements=elements))
-    if name in ("kl", "reverse_kl", "js"):  # distributions need a positive row sum
+    if domain == "distribution":  # distributions need a positive row sum
         M[:, 0] += 0.5
         Q[:, 0] += 0.5
     return name, M, Q

@@ -47,6 +47,7 @@ def _reference_separation(sep):
     return ref.sep_threshold(sep["theta"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sep", SEPARATIONS, ids=str)
 @pytest.mark.parametrize("sim", SIMILARITIES)
 def test_continuous_mode_equals_the_brute_force_reference(sim, sep, rng):
@@ -115,6 +116,7 @@ def agreement(name, mode, seed=1, **cfg):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["hybrid", "spiking"])
 @pytest.mark.parametrize("name", ["uhn_best", "mchn", "hopfield", "dam", "sdm", "attention"])
 def test_every_model_file_retrieves_the_same_memory_spiking(name, mode):
@@ -125,6 +127,7 @@ def test_every_model_file_retrieves_the_same_memory_spiking(name, mode):
     assert result.agreement_where_abstract_correct >= 0.95, result.summary()
 
 
+@pytest.mark.slow
 def test_error_falls_as_one_over_root_t():
     """Relative error of z against the window T: fitted log-log slope near −1/2."""
     p = model_problem("mchn", n_memories=20, n_queries=40, seed=4)
@@ -137,6 +140,7 @@ def test_error_falls_as_one_over_root_t():
     assert -0.65 <= slope <= -0.35, (slope, err)
 
 
+@pytest.mark.slow
 def test_more_neurons_per_memory_lower_the_error():
     p = model_problem("mchn", n_memories=20, n_queries=40, seed=5)
     errs = [
@@ -153,6 +157,7 @@ def test_more_neurons_per_memory_lower_the_error():
     assert errs[1] < 0.5 * errs[0]  # 1/sqrt(16) = 0.25 in theory
 
 
+@pytest.mark.slow
 def test_dales_law_keeps_the_result():
     """Negative weights through inhibitory interneurons: same retrieval, one step later."""
     with_dale = agreement("uhn_best", "spiking", dale=True, duration=0.3)
@@ -315,6 +320,7 @@ def test_paper_convention_continuous_equals_the_official_pipeline(sim, sep, rng)
     assert np.abs(Zs - Za).max() / np.abs(Za).max() <= 1e-9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["hybrid", "spiking"])
 def test_paper_convention_spiking_agrees(mode):
     p = model_problem("uhn_best", n_memories=20, n_queries=50, seed=1)
@@ -357,6 +363,7 @@ def _mean_counts_per_copy(net, q, copies):
     return run.counts.mean(axis=0), run.counts.std(axis=0, ddof=1) / np.sqrt(copies)
 
 
+@pytest.mark.slow
 def test_spiking_mode_mean_counts_match_the_rate_model_within_standard_errors(monkeypatch):
     """Poisson features → synaptic traces → linear transfer: by Campbell's theorem the mean
     count is exact, so over many copies and a long window it must sit within a few standard
@@ -419,6 +426,7 @@ def test_builders_are_found_through_the_mro_and_subclasses_that_change_scores_ar
         similarity_builders._table.pop(ShiftedDot, None)
 
 
+@pytest.mark.slow
 def test_two_networks_in_two_threads_give_the_sequential_answers():
     """Brian2's state is process-wide: runs in threads take turns and agree exactly."""
     import threading

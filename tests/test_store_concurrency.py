@@ -50,6 +50,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_simultaneous_opens_of_a_new_store_never_fail(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
