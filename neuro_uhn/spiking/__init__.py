@@ -8,6 +8,7 @@ Build from the same ``UHN`` spec, memories and projection as the abstract model:
     result = compare("mchn", M, Q, config=SpikingConfig(mode="spiking"))
 """
 
+from ._circuit import MemoryModel as MemoryModel
 from ._compare import Comparison as Comparison
 from ._compare import compare as compare
 from ._config import CircuitParams as CircuitParams
@@ -22,6 +23,7 @@ __all__ = [
     "CircuitParams",
     "Comparison",
     "compare",
+    "MemoryModel",
     "SpikingConfig",
     "SpikingRun",
     "SpikingUHN",

@@ -61,17 +61,25 @@ scores, and nothing from a query's spikes but z itself.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ValidationError
+from ..errors import ValidationError, ValidationTypeError
 from ..readout import IdentityReadout
 from ..separation import Identity, Max, Polynomial, Softmax, Threshold, TopK
 from ._config import CircuitParams, UnsupportedComponent
 from ._mapping import Builders
 
-__all__ = ["CircuitParams", "CircuitPlan", "plan_circuit", "build_circuit", "fit_graded_decoder"]
+__all__ = [
+    "CircuitParams",
+    "CircuitPlan",
+    "MemoryModel",
+    "plan_circuit",
+    "build_circuit",
+    "fit_graded_decoder",
+]
 
 
 @dataclass
@@ -195,6 +203,13 @@ def plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPl
     average memory (softmax: ``G = β·Δv``); for threshold one standard deviation of ``S`` is
     one gap, and the bias puts ``s = θ`` exactly at threshold.
     """
+    plan = _plan_circuit(model, sim_map, M, P, cfg)
+    if cfg.circuit.memory_model is not None:  # a user's neuron: the interface this circuit needs
+        cfg.circuit.memory_model.check(_needs(plan, sim_map))
+    return plan
+
+
+def _plan_circuit(model, sim_map, M: np.ndarray, P: np.ndarray, cfg) -> CircuitPlan:
     c, sep = cfg.circuit, model.separation
     mode = "circuit"
     kind = circuit_separations.lookup(sep, mode)(sep, model)  # "max", "softmax", ...
@@ -512,24 +527,161 @@ def fit_graded_decoder(plan: CircuitPlan, cues: np.ndarray, counts: np.ndarray, 
     return unit, 0.0, exponent
 
 
-# Equation fragments (brian2.Equations): the documented interface of a memory neuron is
-# ``v`` (membrane, V), ``ge``/``gi`` (excitatory/inhibitory currents in volts, targeted by
-# the synapses with ``ge_post += w`` / ``gi_post += w``; the lateral inhibition gi acts as a
-# conductance with reversal potential E_i, scaled to equal gi at rest, so it cannot pull
-# the membrane below E_i), ``gf`` (fast feed-forward
-# inhibition from the relays, with the excitation's time course), ``gs`` (the slow, NMDA-like
-# recurrent excitation within a population) and ``I_bias`` (the bias current; ``gb`` follows
-# it with time constant τe from the query's onset).
-MEMBRANE = """
-dv/dt = (v_rest - v + gb + I_syn) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}
+# Equation fragments, composed with brian2.Equations (``+``). The documented interface of a
+# memory neuron is ``v`` (membrane, V), ``ge``/``gi`` (excitatory/inhibitory currents in
+# volts, targeted by the synapses with ``ge_post += w`` / ``gi_post += w``; the lateral
+# inhibition gi acts as a conductance with reversal potential E_i, scaled to equal gi at
+# rest, so it cannot pull the membrane below E_i), ``gf`` (fast feed-forward inhibition from
+# the relays, with the excitation's time course), ``gs`` (the slow, NMDA-like recurrent
+# excitation within a population) and ``I_bias`` (the bias current, set per neuron at build;
+# ``gb`` follows it with time constant τe from the query's onset).
+MEMBRANE = "dv/dt = (v_rest - v + gb + I_syn) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}"
+SYNAPSES = """
 I_syn = ge + gs - gf - gi * (v - E_i) / (v_rest - E_i) : volt
-dgb/dt = (I_bias - gb) / tau_e : volt
 dge/dt = -ge / tau_e : volt
 dgf/dt = -gf / tau_e : volt
 dgs/dt = -gs / tau_self : volt
 dgi/dt = -gi / tau_i : volt
+"""
+BIAS = """
+dgb/dt = (I_bias - gb) / tau_e : volt
 I_bias : volt (constant)
 """
+
+
+def memory_equations(b2, *, refractory: bool = True):
+    """The default memory neuron as ``brian2.Equations``: membrane + synapses + bias."""
+    flag = "(unless refractory)" if refractory else ""
+    return b2.Equations(MEMBRANE.format(flag=flag)) + b2.Equations(SYNAPSES) + b2.Equations(BIAS)
+
+
+#: Names the builder puts in the namespace (from CircuitParams): a user model reads them, and
+#: changes them through CircuitParams, whose values the calibration uses.
+NAMESPACE_NAMES = (
+    "v_rest", "v_th", "v_reset", "E_i", "tau_m", "tau_e", "tau_i", "tau_self", "tau_inh",
+    "sigma", "rho0", "dv_esc", "tau_out", "w_ei", "sigma_inh", "I_tonic",
+)  # fmt: skip
+
+#: What the circuit needs of a memory neuron: variable -> what targets it.
+INTERFACE = {
+    "v": "the membrane potential (threshold, reset, initial value)",
+    "ge": "the feature→memory excitatory synapses (ge_post += w)",
+    "gf": "the relays' feed-forward inhibitory synapses (gf_post += w)",
+    "gs": "the self-excitation synapses within a population (gs_post += w)",
+    "gi": "the lateral inhibition from the inhibitory population (gi_post += w)",
+    "I_bias": "the bias current, set per neuron at build",
+}
+
+
+@dataclass(frozen=True)
+class MemoryModel:
+    """A memory-neuron model of your own for ``mode="circuit"``
+    (``CircuitParams(memory_model=...)``): Brian2 equations that keep the documented
+    interface, ``v``, ``ge``, ``gf``, ``gs``, ``gi`` and ``I_bias`` in volts (see
+    :data:`INTERFACE`; only the variables the built circuit targets are required).
+
+    Parameters
+    ----------
+    equations : str or brian2.Equations
+        Compose them from the default's fragments, ``MemoryModel.SYNAPSES`` and
+        ``MemoryModel.BIAS``, and a membrane of your own (``MemoryModel.MEMBRANE`` is the
+        default's, a format string with ``{flag}``).
+    threshold, reset : str, optional
+        Default ``"v > v_th"`` and ``"v = v_reset"`` (softmax: the escape-noise threshold and
+        no reset).
+    refractory : float, s, optional
+        Default ``CircuitParams.refractory``.
+    method : str
+        Brian2's integration method (default ``"euler"``: the membrane noise needs it).
+    namespace : dict
+        Your model's own constants (Brian2 quantities). The builder's names
+        (:data:`NAMESPACE_NAMES`) are set from ``CircuitParams``: change them there, where the
+        calibration sees them.
+
+    The calibration (gain, bias, decoder) assumes the default LIF membrane: a model that
+    changes the firing curve much changes what it achieves, and the decoder's calibration run
+    on the stored patterns absorbs only the overall rate.
+    """
+
+    equations: Any = field(hash=False)
+    threshold: str | None = None
+    reset: str | None = None
+    refractory: float | None = None
+    method: str = "euler"
+    namespace: Any = field(default_factory=dict, hash=False, compare=False)
+
+    MEMBRANE: ClassVar[str] = MEMBRANE
+    SYNAPSES: ClassVar[str] = SYNAPSES
+    BIAS: ClassVar[str] = BIAS
+
+    def __post_init__(self) -> None:
+        eqs = self.equations
+        if not isinstance(eqs, str) and type(eqs).__name__ != "Equations":
+            raise ValidationTypeError(
+                "'memory_model' equations must be a string or brian2.Equations; got "
+                f"{type(eqs).__name__}"
+            )
+        for name in ("threshold", "reset"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValidationTypeError(f"'memory_model' {name} must be a string; got {value!r}")
+        if self.refractory is not None:
+            from ._config import _seconds
+
+            object.__setattr__(self, "refractory", _seconds(self.refractory, "refractory"))
+        if not isinstance(self.namespace, dict):
+            raise ValidationTypeError(
+                f"'memory_model' namespace must be a dict; got {type(self.namespace).__name__}"
+            )
+        clash = sorted(set(self.namespace) & set(NAMESPACE_NAMES))
+        if clash:
+            raise ValidationError(
+                f"'memory_model' namespace sets {', '.join(map(repr, clash))}, which the circuit "
+                "sets from CircuitParams (the calibration uses them): change them there, e.g. "
+                "CircuitParams(tau_m=...)"
+            )
+        self.parsed()  # equations that do not parse fail here, not at the first run
+
+    def parsed(self):
+        from ._device import brian
+
+        b2 = brian()
+        if not isinstance(self.equations, str):
+            return self.equations
+        try:
+            return b2.Equations(self.equations)
+        except Exception as exc:  # Brian2 raises several types for a bad string
+            raise ValidationError(f"'memory_model' equations do not parse: {exc}") from None
+
+    def check(self, needs) -> None:
+        """A ValidationError naming the first interface variable the model lacks or defines
+        with other units (``needs``: the variables the built circuit targets)."""
+        from ._device import brian
+
+        b2 = brian()
+        eqs = self.parsed()
+        for var in needs:
+            if var not in eqs.names or var in eqs.subexpr_names:
+                raise ValidationError(
+                    f"'memory_model' must define the state variable {var!r}: {INTERFACE[var]}"
+                )
+            if eqs[var].dim != b2.volt.dim:
+                raise ValidationError(
+                    f"'memory_model' variable {var!r} must be in volts ({INTERFACE[var]})"
+                )
+        if "v" in needs and "v" not in eqs.diff_eq_names:
+            raise ValidationError("'memory_model' must give 'v' a differential equation")
+
+
+def _needs(plan: CircuitPlan, sim_map) -> tuple[str, ...]:
+    """The memory-neuron variables this circuit's synapses and builder target."""
+    W = plan.W if plan.neurons is None else np.asarray(plan.neurons["W"])
+    relays = bool(np.any(W < 0) or (sim_map.sign != "nonnegative" and np.any(W > 0)))
+    needs = ["v", "ge", "I_bias"]
+    needs += ["gf"] * relays + ["gs"] * (plan.self_weight > 0)
+    needs += ["gi"] * (plan.inhibition_per_spike > 0)
+    return tuple(needs)
+
 
 ESCAPE_THRESHOLD = "rand() < clip(rho0 * exp(clip((v - v_th) / dv_esc, -60, 20)) * dt, 0, 0.5)"
 
@@ -566,17 +718,26 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
     groups["features"] = features
     objects.append(features)
 
-    mem_eqs = b2.Equations(MEMBRANE.format(flag="" if soft else "(unless refractory)"))
-    if soft:  # escape noise, no reset: the membrane keeps integrating (Nessler et al. 2013)
-        memories = b2.NeuronGroup(
-            K * N * n, mem_eqs, threshold=ESCAPE_THRESHOLD, method="euler", dt=dt,
-            name="memories",
-        )  # fmt: skip
+    # escape noise for softmax, no reset: the membrane keeps integrating (Nessler et al. 2013)
+    user = c.memory_model
+    threshold = ESCAPE_THRESHOLD if soft else "v > v_th"
+    reset = None if soft else "v = v_reset"
+    refractory, method = (None if soft else c.refractory), "euler"
+    if user is None:
+        mem_eqs = memory_equations(b2, refractory=not soft)
     else:
-        memories = b2.NeuronGroup(
-            K * N * n, mem_eqs, threshold="v > v_th", reset="v = v_reset",
-            refractory=c.refractory * b2.second, method="euler", dt=dt, name="memories",
-        )  # fmt: skip
+        mem_eqs = user.parsed()
+        threshold = user.threshold or threshold
+        reset = user.reset or reset
+        refractory = user.refractory if user.refractory is not None else refractory
+        method = user.method
+        ns.update(user.namespace)
+    extra = {"reset": reset} if reset else {}
+    if refractory:
+        extra["refractory"] = refractory * b2.second
+    memories = b2.NeuronGroup(
+        K * N * n, mem_eqs, threshold=threshold, method=method, dt=dt, name="memories", **extra
+    )
     # the bias current gb rises with the query, with the synaptic time course τe (it is the
     # tonic part of the input): a memory whose drive is mostly bias gets no head start
     memories.v = c.v_rest * b2.volt

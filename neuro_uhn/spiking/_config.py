@@ -138,6 +138,10 @@ class CircuitParams:
         decorrelates the neurons of one population).
     connection_p : float
         Probability that a feature→memory synapse exists (weights scaled by ``1/p``).
+    memory_model : MemoryModel, str or brian2.Equations, optional
+        A memory-neuron model of your own (see :class:`neuro_uhn.spiking.MemoryModel`):
+        equations that keep the documented interface (``v``, ``ge``, ``gf``, ``gs``, ``gi``,
+        ``I_bias`` in volts); equations alone take the default threshold and reset.
     """
 
     tau_m: float = 20e-3
@@ -164,8 +168,14 @@ class CircuitParams:
     soft_span: float = 8.0
     noise: float = 1e-3
     connection_p: float = 1.0
+    memory_model: Any = None
 
     def __post_init__(self) -> None:
+        if self.memory_model is not None:
+            from ._circuit import MemoryModel
+
+            if not isinstance(self.memory_model, MemoryModel):
+                object.__setattr__(self, "memory_model", MemoryModel(self.memory_model))
         for name in (
             "tau_m", "tau_e", "tau_i", "tau_self", "refractory", "delay", "tau_inhibitory",
         ):  # fmt: skip
