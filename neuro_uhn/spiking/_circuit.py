@@ -21,10 +21,10 @@ that is leaky integrate-and-fire neurons and synapses with time constants and de
   max        hard WTA: memory spikes drive the inhibitory population (E→I), which inhibits
              every memory population (I→E, delayed); self-excitation gives the winner
              hysteresis (Oster, Douglas & Liu 2009)
-  topk(k=1)  as max; k > 1 is UnsupportedComponent (a k-WTA built with a counting
-             inhibitory pool chose the exact top-k set in 0.44-0.81 of digit cues at N = 20
-             and 0.06-0.50 at N = 100: populations enter in an onset race faster than the
-             inhibition can count them)
+  topk(k=1)  as max; k > 1 is UnsupportedComponent (a k-WTA built with latching
+             populations and a counting inhibitory pool chose the exact top-k set in
+             0.44-0.84 of digit cues at N = 20 and 0.09-0.56 at N = 100, best per k: the
+             first k of the near-tied runners-up to fire latch)
   softmax    stochastic soft-WTA: escape-noise neurons ``ρ = ρ₀ exp((v − v_th)/Δv)``
              without reset, and the same inhibitory loop holding the total rate, so a spike
              comes from memory k with probability softmax(β_eff s)_k, β_eff = G/Δv
@@ -160,9 +160,10 @@ def _topk(sep, model) -> str:
             "circuit",
             "global inhibition with a fixed gain keeps one winner, and a k-WTA built from "
             "latching populations and an inhibitory pool that fires once k of them are "
-            "active chose the exact top-k set in too few cues (digits, N = 20: 0.81 at k = 2, "
-            "0.56 at k = 3, 0.44 at k = 5; N = 100: 0.50, 0.41, 0.06): the runners-up are "
-            "near-tied and enter in an onset race before the pool can count them "
+            "active chose the exact top-k set in too few cues (digits, N = 20: 0.84 at k = 2, "
+            "0.63 at k = 3, 0.44 at k = 5; N = 100: 0.56, 0.47, 0.09): with depressing E→I "
+            "synapses the pool counts k populations right, but the near-tied runners-up "
+            "cross threshold within milliseconds of the onset and the first k to fire latch "
             "(docs/circuit.md; k = 1 is max)",
         )
     return "topk"
