@@ -48,6 +48,7 @@ def _datasets(quick):
 
 
 def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> list[dict]:
+    from neuro_uhn.experiments.circuit import validation_metrics
     from neuro_uhn.spiking import SpikingConfig, compare
 
     path = out_dir / ("figC_circuit_validation_quick.json" if quick else
@@ -75,13 +76,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                     {
                         "dataset": dataset, "model": label, "n_memories": n,
                         "n_queries": n_queries, "sigma": SIGMA,
-                        **{k: s.get(k, float("nan")) for k in (
-                            "agreement", "agreement_gap_over_5pct",
-                            "agreement_gap_within_5pct", "fraction_gap_over_5pct",
-                            "accuracy_spiking", "accuracy_abstract", "median_settling_ms",
-                            "p90_settling_ms", "spikes_per_retrieval",
-                            "wall_seconds_per_query",
-                        )},
+                        **validation_metrics(s),
                         "n_synapses_per_copy": None,
                     }
                 )  # fmt: skip

@@ -79,6 +79,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
     import os
 
     from neuro_uhn import datasets
+    from neuro_uhn.experiments.circuit import validation_metrics
     from neuro_uhn.experiments.plasticity import _r
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN, compare
 
@@ -117,13 +118,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                     {
                         "dataset": dataset, "model": label, "n_memories": n,
                         "storage": "plasticity", "n_queries": n_queries, "sigma": SIGMA,
-                        **{k: s.get(k, float("nan")) for k in (
-                            "agreement", "agreement_gap_over_5pct",
-                            "agreement_gap_within_5pct", "fraction_gap_over_5pct",
-                            "accuracy_spiking", "accuracy_abstract", "median_settling_ms",
-                            "p90_settling_ms", "spikes_per_retrieval",
-                            "wall_seconds_per_query",
-                        )},
+                        **validation_metrics(s),
                         "r_feature_to_memory": _r(a["feature_to_memory"][:, driven],
                                                   b["feature_to_memory"][:, driven]),
                         "r_feature_to_memory_all": _r(a["feature_to_memory"],

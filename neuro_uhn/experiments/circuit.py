@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import ValidationError
 
-__all__ = ["CIRCUIT_PARAMETERS", "circuit_sweep"]
+__all__ = ["CIRCUIT_PARAMETERS", "VALIDATION_METRICS", "circuit_sweep", "validation_metrics"]
 
 #: parameter -> (where it lives, default sweep values, unit label)
 CIRCUIT_PARAMETERS: dict[str, tuple[str, tuple[float, ...], str]] = {
@@ -45,6 +45,26 @@ _METRICS = (
     "spikes_per_retrieval",
     "wall_seconds_per_query",
 )
+
+
+#: The measures of the circuit's validation table (docs/circuit.md), per model and data set.
+VALIDATION_METRICS = (
+    "agreement",
+    "agreement_gap_over_5pct",
+    "agreement_gap_within_5pct",
+    "fraction_gap_over_5pct",
+    "accuracy_spiking",
+    "accuracy_abstract",
+    "median_settling_ms",
+    "p90_settling_ms",
+    "spikes_per_retrieval",
+    "wall_seconds_per_query",
+)
+
+
+def validation_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
+    """The validation table's measures from a ``Comparison.summary()`` (NaN where absent)."""
+    return {k: summary.get(k, float("nan")) for k in VALIDATION_METRICS}
 
 
 def circuit_sweep(
