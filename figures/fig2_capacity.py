@@ -17,9 +17,8 @@ def make(out_dir, *, quick, store, workers, progress):
         progress=progress, row=("convention", "corruption"),
     )  # fmt: skip
     path = out_dir / "fig2_capacity.png"
-    plotting.sweep_figure(
+    fig = plotting.sweep_figure(
         panels,
-        path,
         x="n_memories",
         hue=("similarity",),
         names=figures.SIMILARITY_NAMES,
@@ -30,6 +29,7 @@ def make(out_dir, *, quick, store, workers, progress):
         suptitle="Capacity: cue = stored image + Gaussian noise σ = 0.5 (pixels in [0, 1]), "
         "max separation (paper Fig. 2)",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

@@ -16,9 +16,8 @@ def make(out_dir, *, quick, store, workers, progress):
         progress=progress, row=("convention", "corruption"),
     )  # fmt: skip
     path = out_dir / "fig3_mask.png"
-    plotting.sweep_figure(
+    fig = plotting.sweep_figure(
         panels,
-        path,
         x="level",
         hue=("similarity",),
         names=figures.SIMILARITY_NAMES,
@@ -27,6 +26,7 @@ def make(out_dir, *, quick, store, workers, progress):
         note=note,
         suptitle="Mask robustness: 50 memories, max separation (paper Fig. 3, bottom)",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

@@ -16,9 +16,8 @@ def make(out_dir, *, quick, store, workers, progress):
         progress=progress, row=("convention", "corruption"),
     )  # fmt: skip
     path = out_dir / "fig3_noise.png"
-    plotting.sweep_figure(
+    fig = plotting.sweep_figure(
         panels,
-        path,
         x="level",
         hue=("similarity",),
         names=figures.SIMILARITY_NAMES,
@@ -28,6 +27,7 @@ def make(out_dir, *, quick, store, workers, progress):
         suptitle="Noise robustness: 100 memories, max separation (paper Fig. 3, top); the "
         "paper row's noise is FOLDED (brightens dark pixels), which makes its curves cross",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

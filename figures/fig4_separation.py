@@ -43,9 +43,8 @@ def make(out_dir, *, quick, store, workers, progress):
         progress=progress,
     )  # fmt: skip
     path = out_dir / "fig4_separation.png"
-    plotting.sweep_figure(
+    fig = plotting.sweep_figure(
         _one_line_per_separation(panels),
-        path,
         x="n_memories",
         hue=("separation",),
         xlabel="memories stored (N)",
@@ -58,6 +57,7 @@ def make(out_dir, *, quick, store, workers, progress):
         "zeroed (paper Fig. 4). The criteria disagree: under SSE ≤ 60 blends score well and "
         "max is the worst at N ≥ 500 on MNIST; under identity max is the best",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

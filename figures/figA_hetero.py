@@ -23,9 +23,8 @@ def make(out_dir, *, quick, store, workers, progress):
         progress=progress, row=("convention", "corruption"),
     )  # fmt: skip
     path = out_dir / "figA_hetero.png"
-    plotting.sweep_figure(
+    fig = plotting.sweep_figure(
         panels,
-        path,
         x="n_memories",
         hue=("association", "separation", "readout"),
         names=NAMES,
@@ -37,6 +36,7 @@ def make(out_dir, *, quick, store, workers, progress):
         "\nAuto and hetero identity coincide by construction (both compare the cue with M, so "
         "the same memory wins); the hetero SSE is over the bottom half only",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

@@ -17,9 +17,8 @@ def make(out_dir, *, quick, store, workers, progress):
     )  # fmt: skip
     n = QUICK["n_memories"][0] if quick else 300
     path = out_dir / "figA_perturbation.png"
-    plotting.sweep_figure(
+    fig = plotting.sweep_figure(
         panels,
-        path,
         x="level",
         hue=("similarity",),
         names=figures.SIMILARITY_NAMES,
@@ -30,6 +29,7 @@ def make(out_dir, *, quick, store, workers, progress):
         suptitle=f"Random-pixel masking and inpainting: {n} memories, max separation "
         "(paper appendix)",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

@@ -18,9 +18,8 @@ def make(out_dir, *, quick, store, workers, progress):
     )  # fmt: skip
     n = QUICK["n_memories"][0] if quick else 250
     path = out_dir / "figA_threshold.png"
-    plotting.sweep_figure(
+    fig = plotting.sweep_figure(
         panels,
-        path,
         x="threshold",
         hue=("similarity",),
         names=figures.SIMILARITY_NAMES,
@@ -32,6 +31,7 @@ def make(out_dir, *, quick, store, workers, progress):
         suptitle=f"Error-threshold sweep: {n} memories, bottom half of the cue zeroed, "
         "max separation (paper appendix)",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

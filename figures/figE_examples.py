@@ -42,14 +42,14 @@ def make(out_dir, *, quick, store, workers, progress):
                     ]
                 blocks.append((f"{convention} convention", rows))
             path = out_dir / f"figE_examples_{ds.name}_{kind}.png"
-            plotting.examples_figure(
+            fig = plotting.examples_figure(
                 blocks,
                 ds.image_shape,
-                path,
                 title=f"{ds.title}: {what}; retrieval from {N_MEMORIES} memories, "
                 "max separation\nrows: paper 'dot' = L1-normalised, 'js' = the official "
                 "harmonic mean; standard 'dot' = raw m·q, 'js' = true JS",
             )  # fmt: skip
+            figures.save(fig, path)
             paths.append(path)
     return paths
 

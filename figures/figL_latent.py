@@ -183,7 +183,7 @@ def make(out_dir, *, quick, store, workers, progress):
     )
     fig.tight_layout()
     path = out_dir / "figL_latent.png"
-    plotting._save_compact(fig, path)
+    figures.save(fig, path, compact=True)
 
     sp = res["spiking"]
     modes = list(sp)
@@ -209,7 +209,7 @@ def make(out_dir, *, quick, store, workers, progress):
     )
     fig.tight_layout()
     path2 = out_dir / "figL_latent_spiking.png"
-    plotting._save_compact(fig, path2)
+    figures.save(fig, path2, compact=True)
     return [path, path2]
 
 

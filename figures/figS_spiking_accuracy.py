@@ -38,11 +38,10 @@ def make(out_dir, *, quick, store, workers, progress):
     n_q = max(r["n_queries"] for r in sweep.rows)
     runs = 1 + max(r["run"] for r in sweep.rows)
     path = out_dir / "figS_spiking_accuracy.png"
-    plotting.spiking_accuracy_figure(
+    fig = plotting.spiking_accuracy_figure(
         summarize(sweep.rows),
         summarize(sweep.rows, "fraction_identity"),
         summarize(sweep.rows, "agreement"),
-        path,
         names=names,
         title=f"Spiking (Brian2, fully spiking, decoded over T = {1e3 * duration:.0f} ms per "
         f"cue) vs abstract retrieval on {ds.title}: up to {n_q} cues per cell with zero-mean "
@@ -50,6 +49,7 @@ def make(out_dir, *, quick, store, workers, progress):
         "HN) store bipolarised images and are scored as {0, 1} images against the binarised "
         "target, so the SSE threshold means the same number of wrong pixels for every model",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

@@ -35,13 +35,13 @@ def make(out_dir, *, quick, store, workers, progress):
             model, Mb, Qb, targets=np.arange(n_q), config=config, windows=windows
         )
     path = out_dir / "figS_spiking_dynamics.png"
-    plotting.spiking_dynamics_figure(
+    fig = plotting.spiking_dynamics_figure(
         comparisons,
-        path,
         target=0,
         title=f"Spiking dynamics (Brian2, fully spiking): {ds.title}, {n} memories, "
         f"{n_q} cues with zero-mean Gaussian noise σ = {sigma} (pixels in [0, 1])",
     )  # fmt: skip
+    figures.save(fig, path, compact=True)
     return [path]
 
 

@@ -98,7 +98,7 @@ def make(out_dir, *, quick, store, workers, progress):
     )
     fig.tight_layout()
     path = out_dir / "figT_attention.png"
-    plotting._save_compact(fig, path)
+    figures.save(fig, path, compact=True)
     return [path]
 
 

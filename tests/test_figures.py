@@ -101,6 +101,17 @@ def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(
     assert after == before
 
 
+def test_plot_functions_take_no_path_and_the_one_panel_plot_takes_ax():
+    import inspect
+
+    from neuro_uhn.app import plotting
+
+    for name in plotting.__all__:
+        params = inspect.signature(getattr(plotting, name)).parameters
+        assert "path" not in params, name
+    assert "ax" in inspect.signature(plotting.raster_figure).parameters
+
+
 def test_library_code_never_switches_the_matplotlib_backend():
     package = Path(figures.__file__).resolve().parent
     for path in package.rglob("*.py"):
@@ -124,13 +135,13 @@ def test_plots_return_a_figure_keep_the_backend_and_say_quick(tmp_path):
     fig = plotting.sweep_figure(panels, x="n_memories", hue=("similarity",), xlabel="N",
                                 suptitle="a title")  # fmt: skip
     assert isinstance(fig, Figure) and matplotlib.get_backend() == backend
-    assert not any(tmp_path.iterdir())  # no path: nothing saved
+    assert not any(tmp_path.iterdir())  # plotting saves nothing: the figure scripts do
     with plotting.title_prefix(figures.QUICK_TITLE):
         fig = plotting.sweep_figure(
-            panels, tmp_path / "q.png", x="n_memories", hue=("similarity",), xlabel="N",
-            suptitle="a title",
+            panels, x="n_memories", hue=("similarity",), xlabel="N", suptitle="a title",
         )  # fmt: skip
     assert fig.get_suptitle().startswith("QUICK RUN")
+    figures.save(fig, tmp_path / "q.png", compact=True)
     assert (tmp_path / "q.png").read_bytes().startswith(PNG_MAGIC)
     assert not plotting.sweep_figure(panels, x="n_memories", hue=("similarity",), xlabel="N",
                                      suptitle="t").get_suptitle().startswith("QUICK")  # fmt: skip

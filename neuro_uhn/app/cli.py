@@ -21,6 +21,7 @@ __all__ = ["main"]
 
 def _demo(args) -> int:
     from .demo import run_demo
+    from .figures import save
     from .plotting import demo_figure
 
     _check_figure_folder(args.out, "--out", ["demo.png", "raster.png", "spiking_vs_abstract.png"])
@@ -57,7 +58,7 @@ def _demo(args) -> int:
             f"{r.sse_accuracy:>6.2f} {1e3 * r.seconds:>8.2f}"
         )
     out = Path(args.out)
-    demo_figure(result, out / "demo.png")
+    save(demo_figure(result), out / "demo.png")
     paths = [out / "demo.png"]
     if result.spiking:
         from .plotting import raster_figure, spiking_images_figure
@@ -70,17 +71,16 @@ def _demo(args) -> int:
         )
         print(_comparison_table({f"{m} / {mode}": c for (m, mode), c in result.spiking.items()}))
         best = result.spiking[("uhn_best", "circuit")]
-        raster_figure(
+        fig = raster_figure(
             best,
-            out / "raster.png",
             title="uhn_best, neural circuit: memory populations, query 0",
         )
+        save(fig, out / "raster.png")
         noisy = next(c for c in result.examples if c.startswith("gaussian"))
         stored, cues, _ = result.examples[noisy]
-        spiking_images_figure(
+        fig = spiking_images_figure(
             result.spiking[("uhn_best", "circuit")],
             result.image_shape,
-            out / "spiking_vs_abstract.png",
             title=f"uhn_best (manhattan / max) as a neural circuit, z read from its output "
             f"neurons: scikit-learn digits, "
             f"N = {result.n_memories} stored, cues with zero-mean Gaussian noise "
@@ -88,6 +88,7 @@ def _demo(args) -> int:
             stored=stored,
             cues=cues,
         )
+        save(fig, out / "spiking_vs_abstract.png")
         paths += [out / "raster.png", out / "spiking_vs_abstract.png"]
     print(f"\nfigures: {', '.join(map(str, paths))}   ({time.perf_counter() - t0:.1f} s in all)")
     return 0
@@ -167,10 +168,11 @@ def _compare(args) -> int:
                 f"{row['median_relative_error']:17.4f}"
             )
     if args.out and config.mode != "continuous":
+        from .figures import save
         from .plotting import raster_figure
 
         path = Path(args.out) / f"raster_{Path(args.model).stem}.png"
-        raster_figure(result, path)
+        save(raster_figure(result), path)
         print(f"\nfigure: {path}")
     return 0
 

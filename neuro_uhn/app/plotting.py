@@ -1,14 +1,14 @@
 """Figures. Plotting never computes: each function draws results it is given.
 
 Every function returns a :class:`matplotlib.figure.Figure` (shown inline when it is a
-notebook cell's value) and saves it when given a ``path``; the one-panel ones also draw into
-an existing ``ax=``. Figures are made without pyplot, so nothing here touches matplotlib's
-backend or its global figure list (a notebook keeps its inline backend).
+notebook cell's value) and saves nothing: the caller saves (the figure scripts through
+:func:`neuro_uhn.app.figures.save`, which also sets the PNG's size). The one-panel plot
+(``raster_figure``) draws into an existing ``ax=``; the others are grids of panels and make
+their own figure. Figures are made without pyplot and nothing here calls
+``matplotlib.use``, so a notebook keeps its inline backend.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
@@ -64,7 +64,7 @@ def _suptitle(fig, text: str, **kwargs):
     return fig.suptitle("\n".join(textwrap.fill(ln, width) for ln in lines), **kwargs)
 
 
-def demo_figure(result, path: str | Path | None = None):
+def demo_figure(result):
     """Grid of stored images, corrupted cues and each model's retrieval, per corruption."""
     corruptions = list(result.examples)
     first = result.examples[corruptions[0]]
@@ -95,7 +95,7 @@ def demo_figure(result, path: str | Path | None = None):
         fontsize=10,
     )
     fig.subplots_adjust(left=0.22, right=0.99, top=0.88, bottom=0.02, wspace=0.05, hspace=0.08)
-    return _save(fig, path)
+    return fig
 
 
 def _raster(ax, comparison, query: int, title: str) -> int:
@@ -117,15 +117,13 @@ def _raster(ax, comparison, query: int, title: str) -> int:
     return winner
 
 
-def raster_figure(
-    comparison, path: str | Path | None = None, query: int = 0, title: str = "", *, ax=None
-):
+def raster_figure(comparison, query: int = 0, title: str = "", *, ax=None):
     """Spike raster of the memory neurons for one query (the decoded winner marked) and,
     beside it, agreement and output error against the decoding window's end T. With ``ax``
     only the raster is drawn, into that axes; returns the figure."""
     if ax is not None:
         _raster(ax, comparison, query, title)
-        return _save(ax.figure, path)
+        return ax.figure
     fig = _figure(figsize=(10, 3.8), layout="constrained")
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
     _raster(ax, comparison, query, title)
@@ -146,13 +144,12 @@ def raster_figure(
     labels = ax2.get_legend_handles_labels()[1] + ax3.get_legend_handles_labels()[1]
     ax2.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7,
                frameon=False)  # fmt: skip
-    return _save(fig, path)
+    return fig
 
 
 def spiking_images_figure(
     comparison,
     image_shape,
-    path: str | Path | None = None,
     n: int = 8,
     title: str = "",
     *,
@@ -176,36 +173,6 @@ def spiking_images_figure(
             ax.set_yticks([])
         axes[r, 0].set_ylabel(name, fontsize=8)
     _suptitle(fig, title or "z_abstract vs z_spiking", fontsize=9)
-    return _save(fig, path)
-
-
-def _save(fig, path):
-    """Save ``fig`` to ``path`` when one is given; return the figure."""
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    return fig
-
-
-def _save_compact(fig, path):
-    """Save a line plot as a 256-colour PNG (about a third of the size, no visible change)
-    when a ``path`` is given; return the figure."""
-    import io
-
-    from PIL import Image
-
-    if path is None:
-        return fig
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=120, format="png")
-    buffer.seek(0)
-    with Image.open(buffer) as image:
-        image.convert("RGB").quantize(
-            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-        ).save(path, optimize=True)
     return fig
 
 
@@ -283,7 +250,6 @@ IDENTITY_CAPTION = "nearest stored memory is the target (identity)"
 
 def sweep_figure(
     panels: list[dict],
-    path: str | Path | None = None,
     *,
     x: str,
     hue: tuple[str, ...],
@@ -372,13 +338,12 @@ def sweep_figure(
     axis = f"x axis — {xlabel}" if len(xlabel) > 60 else ""
     _suptitle(fig, "\n".join(s for s in (suptitle, caption, axis, note) if s), fontsize=9.5)
     _legend_below(fig, axes, ncol=legend_columns)
-    return _save_compact(fig, path)
+    return fig
 
 
 def examples_figure(
     blocks: list[tuple[str, list[tuple[str, np.ndarray]]]],
     image_shape,
-    path: str | Path | None = None,
     *,
     title: str,
 ):
@@ -405,14 +370,13 @@ def examples_figure(
                              va="center", fontsize=7.5)  # fmt: skip
     _suptitle(fig, title, fontsize=9.5)
     fig.subplots_adjust(left=0.09, right=0.995, top=0.9, bottom=0.01, wspace=0.06, hspace=0.08)
-    return _save(fig, path)
+    return fig
 
 
 def spiking_accuracy_figure(
     correct: list[dict],
     identity: list[dict],
     agreement: list[dict],
-    path: str | Path | None = None,
     *,
     names: dict[str, str],
     title: str,
@@ -481,12 +445,11 @@ def spiking_accuracy_figure(
         fontsize=9.5,
     )
     _legend_below(fig, axes, ncol=2)
-    return _save_compact(fig, path)
+    return fig
 
 
 def spiking_dynamics_figure(
     comparisons: dict[str, object],
-    path: str | Path | None = None,
     *,
     title: str,
     target: int | None = None,
@@ -547,4 +510,4 @@ def spiking_dynamics_figure(
     ax_agree.legend(fontsize=7)
     ax_err.legend(fontsize=7)
     _suptitle(fig, title, fontsize=9.5)
-    return _save_compact(fig, path)
+    return fig
