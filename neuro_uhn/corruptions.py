@@ -21,6 +21,7 @@ __all__ = [
     "inpaint",
     "flip_bits",
     "to_bipolar",
+    "corrupt",
     "CORRUPTIONS",
 ]
 
@@ -188,3 +189,24 @@ CORRUPTIONS = {
     "flip": "a `level` fraction of bipolar/binary entries flipped",
     "none": "the stored pattern itself",
 }
+
+
+#: How each corruption is applied, by the same names: ``(images, level, image_shape, rng)``.
+_APPLY = {
+    "gaussian": lambda X, level, shape, rng: gaussian_noise(X, level, rng, kind="zero_mean"),
+    "gaussian_folded": lambda X, level, shape, rng: gaussian_noise(X, level, rng, kind="paper"),
+    "mask_bottom": lambda X, level, shape, rng: mask_bottom(X, level, shape),
+    "mask_bottom_paper": lambda X, level, shape, rng: mask_bottom(X, level, shape, kind="paper"),
+    "random_mask": lambda X, level, shape, rng: random_mask(X, level, shape, rng),
+    "inpaint": lambda X, level, shape, rng: inpaint(X, level, shape),
+    "flip": lambda X, level, shape, rng: flip_bits(X, level, rng),
+    "none": lambda X, level, shape, rng: np.array(X, copy=True),
+}
+assert set(_APPLY) == set(CORRUPTIONS)
+
+
+def corrupt(images, name: str, level: float, image_shape=None, rng=None) -> np.ndarray:
+    """The corruption ``name`` (one of :data:`CORRUPTIONS`) of ``images`` at ``level``."""
+    if name not in _APPLY:
+        raise ValidationError(f"unknown corruption {name!r}; expected one of {sorted(_APPLY)}")
+    return _APPLY[name](images, level, image_shape, rng)

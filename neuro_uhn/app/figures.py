@@ -251,11 +251,12 @@ def sweep_panels(
 
     One column per dataset, one row per value of the ``row`` columns (the convention by
     default). ``quick_options`` replace ``options`` in quick mode. Returns the panels (for
-    :func:`neuro_uhn.plotting.sweep_figure`) and a note for the figure: the threshold each
+    :func:`neuro_uhn.app.plotting.sweep_figure`) and a note for the figure: the threshold each
     convention used, and where a dataset was too small for disjoint runs.
     """
-    from ..experiments import run_experiment, summarize
+    from ..experiments import EXPERIMENTS, run_experiment, summarize
 
+    sweeps_threshold = EXPERIMENTS[experiment].sweeps_threshold
     panels, seen, overlap, dropped = [], [], [], set()
     kwargs = {**options, **(quick_options if quick else {})}
     for ds in datasets or figure_datasets(quick=quick):
@@ -277,7 +278,7 @@ def sweep_panels(
 
             ok = pick(correct)
             if (
-                experiment != "threshold"
+                not sweeps_threshold
                 and ds.stand_in
                 and any(r["convention"] == "standard" for r in ok)
             ):
@@ -293,7 +294,7 @@ def sweep_panels(
                     "identity": pick(identity),
                 }
             )
-    notes = [] if experiment == "threshold" else [_threshold_note(seen)]
+    notes = [] if sweeps_threshold else [_threshold_note(seen)]
     if dropped:
         notes.append(
             "standard convention on the stand-ins: SSE curves left out — T = 60·D/784 accepts "

@@ -147,25 +147,8 @@ def block_indices(n_images: int, block_size: int, run: int, seed: int) -> np.nda
 
 
 def corrupt(X: np.ndarray, name: str, level: float, image_shape, rng) -> np.ndarray:
-    if name == "gaussian":
-        return corruptions.gaussian_noise(X, level, rng, kind="zero_mean")
-    if name == "gaussian_folded":
-        return corruptions.gaussian_noise(X, level, rng, kind="paper")
-    if name == "mask_bottom":
-        return corruptions.mask_bottom(X, level, image_shape)
-    if name == "mask_bottom_paper":
-        return corruptions.mask_bottom(X, level, image_shape, kind="paper")
-    if name == "random_mask":
-        return corruptions.random_mask(X, level, image_shape, rng)
-    if name == "inpaint":
-        return corruptions.inpaint(X, level, image_shape)
-    if name == "flip":
-        return corruptions.flip_bits(X, level, rng)
-    if name == "none":
-        return X.copy()
-    raise ValidationError(
-        f"unknown corruption {name!r}; expected one of {sorted(corruptions.CORRUPTIONS)}"
-    )
+    """:func:`neuro_uhn.corruptions.corrupt` (one table of the corruptions by name)."""
+    return corruptions.corrupt(X, name, level, image_shape, rng)
 
 
 def _top_half_zeroed(X: np.ndarray, image_shape) -> np.ndarray:

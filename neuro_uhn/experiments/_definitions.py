@@ -217,6 +217,8 @@ class Experiment:
     #: options this experiment does not use: giving one is an error, never silently dropped
     unused: ClassVar[frozenset[str]] = frozenset({"models", "max_queries", "spiking"})
     associations: ClassVar[tuple[str, ...]] = ("auto",)
+    #: the swept levels are the thresholds (the figures then plot against the threshold)
+    sweeps_threshold: ClassVar[bool] = False
 
     def corruption_for(self, convention: str) -> tuple[str, ...]:
         return self.corruptions.get(convention, self.corruptions.get("*", ()))
@@ -327,6 +329,7 @@ class ThresholdExperiment(Experiment):
     corruption keeps its default level."""
 
     unused: ClassVar[frozenset[str]] = Experiment.unused | {"threshold"}
+    sweeps_threshold: ClassVar[bool] = True
 
     def levels_for(self, corruption, opts):
         return self.levels[corruption]
