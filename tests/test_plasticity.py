@@ -288,3 +288,32 @@ def test_sdm_threshold_learns_its_hamming_weights():
     bits_learned = np.mean(np.sign(learned.retrieve(Q)) == want)
     bits_set = np.mean(np.sign(fixed.retrieve(Q)) == want)
     assert bits_learned >= 0.6 and bits_set - bits_learned <= 0.2
+
+
+@pytest.mark.parametrize("storage", ["set", "plasticity"])
+def test_weights_are_the_ones_in_the_network(storage, digits):
+    """weights() against the built Brian2 synapses of copy 0 (sparse connectivity included)."""
+    M, _ = digits
+    cfg = config(storage).replace(circuit=config().circuit.replace(connection_p=0.5))
+    net = SpikingUHN("uhn_best", M[:4], config=cfg)
+    w = net.weights()
+    net.build(1)
+    n_mem, n_feat = w["feature_to_memory"].shape
+    got = np.zeros((n_mem, n_feat))
+    for name, sign in (("excitation", 1), ("feedforward_inhibition", -1)):
+        try:
+            syn = net[name]
+        except KeyError:
+            continue
+        i, j = np.asarray(syn.i[:]), np.asarray(syn.j[:])
+        keep = (i < n_feat) & (j < n_mem)  # copy 0
+        got[j[keep], i[keep]] += sign * np.asarray(syn.w[:])[keep]
+    np.testing.assert_allclose(got, w["feature_to_memory"], rtol=1e-9, atol=1e-15)
+    proj = net["projection"]
+    i, j = np.asarray(proj.i[:]), np.asarray(proj.j[:])
+    n_cols = w["memory_to_output"].shape[1]
+    keep = (i < n_mem) & (j < n_cols)
+    P = np.zeros_like(w["memory_to_output"])
+    P[i[keep], j[keep]] = np.asarray(proj.p[:])[keep]
+    np.testing.assert_allclose(P, w["memory_to_output"], rtol=1e-9)
+    np.testing.assert_allclose(np.asarray(net["memories"].I_bias[:])[:n_mem], w["bias"])
