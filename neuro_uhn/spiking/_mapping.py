@@ -486,6 +486,7 @@ def support_matrix() -> dict[str, dict[str, str]]:
         out[f"similarity {name} (paper convention)"] = dict.fromkeys(modes, "UnsupportedComponent")
     registered = {c.name for c in separation_builders.classes()}
     from ._circuit import CIRCUIT_SUPPORT as circuit
+
     for name in separation_names():
         rate = "yes" if name in registered else "UnsupportedComponent"
         out[f"separation {name}"] = {

@@ -197,8 +197,7 @@ class SpikingUHN:
         capacity = cfg.plasticity.capacity or len(M)
         if capacity < len(M):
             raise ValidationError(
-                f"'capacity' ({capacity}) must be at least the number of memories given "
-                f"({len(M)})"
+                f"'capacity' ({capacity}) must be at least the number of memories given ({len(M)})"
             )
         self._capacity = capacity
         self.plan = self._calibration  # replaced by the learned plan after the first store
