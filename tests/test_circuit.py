@@ -134,6 +134,7 @@ def test_no_score_is_computed_outside_brian2(digits20, monkeypatch):
     net.run(Q[:3])
 
 
+@pytest.mark.slow
 def test_the_inhibition_knockout_lets_several_populations_fire(digits20):
     M, Q, _ = digits20
     active = {}
@@ -352,6 +353,7 @@ def power_law_exponent(S, rates, low):
     return np.polyfit(np.log(S[fit]), np.log(rates[fit]), 1)[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [1.0, 2.0, 3.0])
 def test_polynomial_rates_follow_a_power_law_of_exponent_n(digits20, n):
     """Noise-driven LIF neurons (Miller & Troyer 2002): the memory populations' rates on
