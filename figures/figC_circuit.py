@@ -9,7 +9,6 @@ an interrupted run resumes where it stopped; ``figC_circuit_validation.md`` is t
 """
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ def _datasets(quick):
 
 
 def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> list[dict]:
-    from neuro_uhn.experiments.circuit import validation_metrics
+    from neuro_uhn.experiments.circuit import save_rows, validation_metrics
     from neuro_uhn.spiking import SpikingConfig, compare
 
     path = out_dir / ("figC_circuit_validation_quick.json" if quick else
@@ -80,9 +79,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                         "n_synapses_per_copy": None,
                     }
                 )  # fmt: skip
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(rows, indent=1))
-                os.replace(tmp, path)
+                save_rows(path, rows)
     return rows
 
 

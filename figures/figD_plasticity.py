@@ -76,10 +76,9 @@ VALIDATION_MODELS = {**MODELS, "mchn (dot/softmax β=1)": "mchn"}
 def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> list[dict]:
     """Rows of the validation table for storage="plasticity" (resumable JSON)."""
     import json
-    import os
 
     from neuro_uhn import datasets
-    from neuro_uhn.experiments.circuit import validation_metrics
+    from neuro_uhn.experiments.circuit import save_rows, validation_metrics
     from neuro_uhn.experiments.plasticity import _r
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN, compare
 
@@ -127,9 +126,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                         "r_bias": _r(a["bias"], b["bias"]),
                     }
                 )  # fmt: skip
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(rows, indent=1))
-                os.replace(tmp, path)
+                save_rows(path, rows)
     return rows
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .circuit import _load, _save
+from .circuit import _load, save_rows
 
 __all__ = ["storage_point", "storage_sweep", "similar_memories", "STORAGE_METRICS"]
 
@@ -135,6 +135,6 @@ def storage_sweep(
                          **point, **metrics})  # fmt: skip
             done.add(key)
             if path is not None:
-                _save(path, rows)
+                save_rows(path, rows)
         out.append(next(r for r in rows if r["key"] == key))
     return out
