@@ -84,24 +84,9 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
 
 
 def table(rows: list[dict]) -> str:
-    head = (
-        "| dataset | model | N | agreement | gap > 5 % (share of cues) | gap ≤ 5 % | "
-        "accuracy circuit | accuracy abstract | settling median / p90 (ms) | "
-        "spikes per retrieval |\n|---|---|---|---|---|---|---|---|---|---|\n"
-    )
+    from neuro_uhn.experiments.circuit import validation_table
 
-    def f(x, nd=2):
-        return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{nd}f}"
-
-    body = "".join(
-        f"| {r['dataset']} | {r['model']} | {r['n_memories']} | {f(r['agreement'])} | "
-        f"{f(r['agreement_gap_over_5pct'])} ({f(r['fraction_gap_over_5pct'])}) | "
-        f"{f(r['agreement_gap_within_5pct'])} | {f(r['accuracy_spiking'])} | "
-        f"{f(r['accuracy_abstract'])} | {f(r['median_settling_ms'], 0)} / "
-        f"{f(r['p90_settling_ms'], 0)} | {f(r['spikes_per_retrieval'], 0)} |\n"
-        for r in rows
-    )
-    return head + body
+    return validation_table(rows)
 
 
 def dynamics(out_dir: Path, *, quick: bool) -> Path:

@@ -79,7 +79,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
 
     from neuro_uhn import datasets
     from neuro_uhn.experiments.circuit import save_rows, validation_metrics
-    from neuro_uhn.experiments.plasticity import _r
+    from neuro_uhn.experiments.plasticity import pearson
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN, compare
 
     path = out_dir / ("figD_plasticity_validation_quick.json" if quick else
@@ -106,11 +106,9 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                     continue
                 if progress:
                     print(f"plasticity validation: {dataset} N={n} {label}", flush=True)
-                s = compare(model, M, Q, targets=targets, config=config).summary()
-                # the same seed stores the same weights: build again for them (compare does
-                # not return its network)
-                a = SpikingUHN(model, M, config=config.replace(storage="set")).weights()
                 learned = SpikingUHN(model, M, config=config)
+                s = compare(model, M, Q, targets=targets, network=learned).summary()
+                a = SpikingUHN(model, M, config=config.replace(storage="set")).weights()
                 b = learned.weights()
                 driven = learned.query_inputs(M)["rates"].max(axis=0) > 0
                 rows.append(
@@ -118,12 +116,12 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                         "dataset": dataset, "model": label, "n_memories": n,
                         "storage": "plasticity", "n_queries": n_queries, "sigma": SIGMA,
                         **validation_metrics(s),
-                        "r_feature_to_memory": _r(a["feature_to_memory"][:, driven],
+                        "r_feature_to_memory": pearson(a["feature_to_memory"][:, driven],
                                                   b["feature_to_memory"][:, driven]),
-                        "r_feature_to_memory_all": _r(a["feature_to_memory"],
+                        "r_feature_to_memory_all": pearson(a["feature_to_memory"],
                                                       b["feature_to_memory"]),
-                        "r_memory_to_output": _r(a["memory_to_output"], b["memory_to_output"]),
-                        "r_bias": _r(a["bias"], b["bias"]),
+                        "r_memory_to_output": pearson(a["memory_to_output"], b["memory_to_output"]),
+                        "r_bias": pearson(a["bias"], b["bias"]),
                     }
                 )  # fmt: skip
                 save_rows(path, rows)
@@ -131,26 +129,17 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
 
 
 def validation_table(rows: list[dict]) -> str:
-    def f(x, nd=2):
-        return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{nd}f}"
+    """The circuit's validation table with the learned weights' correlations."""
+    from neuro_uhn.experiments.circuit import cell
+    from neuro_uhn.experiments.circuit import validation_table as table
 
-    head = (
-        "| dataset | model | N | r feature→memory (driven / all) | r memory→output | r bias | "
-        "agreement | gap > 5 % (share) | gap ≤ 5 % | accuracy circuit | accuracy abstract | "
-        "settling median / p90 (ms) | spikes per retrieval |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-    )
-    body = "".join(
-        f"| {r['dataset']} | {r['model']} | {r['n_memories']} | "
-        f"{f(r['r_feature_to_memory'], 3)} / {f(r['r_feature_to_memory_all'], 3)} | "
-        f"{f(r['r_memory_to_output'], 3)} | {f(r['r_bias'], 3)} | {f(r['agreement'])} | "
-        f"{f(r['agreement_gap_over_5pct'])} ({f(r['fraction_gap_over_5pct'])}) | "
-        f"{f(r['agreement_gap_within_5pct'])} | {f(r['accuracy_spiking'])} | "
-        f"{f(r['accuracy_abstract'])} | {f(r['median_settling_ms'], 0)} / "
-        f"{f(r['p90_settling_ms'], 0)} | {f(r['spikes_per_retrieval'], 0)} |\n"
-        for r in rows
-    )
-    return head + body
+    return table(rows, extra=[
+        ("r feature→memory (driven / all)",
+         lambda r: f"{cell(r['r_feature_to_memory'], 3)} / "
+                   f"{cell(r['r_feature_to_memory_all'], 3)}"),
+        ("r memory→output", lambda r: cell(r["r_memory_to_output"], 3)),
+        ("r bias", lambda r: cell(r["r_bias"], 3)),
+    ])  # fmt: skip
 
 
 def make(out_dir, *, quick, store, workers, progress):

@@ -234,6 +234,10 @@ def test_storage_arguments_are_checked(pair, digits):
     net = SpikingUHN("uhn_best", M[:2], config=config(capacity=4))
     with pytest.raises(ValidationError, match="patterns"):
         net.store(np.ones((1, 3)))
+    euclid = SpikingUHN(nu.UHN(similarity="euclidean", separation="max"), M[:2],
+                        config=config(capacity=4))  # fmt: skip
+    with pytest.raises(ValidationError, match="nonnegative encoding"):
+        euclid.store(M[2] - 0.5)
 
 
 def test_the_storage_experiment_resumes(tmp_path, monkeypatch, digits):
@@ -317,3 +321,18 @@ def test_weights_are_the_ones_in_the_network(storage, digits):
     P[i[keep], j[keep]] = np.asarray(proj.p[:])[keep]
     np.testing.assert_allclose(P, w["memory_to_output"], rtol=1e-9)
     np.testing.assert_allclose(np.asarray(net["memories"].I_bias[:])[:n_mem], w["bias"])
+
+
+def test_compare_runs_a_network_already_made(pair, digits):
+    """compare(network=...) runs the learned network itself (no second storage) and refuses
+    a network made from something else."""
+    from neuro_uhn.spiking import compare
+
+    M, Q = digits
+    _, learned = pair
+    r = compare("uhn_best", M, Q[:4], targets=np.arange(4), network=learned)
+    assert r.config is learned.config and r.z_spiking.shape == Q[:4].shape
+    with pytest.raises(ValidationError, match="memories"):
+        compare("uhn_best", M[:-1], Q[:4], network=learned)
+    with pytest.raises(ValidationError, match="config"):
+        compare("uhn_best", M, Q[:4], network=learned, config=config("set"))

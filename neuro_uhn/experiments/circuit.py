@@ -28,6 +28,7 @@ __all__ = [
     "VALIDATION_METRICS",
     "circuit_sweep",
     "save_rows",
+    "validation_table",
     "validation_metrics",
 ]
 
@@ -64,6 +65,36 @@ _METRICS = tuple(k for k in VALIDATION_METRICS if "gap" not in k)
 def validation_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
     """The validation table's measures from a ``Comparison.summary()`` (NaN where absent)."""
     return {k: summary.get(k, float("nan")) for k in VALIDATION_METRICS}
+
+
+def cell(x: Any, digits: int = 2) -> str:
+    """A number for a Markdown table ("—" for a missing or NaN value)."""
+    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
+
+
+def validation_table(
+    rows: Iterable[Mapping[str, Any]],
+    extra: Iterable[tuple[str, Callable[[Mapping[str, Any]], str]]] = (),
+) -> str:
+    """The validation table in Markdown (docs/circuit.md), one row per (data set, model, N);
+    ``extra``: (header, cell of a row) columns placed after N."""
+    extra = list(extra)
+    heads = ["dataset", "model", "N", *(h for h, _ in extra), "agreement",
+             "gap > 5 % (share of cues)", "gap ≤ 5 %", "accuracy circuit", "accuracy abstract",
+             "settling median / p90 (ms)", "spikes per retrieval"]  # fmt: skip
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    for r in rows:
+        cells = [
+            str(r["dataset"]), str(r["model"]), str(r["n_memories"]),
+            *(fn(r) for _, fn in extra), cell(r["agreement"]),
+            f"{cell(r['agreement_gap_over_5pct'])} ({cell(r['fraction_gap_over_5pct'])})",
+            cell(r["agreement_gap_within_5pct"]), cell(r["accuracy_spiking"]),
+            cell(r["accuracy_abstract"]),
+            f"{cell(r['median_settling_ms'], 0)} / {cell(r['p90_settling_ms'], 0)}",
+            cell(r["spikes_per_retrieval"], 0),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def circuit_sweep(

@@ -27,7 +27,7 @@ import numpy as np
 
 from .circuit import _load, save_rows
 
-__all__ = ["storage_point", "storage_sweep", "similar_memories", "STORAGE_METRICS"]
+__all__ = ["pearson", "storage_point", "storage_sweep", "similar_memories", "STORAGE_METRICS"]
 
 STORAGE_METRICS = (
     "r_feature_to_memory",
@@ -44,11 +44,12 @@ STORAGE_METRICS = (
 )
 
 
-def _r(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson r; 1.0 when both are the same constant (e.g. the dot product's zero bias)."""
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r of two weight arrays; 1.0 when neither varies (the dot product's zero bias:
+    nothing to correlate and nothing differs but a shift), NaN when only one does."""
     a, b = np.ravel(a), np.ravel(b)
     if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return 1.0 if np.allclose(a - a.mean(), b - b.mean()) and np.ptp(a) == np.ptp(b) else 0.0
+        return 1.0 if np.ptp(a) == np.ptp(b) else float("nan")
     return float(np.corrcoef(a, b)[0, 1])
 
 
@@ -71,11 +72,11 @@ def storage_point(model, memories, queries, targets, *, config) -> dict[str, flo
     won = learned.run(Q).counts.argmax(axis=1)
     right = abstract == targets
     return {
-        "r_feature_to_memory": _r(a["feature_to_memory"][:, driven],
+        "r_feature_to_memory": pearson(a["feature_to_memory"][:, driven],
                                   b["feature_to_memory"][:, driven]),  # fmt: skip
-        "r_feature_to_memory_all": _r(a["feature_to_memory"], b["feature_to_memory"]),
-        "r_memory_to_output": _r(a["memory_to_output"], b["memory_to_output"]),
-        "r_bias": _r(a["bias"], b["bias"]),
+        "r_feature_to_memory_all": pearson(a["feature_to_memory"], b["feature_to_memory"]),
+        "r_memory_to_output": pearson(a["memory_to_output"], b["memory_to_output"]),
+        "r_bias": pearson(a["bias"], b["bias"]),
         "accuracy_abstract": float(np.mean(right)),
         "accuracy_set": float(np.mean(won_set == targets)),
         "accuracy_learned": float(np.mean(won == targets)),

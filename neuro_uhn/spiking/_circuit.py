@@ -687,13 +687,36 @@ def _needs(plan: CircuitPlan, sim_map) -> tuple[str, ...]:
 ESCAPE_THRESHOLD = "rand() < clip(rho0 * exp(clip((v - v_th) / dv_esc, -60, 20)) * dt, 0, 0.5)"
 
 
+def neuron_values(plan: CircuitPlan, channels: tuple[int, ...], n: int, connection_p: float, rng):
+    """Every memory neuron's own values in one copy of the circuit: what :func:`build_circuit`
+    wires and ``SpikingUHN.weights()`` reports.
+
+    Returns ``W`` (N·n, feature neurons; volts per input spike, signed, after the sparse
+    connectivity's draw, the first use of ``rng``), ``bias`` (N·n,; V) and ``P`` (N·n, output
+    columns: on, [off], reference; release probabilities). Per population unless the plan
+    carries per-neuron values (``plan.neurons``, storage="plasticity").
+    """
+    own = plan.neurons
+    if own is not None:
+        W, bias, P = (np.array(own[key], dtype=float) for key in ("W", "bias", "P"))
+    else:
+        W = np.repeat(np.concatenate([ch * plan.W for ch in channels], axis=1), n, axis=0)
+        bias = np.repeat(plan.bias, n)
+        prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
+        P = np.repeat(np.concatenate([*prob, np.ones((len(plan.W), 1))], axis=1), n, axis=0)
+    if connection_p < 1:
+        W = W * (rng.random(W.shape) < connection_p)
+    return W, bias, P
+
+
 def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...], rng):
     """Brian2 objects of ``K`` independent copies of the circuit; returns (objects, groups,
     namespace). ``channels``: the feature channels, (1,) or on/off (1, −1) for signed
     features (the off channel's neurons carry −φ, so they connect with −W)."""
     c = cfg.circuit
-    W_channels = np.concatenate([ch * plan.W for ch in channels], axis=1)  # (N, F)
-    N, n, F = plan.W.shape[0], cfg.neurons_per_memory, W_channels.shape[1]
+    N, n = plan.W.shape[0], cfg.neurons_per_memory
+    W, bias, Pfull = neuron_values(plan, channels, n, c.connection_p, rng)
+    F = W.shape[1]
     n_out = plan.P_on.shape[1]
     dt = cfg.dt * b2.second
     ms, Hz = b2.ms, b2.Hz
@@ -742,16 +765,11 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
     # the bias current gb rises with the query, with the synaptic time course τe (it is the
     # tonic part of the input): a memory whose drive is mostly bias gets no head start
     memories.v = c.v_rest * b2.volt
-    own = plan.neurons  # per-neuron learned values (storage="plasticity")
-    bias = own["bias"] if own is not None else np.repeat(plan.bias, n)
     memories.I_bias = np.tile(bias, K) * b2.volt
     groups["memories"] = memories
     objects.append(memories)
 
     # feature -> memory: excitatory W⁺ directly, inhibitory W⁻ through relay interneurons
-    W = np.repeat(W_channels, n, axis=0) if own is None else np.array(own["W"], dtype=float)
-    if c.connection_p < 1:
-        W = W * (rng.random(W.shape) < c.connection_p)
     post_local, pre_local = np.nonzero(W > 0)
     objects.append(
         _connect(b2, features, memories, "ge", pre_local, post_local, W[post_local, pre_local],
@@ -824,11 +842,6 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
     outputs.v = c.v_rest * b2.volt
     groups["outputs"] = outputs
     objects.append(outputs)
-    prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
-    prob.append(np.ones((N, 1)))
-    Pfull = np.repeat(np.concatenate(prob, axis=1), n, axis=0)  # (N·n, n_cols)
-    if own is not None:
-        Pfull = np.asarray(own["P"], dtype=float)
     m_idx, o_idx = np.nonzero(Pfull > 0)
     pre_o = (np.arange(K)[:, None] * (N * n) + m_idx[None]).ravel()
     post_o = (np.arange(K)[:, None] * n_cols + o_idx[None]).ravel()

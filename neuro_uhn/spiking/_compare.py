@@ -109,6 +109,7 @@ def compare(
     threshold: float | None = None,
     windows=None,
     convention: str = "standard",
+    network: SpikingUHN | None = None,
 ) -> Comparison:
     """Run the spiking network and the abstract model on the same queries and compare them.
 
@@ -132,12 +133,28 @@ def compare(
         divisive unit per query copy (see docs/spiking.md).
     windows : sequence of float, optional
         Ends (s) of the decoding windows of the T sweep; default 6 between settle and duration.
+    network : SpikingUHN, optional
+        A network already made from ``model`` and ``memories`` (for example one that stored
+        them by plasticity, whose weights you also want): it is run instead of building one,
+        with its own config.
     """
     model = load_model(model) if isinstance(model, str) else model
     if not isinstance(model, UHN):
         raise ValidationTypeError(
             f"'model' must be a UHN or a model name; got {type(model).__name__}"
         )
+    if network is not None:
+        if not isinstance(network, SpikingUHN):
+            raise ValidationTypeError(
+                f"'network' must be a SpikingUHN; got {type(network).__name__}"
+            )
+        if config is not None and config != network.config:
+            raise ValidationError("'config' differs from the config of 'network'; pass one")
+        if network.model != model or not np.array_equal(
+            network.M, np.asarray(to_numpy(memories), dtype=float)
+        ):
+            raise ValidationError("'network' was not made from this 'model' and 'memories'")
+        config = network.config
     config = config or SpikingConfig()
     # check the queries before Brian2 objects exist (a bad query is then just an error)
     M_checked, xp = validate_memories(memories)
@@ -147,7 +164,7 @@ def compare(
     if targets is not None:  # checked before any Brian2 object exists
         _check_targets(targets, len(truth) if truth is not None else len(M_checked))
     t0 = time.perf_counter()
-    net = SpikingUHN(model, memories, projection, config=config, convention=convention)
+    net = network or SpikingUHN(model, memories, projection, config=config, convention=convention)
     net.build(len(Q))
     build = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -135,6 +135,12 @@ class SimilarityMap:
     scale: float = 1.0  # feature value that maps to the input rate
     lower: np.ndarray | None = field(default=None)  # value range of the features (thermometer)
 
+    @property
+    def channels(self) -> tuple[int, ...]:
+        """Signs of the feature neurons' channels: on/off (1, −1) for features of either sign,
+        (1,) or (−1,) when every query's features have one sign."""
+        return {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[self.sign]
+
     def currents(self, Q: np.ndarray) -> np.ndarray:
         """``W φ(q) + b + c(q)`` for every (query, memory), computed in NumPy."""
         phi = self.features(Q)

@@ -30,7 +30,13 @@ from ..model import UHN
 from ..readout import IdentityReadout
 from ..retrieval import prepare
 from ..similarity import validate_queries
-from ._circuit import CELL_TYPES, build_circuit, fit_graded_decoder, plan_circuit
+from ._circuit import (
+    CELL_TYPES,
+    build_circuit,
+    fit_graded_decoder,
+    neuron_values,
+    plan_circuit,
+)
 from ._config import SpikingConfig, UnsupportedComponent
 from ._device import BRIAN_LOCK
 from ._device import Standalone as _Standalone
@@ -175,9 +181,7 @@ class SpikingUHN:
         self.measured_exponent: float | None = None
         self._rate_offset = 0.0
         self._channels = (
-            {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[self.sim_map.sign]
-            if self.config.mode in ("spiking", "circuit")
-            else (1,)
+            self.sim_map.channels if self.config.mode in ("spiking", "circuit") else (1,)
         )
         if self.config.storage == "plasticity":
             M0, P0 = self.M, self.P
@@ -290,8 +294,12 @@ class SpikingUHN:
                     f"'projection' must be a finite array of shape ({len(X)}, {self.P.shape[1]});"
                     f" got shape {Pn.shape}"
                 )
-        if np.min(self._encode(X), initial=0) < 0:  # pragma: no cover  (rates are clipped)
-            raise ValidationError("'patterns' must encode to nonnegative rates")
+        if np.min(self.sim_map.features(X)) < -1e-12:  # as learned_form checks M
+            raise ValidationError(
+                "'patterns' must have a nonnegative encoding for storage='plasticity', as the "
+                "memories given at construction: a signed one needs cross-channel weights "
+                "that no local rule learns"
+            )
         self._present(X, Pn)
 
     @property
@@ -318,20 +326,12 @@ class SpikingUHN:
         """
         if self.plan is None:
             raise ValidationError("weights() is for mode='circuit'")
-        n = self.config.neurons_per_memory
-        plan = self.plan
-        if plan.neurons is not None:
-            W = np.array(plan.neurons["W"], dtype=float)
-            bias = np.array(plan.neurons["bias"], dtype=float)
-            Pfull = np.array(plan.neurons["P"], dtype=float)
-        else:
-            W = np.repeat(np.concatenate([ch * plan.W for ch in self._channels], axis=1), n, 0)
-            bias = np.repeat(plan.bias, n)
-            prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
-            Pfull = np.repeat(np.concatenate(prob + [np.ones((len(plan.W), 1))], axis=1), n, 0)
-        p = self.config.circuit.connection_p
-        if p < 1:  # the same draw as build_circuit's (its first use of the seeded generator)
-            W = W * (np.random.default_rng(self.config.seed).random(W.shape) < p)
+        cfg = self.config
+        # the same values, and the same connectivity draw, as the build (neuron_values)
+        W, bias, Pfull = neuron_values(
+            self.plan, self._channels, cfg.neurons_per_memory, cfg.circuit.connection_p,
+            np.random.default_rng(cfg.seed),
+        )  # fmt: skip
         out = {"feature_to_memory": W, "memory_to_output": Pfull, "bias": bias}
         if self.config.storage == "plasticity":
             L = self._learned

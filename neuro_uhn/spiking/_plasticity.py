@@ -159,7 +159,7 @@ n_learn : 1
 occupied : 1
 prev_occ : 1
 first : 1 (constant)
-"""  # noqa: E501
+"""
 
 #: The local rules (only these variables: the synapse's own, ``_pre``/``_post`` traces and
 #: flags, and ``gate(t)``); tests/test_plasticity.py reads them.
@@ -285,10 +285,10 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
                         dt=dt, name="allocation_chain")  # fmt: skip
     if cap > 1:
         chain.connect(i=np.arange((cap - 1) * n), j=np.arange(n, cap * n))
-    # explicit connections: their order is known without reading Brian2's indices (which a
-    # standalone device has only after the run)
     memories.first = np.r_[np.ones(n), np.zeros((cap - 1) * n)]
-    # the learned pathways: they do not transmit while they learn, they only change
+    # the learned pathways: they do not transmit while they learn, they only change. Explicit
+    # connections: their order is known without reading Brian2's indices (which a standalone
+    # device has only after the run)
     plastic = b2.Synapses(
         features, memories, "w : 1\nu : 1", on_post=INSTAR_ON_POST, dt=dt,
         name="storage_feature_to_memory",
@@ -337,8 +337,8 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
             raise RuntimeError(
                 f"storage: presentation {k} recruited no single free population (spikes per "
                 f"population {per_slot[k].astype(int).tolist()}, occupied "
-                f"{np.flatnonzero(occupied).tolist()}); raise "
-                "StorageParams.recruit_drive or the circuit's inhibition"
+                f"{np.flatnonzero(occupied).tolist()}); raise StorageParams.recruit_drive or "
+                "lower occupancy_spikes"
             )
         chosen.append(pop)
     learned.w[post, pre] = np.asarray(plastic.w[:])
@@ -373,10 +373,10 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, cfg)
     uses ``S·a·(w − μ)`` (or ``S·(a·w + c)`` without centring) and ``G·κ·Σu + C``.
     """
     n = cfg.neurons_per_memory
-    channels = np.array([ch for ch in _channel_signs(sim_map) for _ in range(sim_map.W.shape[1])])
-    W0 = sim_map.W  # the calibration's memories, feature space
-    W0ch = np.concatenate([ch * W0 for ch in _channel_signs(sim_map)], axis=1)
-    calW = np.concatenate([ch * calibration.W for ch in _channel_signs(sim_map)], axis=1)
+    signs = sim_map.channels
+    channels = np.repeat(signs, sim_map.W.shape[1])  # each feature neuron's channel
+    W0ch = np.concatenate([ch * sim_map.W for ch in signs], axis=1)  # the calibration's
+    calW = np.concatenate([ch * calibration.W for ch in signs], axis=1)
     centred = W0ch - W0ch.mean(axis=0, keepdims=True)
     S, centre = None, None
     for ref, is_centred in ((centred, True), (W0ch, False)):
@@ -400,7 +400,7 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, cfg)
     if centre:
         W = S * form.a * (w - learned.mu[None, :])
     else:
-        W = S * (form.a * w + form.c * channels[None, :] * (w.shape[0] > 0))
+        W = S * (form.a * w + form.c * channels[None, :])
     bias = calibration.gain * form.kappa * u.sum(axis=1) + float(np.mean(C))
     cap = learned.occupied.size
     n_out = calibration.P_on.shape[1]
@@ -409,12 +409,7 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, cfg)
         calibration,
         P_on=p_pop[:, :n_out],
         P_off=p_pop[:, n_out : 2 * n_out] if calibration.signed_output else None,
-        W=W.reshape(cap, n, -1).mean(axis=1)[:, : sim_map.W.shape[1]]
-        * (1 if _channel_signs(sim_map)[0] == 1 else -1),
+        W=W.reshape(cap, n, -1).mean(axis=1)[:, : sim_map.W.shape[1]] * signs[0],
         bias=bias.reshape(cap, n).mean(axis=1),
         neurons={"W": W, "bias": bias, "P": learned.p.copy()},
     )
-
-
-def _channel_signs(sim_map) -> tuple[int, ...]:
-    return {"both": (1, -1), "nonnegative": (1,), "nonpositive": (-1,)}[sim_map.sign]
