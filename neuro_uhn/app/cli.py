@@ -373,14 +373,26 @@ def _run(args) -> int:
             "duration": 0.3 if args.duration is None else args.duration,
         }
         options["conventions"] = args.convention or ["standard"]
+    elif args.experiment in ("circuit", "storage"):
+        if args.spiking_mode is not None:
+            raise ValidationError(
+                f"--spiking-mode is not used by the {args.experiment} experiment (it runs the "
+                "circuit); leave it out",
+                argument="--spiking-mode",
+            )
+        if args.duration is not None:
+            options["spiking"] = {"duration": args.duration}
+        options["conventions"] = args.convention or ["standard"]
     else:
         for flag, value in (("--spiking-mode", args.spiking_mode), ("--duration", args.duration)):
             if value is not None:
                 raise ValidationError(
                     f"{flag} is not used by the {args.experiment} experiment (it applies to the "
-                    "spiking experiment only); leave it out",
+                    "spiking, circuit and storage experiments only); leave it out",
                     argument=flag,
                 )
+    if args.parameters is not None:
+        options["parameters"] = args.parameters
     _check_run_paths(args)  # before the store is opened or anything is computed
     # the dataset and every option are checked before a store file is created or opened:
     # a command that fails leaves no new store behind
@@ -544,6 +556,21 @@ def _float_list(text: str) -> list[float]:
             f"expected numbers separated by commas; got {text!r}"
         ) from None
     return values
+
+
+def _circuit_parameters(text: str) -> dict[str, list[float] | None]:
+    """``inhibition=0:0.5:1,tau_m`` → ``{"inhibition": [0, 0.5, 1], "tau_m": None}`` (None:
+    the parameter's default values); the experiment checks the names."""
+    out: dict[str, list[float] | None] = {}
+    for part in text.split(","):
+        name, _, values = part.partition("=")
+        try:
+            out[name.strip()] = [float(v) for v in values.split(":")] if values.strip() else None
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected NAME or NAME=V1:V2:..., separated by commas; got {part!r}"
+            ) from None
+    return out
 
 
 def _seed(text: str) -> int:
@@ -798,16 +825,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--models",
         type=lambda text: _names_list(text, models, "model"),
         default=None,
-        help=f"spiking: bundled model names ({', '.join(models)})",
+        help=f"spiking, circuit, storage: bundled model names ({', '.join(models)})",
     )
     # the spiking experiment's defaults, shown here, live in its definition
     sim, most = EXPERIMENTS["spiking"].spiking, EXPERIMENTS["spiking"].extra["max_queries"]
     run.add_argument("--max-queries", type=int, default=None,
-                     help=f"queries per cell (spiking: {most})")  # fmt: skip
+                     help=f"queries per cell (spiking: {most}, circuit: "
+                          f"{EXPERIMENTS['circuit'].extra['max_queries']}, storage: "
+                          f"{EXPERIMENTS['storage'].extra['max_queries']})")  # fmt: skip
     run.add_argument("--spiking-mode", default=None, choices=["hybrid", "spiking"],
                      help=f"spiking: ({sim['mode']})")  # fmt: skip
+    circ = EXPERIMENTS["circuit"].spiking["duration"]
     run.add_argument("--duration", type=float, default=None,
-                     help=f"spiking: simulated s per query ({sim['duration']})")  # fmt: skip
+                     help=f"spiking, circuit, storage: simulated s per query "
+                          f"({sim['duration']}, {circ})")  # fmt: skip
+    run.add_argument("--parameters", type=_circuit_parameters, default=None,
+                     help="circuit, storage: the parameters swept one at a time, NAME or "
+                          "NAME=V1:V2:... separated by commas, e.g. inhibition=0:1,tau_m "
+                          "(circuit: all at their default values; storage: none, the "
+                          "defaults only)")  # fmt: skip
     run.add_argument("--store", default="", help="SQLite results file (resumable)")
     run.add_argument("--csv", default="", help="write the tidy table here")
     run.add_argument(

@@ -30,6 +30,8 @@ from ..errors import ValidationError, ValidationTypeError
 
 __all__ = [
     "Experiment",
+    "CircuitExperiment",
+    "StorageExperiment",
     "Options",
     "EXPERIMENTS",
     "CONVENTIONS",
@@ -181,6 +183,7 @@ class Options:
     threshold: float | None = None
     models: tuple[str, ...] | None = None
     spiking: dict[str, Any] | None = None
+    parameters: dict[str, Any] | tuple[str, ...] | None = None
 
 
 #: Why an option an experiment does not use is refused (see Experiment.unused).
@@ -188,6 +191,7 @@ _WHY_UNUSED = {
     "threshold": "its thresholds are the swept levels (--levels)",
     "similarities": "its models (--models) fix their components",
     "separations": "its models (--models) fix their components",
+    "parameters": "it applies to the circuit and storage experiments only",
 }
 
 
@@ -215,7 +219,11 @@ class Experiment:
     threshold_per_size: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     #: options this experiment does not use: giving one is an error, never silently dropped
-    unused: ClassVar[frozenset[str]] = frozenset({"models", "max_queries", "spiking"})
+    unused: ClassVar[frozenset[str]] = frozenset({"models", "max_queries", "spiking", "parameters"})
+    #: why, where it differs from the common reasons
+    why_unused: ClassVar[dict[str, str]] = {}
+    #: modules a Dask worker imports on its main thread before it computes a task
+    worker_modules: ClassVar[tuple[str, ...]] = ()
     associations: ClassVar[tuple[str, ...]] = ("auto",)
     #: the swept levels are the thresholds (the figures then plot against the threshold)
     sweeps_threshold: ClassVar[bool] = False
@@ -226,7 +234,9 @@ class Experiment:
     def refuse_unused(self, **given: Any) -> None:
         for name, value in given.items():
             if value is not None and name in self.unused:
-                why = _WHY_UNUSED.get(name, "it applies to the spiking experiment only")
+                why = {**_WHY_UNUSED, **self.why_unused}.get(
+                    name, "it applies to the spiking, circuit and storage experiments only"
+                )
                 raise ValidationError(
                     f"{name!r} is not used by the {self.name} experiment ({why}); leave it out",
                     argument=name,
@@ -282,6 +292,10 @@ class Experiment:
                         level=level,
                         threshold=threshold,
                     )
+
+    def task_key(self, cell) -> tuple:
+        """Cells with one key form one task: they share a memory block and corrupted cues."""
+        return (cell.n_memories, cell.corruption, cell.level, cell.run)
 
     # --- the computation -----------------------------------------------------------------
     def compute(self, images, task) -> list[dict[str, Any]]:
@@ -379,7 +393,9 @@ class SpikingExperiment(Experiment):
     spiking: dict[str, Any] = field(
         default_factory=lambda: {"mode": "spiking", "duration": 0.3, "target": "numpy"}
     )
-    unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations"})
+    unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations", "parameters"})
+    #: Brian2's import installs a signal handler: only a main thread may import it
+    worker_modules: ClassVar[tuple[str, ...]] = ("brian2",)
 
     def grid(self, opts):
         import json
@@ -414,6 +430,121 @@ class SpikingExperiment(Experiment):
         from ._cells import compute_spiking
 
         return compute_spiking(images, task)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CircuitExperiment(SpikingExperiment):
+    """The neural circuit's biology: one parameter of ``SpikingConfig(mode="circuit")`` at a
+    time (``parameters``: names of :data:`~neuro_uhn.experiments.circuit.CIRCUIT_PARAMETERS`
+    or ``{name: values}``) for each model. A cell is one point: its ``network`` label names
+    the parameter and value (``"circuit(inhibition=0.5)"``), its ``settings`` hold the
+    model, the simulation's settings, the parameter and the value; each point is a task of
+    its own. Rows carry the circuit's accuracy and agreement with the abstract model, and
+    the point's other measures (settling time, spikes per retrieval, the abstract model's
+    accuracy) in ``row["measures"]``."""
+
+    spiking: dict[str, Any] = field(
+        default_factory=lambda: {
+            "mode": "circuit",
+            "duration": 0.2,
+            "settle": 0.05,
+            "target": "numpy",
+        }
+    )
+    unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations"})
+
+    def points(self, opts) -> list[tuple[str | None, float | None]]:
+        """The sweep's points, (parameter, value), every one's configuration checked."""
+        from .circuit import CIRCUIT_PARAMETERS, base_config, check_parameters, point_config
+
+        parameters = check_parameters(opts.parameters, CIRCUIT_PARAMETERS, self.name)
+        base = base_config({**self.spiking, **(opts.spiking or {})})
+        out = [(name, value) for name, values in parameters.items() for value in values]
+        for name, value in out:
+            point_config(base, name, value, CIRCUIT_PARAMETERS)
+        return out
+
+    def grid(self, opts):
+        import json
+
+        from .circuit import circuit_label
+
+        points = self.points(opts)
+        given = {**self.spiking, **(opts.spiking or {})}
+        for model in opts.models or self.extra["models"]:
+            sim, sep, readout = _model_labels(model)
+            for corruption in self.corruption_for("standard"):
+                axes = itertools.product(
+                    opts.n_memories,
+                    self.levels_for(corruption, opts),
+                    self.thresholds_for("standard", opts),
+                    points,
+                )
+                for n, level, threshold, (name, value) in axes:
+                    settings = {**given, "model": model, "parameter": name, "value": value}
+                    yield dict(
+                        convention="standard",
+                        similarity=sim,
+                        separation=sep,
+                        readout=readout,
+                        association="auto",
+                        network=circuit_label(name, value, self.extra.get("label", "circuit")),
+                        n_memories=n,
+                        corruption=corruption,
+                        level=level,
+                        threshold=threshold,
+                        settings=json.dumps(settings, sort_keys=True),
+                    )
+
+    def task_key(self, cell) -> tuple:
+        return (*super().task_key(cell), cell.settings)  # one point per task
+
+    def compute(self, images, task):
+        from .circuit import compute_circuit
+
+        return compute_circuit(images, task)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageExperiment(CircuitExperiment):
+    """Memories written into the circuit by plasticity against set weights
+    (:func:`~neuro_uhn.experiments.plasticity.storage_point`), per model and N; with
+    ``parameters`` (of :data:`~neuro_uhn.experiments.plasticity.STORAGE_PARAMETERS`), one
+    point per value, else the defaults only. A cell's ``network`` label is ``"plasticity"``
+    or ``"plasticity(presentation=0.04)"``; its row's ``fraction_identity`` is the learned
+    circuit's accuracy, ``agreement`` its agreement with the abstract model where that is
+    right; the Pearson r of the learned weights with the set ones, and the rest, are in
+    ``row["measures"]``. The SSE criterion is not computed (``fraction_correct`` is None)."""
+
+    spiking: dict[str, Any] = field(
+        default_factory=lambda: {
+            "mode": "circuit",
+            "duration": 0.2,
+            "settle": 0.05,
+            "target": "numpy",
+            "batch_size": 50,
+        }
+    )
+    unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations", "threshold"})
+    why_unused: ClassVar[dict[str, str]] = {"threshold": "it reports no SSE criterion"}
+
+    def points(self, opts):
+        from .circuit import base_config, check_parameters, point_config
+        from .plasticity import STORAGE_PARAMETERS
+
+        if opts.parameters is None:
+            return [(None, None)]
+        parameters = check_parameters(opts.parameters, STORAGE_PARAMETERS, self.name)
+        base = base_config({**self.spiking, **(opts.spiking or {})})
+        out = [(name, value) for name, values in parameters.items() for value in values]
+        for name, value in out:
+            point_config(base, name, value, STORAGE_PARAMETERS)
+        return out
+
+    def compute(self, images, task):
+        from .plasticity import compute_storage
+
+        return compute_storage(images, task)
 
 
 def _model_labels(name: str) -> tuple[str, str, str]:
@@ -546,6 +677,35 @@ EXPERIMENTS: dict[str, Experiment] = {
             levels={"gaussian": (0.1, 0.5)},
             conventions=("standard",),
             extra={"models": ("uhn_best", "mchn", "dam", "hopfield"), "max_queries": 20},
+        ),
+        CircuitExperiment(
+            name="circuit",
+            paper_figure="new (the circuit's biology)",
+            description="retrieval by the neural circuit as one of its parameters moves "
+            "(inhibition, τm, synaptic delay, input rate, neurons per memory, connection "
+            "probability, noise): accuracy, agreement with the abstract model, settling time, "
+            "spikes per retrieval",
+            similarities=(),
+            separations=(),
+            n_memories=(20,),
+            corruptions={"*": ("gaussian",)},
+            levels={"gaussian": (0.2,)},
+            conventions=("standard",),
+            extra={"models": ("uhn_best",), "max_queries": 20},
+        ),
+        StorageExperiment(
+            name="storage",
+            paper_figure="new (storage by plasticity)",
+            description="memories written into the circuit by local plasticity rules against "
+            "set weights: Pearson r of the learned weights with the set ones, accuracy and "
+            "agreement of both circuits, as N (and the presentation time) vary",
+            similarities=(),
+            separations=(),
+            n_memories=(20, 50, 100),
+            corruptions={"*": ("gaussian",)},
+            levels={"gaussian": (0.2,)},
+            conventions=("standard",),
+            extra={"models": ("uhn_best",), "max_queries": 40, "label": "plasticity"},
         ),
     ]
 }

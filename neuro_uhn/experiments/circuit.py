@@ -6,8 +6,13 @@ rate, neurons per memory, feature→memory connection probability, background no
 point reports accuracy (circuit and abstract), agreement with the abstract model, settling
 time and spikes per retrieval, on the same stored patterns and cues.
 
-Each finished point is written at once to a JSON results file (temporary file, then rename),
-keyed by everything that changes it, so an interrupted sweep resumes where it stopped.
+Two ways to run it, one computation per point (:func:`point_config`, :func:`circuit_point`):
+``neuro-uhn run circuit`` / ``run_experiment("circuit", ...)`` (the registry's
+:class:`~neuro_uhn.experiments.CircuitExperiment`: cells in the results store, each point a
+task, cues drawn from the dataset; :func:`compute_circuit`), and :func:`circuit_sweep` on
+memories and cues of one's own, each finished point written at once to a JSON results file
+(temporary file, then rename), keyed by everything that changes it, so an interrupted sweep
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ from ..errors import ValidationError
 
 __all__ = [
     "CIRCUIT_PARAMETERS",
+    "CELL_MEASURES",
+    "check_parameters",
+    "circuit_label",
+    "circuit_point",
+    "compute_circuit",
+    "point_config",
     "VALIDATION_METRICS",
     "circuit_sweep",
     "save_rows",
@@ -75,13 +86,15 @@ def cell(x: Any, digits: int = 2) -> str:
 def validation_table(
     rows: Iterable[Mapping[str, Any]],
     extra: Iterable[tuple[str, Callable[[Mapping[str, Any]], str]]] = (),
+    tail: Iterable[tuple[str, Callable[[Mapping[str, Any]], str]]] = (),
 ) -> str:
     """The validation table in Markdown (docs/circuit.md), one row per (data set, model, N);
-    ``extra``: (header, cell of a row) columns placed after N."""
-    extra = list(extra)
+    ``extra``: (header, cell of a row) columns placed after N; ``tail``: columns at the end."""
+    extra, tail = list(extra), list(tail)
     heads = ["dataset", "model", "N", *(h for h, _ in extra), "agreement",
              "gap > 5 % (share of cues)", "gap ≤ 5 %", "accuracy circuit", "accuracy abstract",
-             "settling median / p90 (ms)", "spikes per retrieval"]  # fmt: skip
+             "settling median / p90 (ms)", "spikes per retrieval",
+             *(h for h, _ in tail)]  # fmt: skip
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for r in rows:
         cells = [
@@ -91,7 +104,7 @@ def validation_table(
             cell(r["agreement_gap_within_5pct"]), cell(r["accuracy_spiking"]),
             cell(r["accuracy_abstract"]),
             f"{cell(r['median_settling_ms'], 0)} / {cell(r['p90_settling_ms'], 0)}",
-            cell(r["spikes_per_retrieval"], 0),
+            cell(r["spikes_per_retrieval"], 0), *(fn(r) for _, fn in tail),
         ]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -127,18 +140,13 @@ def circuit_sweep(
     label : str
         Names the data in each row (e.g. "digits, N=20, σ=0.2").
     """
-    from ..spiking import SpikingConfig, compare
+    from ..spiking import SpikingConfig
 
     base = base or SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=1)
     if base.mode != "circuit":
         raise ValidationError(f"'base' must have mode='circuit'; got {base.mode!r}",
                               argument="base")  # fmt: skip
-    if parameters is None:
-        parameters = {k: v[1] for k, v in CIRCUIT_PARAMETERS.items()}
-    elif not isinstance(parameters, Mapping):
-        parameters = {k: CIRCUIT_PARAMETERS[_known(k)][1] for k in parameters}
-    for name in parameters:
-        _known(name)
+    parameters = check_parameters(parameters)
     M, Q = np.asarray(memories, dtype=float), np.asarray(queries, dtype=float)
     targets = np.asarray(targets)
     data_key = hashlib.sha256(
@@ -149,19 +157,12 @@ def circuit_sweep(
     rows = _load(path)
     done = {(r["data_key"], r["parameter"], r["value"]) for r in rows}
     for name, values in parameters.items():
-        where = CIRCUIT_PARAMETERS[name][0]
         for value in values:
-            value = float(value)
             if (data_key, name, value) in done:
                 continue
             if progress:
                 progress(f"circuit sweep: {name} = {value:g}")
-            if where == "config":
-                v = int(value) if name == "neurons_per_memory" else value
-                config = base.replace(**{name: v})
-            else:
-                config = base.replace(circuit=base.circuit.replace(**{name: value}))
-            summary = compare(model, M, Q, targets=targets, config=config).summary()
+            summary = circuit_point(model, M, Q, targets, point_config(base, name, value))
             rows.append(
                 {
                     "data_key": data_key,
@@ -178,10 +179,189 @@ def circuit_sweep(
     return [r for r in rows if r["data_key"] == data_key and r["parameter"] in parameters]
 
 
-def _known(name: str) -> str:
-    if name not in CIRCUIT_PARAMETERS:
+def check_parameters(
+    parameters: Mapping[str, Iterable[float]] | Iterable[str] | None,
+    table: Mapping[str, tuple[str, tuple[float, ...], str]] = CIRCUIT_PARAMETERS,
+    what: str = "circuit",
+) -> dict[str, tuple[float, ...]]:
+    """``{name: values}`` of ``table`` (:data:`CIRCUIT_PARAMETERS`) from a mapping, names
+    (their default values) or ``None`` (all of them); values are finite numbers >= 0, kept as
+    floats."""
+    import numbers
+
+    if parameters is None:
+        return {k: tuple(float(x) for x in v[1]) for k, v in table.items()}
+    if isinstance(parameters, str):
+        parameters = [parameters]
+    if not isinstance(parameters, Mapping):
+        parameters = {k: table[_known(k, table, what)][1] for k in parameters}
+    out: dict[str, tuple[float, ...]] = {}
+    for name, values in parameters.items():
+        _known(name, table, what)
+        if values is None:  # the parameter's default values
+            values = table[name][1]
+        if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+            values = (values,)
+        checked = []
+        for v in values:
+            number = isinstance(v, numbers.Real) and not isinstance(v, bool)
+            if not number or not np.isfinite(v) or v < 0:
+                raise ValidationError(
+                    f"'parameters': the values of {name!r} must be finite numbers >= 0; got {v!r}",
+                    argument="parameters",
+                )
+            checked.append(float(v))
+        if not checked:
+            raise ValidationError(f"'parameters': no values for {name!r}", argument="parameters")
+        out[name] = tuple(checked)
+    if not out:
+        raise ValidationError(f"'parameters' must name at least one {what} parameter",
+                              argument="parameters")  # fmt: skip
+    return out
+
+
+def point_config(base, name: str | None, value: float | None, table=CIRCUIT_PARAMETERS):
+    """``base`` (a circuit ``SpikingConfig``) with one parameter of ``table``
+    (:data:`CIRCUIT_PARAMETERS`) set to ``value``: the configuration of one sweep point
+    (``base`` itself when ``name`` is None). A shorter ``presentation`` than the storage's
+    ``allocation`` phase takes half the presentation for it, as figD does."""
+    if name is None:
+        return base
+    where = table[_known(name, table)][0]
+    if where == "config":
+        v = int(value) if name == "neurons_per_memory" else value
+        return base.replace(**{name: v})
+    if where == "plasticity":
+        changes = {name: value}
+        if name == "presentation":
+            changes["allocation"] = min(base.plasticity.allocation, value / 2)
+        return base.replace(plasticity=base.plasticity.replace(**changes))
+    return base.replace(circuit=base.circuit.replace(**{name: value}))
+
+
+def circuit_point(model, memories, queries, targets, config, threshold=None) -> dict[str, Any]:
+    """One sweep point: the circuit (``config``) beside the abstract model on the same cues;
+    ``Comparison.summary()`` (the measures of :data:`VALIDATION_METRICS` among them)."""
+    from ..spiking import compare
+
+    return compare(
+        model, memories, queries, targets=targets, config=config, threshold=threshold
+    ).summary()
+
+
+def circuit_label(name: str | None, value: float | None, kind: str = "circuit") -> str:
+    """The ``network`` label of a circuit cell: ``"circuit(inhibition=0.5)"`` (read back by
+    :func:`~neuro_uhn.experiments.parse_label`); ``kind`` alone for the defaults."""
+    if name is None:
+        return kind
+    v = int(value) if name == "neurons_per_memory" else float(value)
+    return f"{kind}({name}={v!r})"
+
+
+#: measures a circuit cell stores beside the tidy table's columns (``row["measures"]``)
+CELL_MEASURES = (
+    "accuracy_abstract",
+    "sse_accuracy_abstract",
+    "median_settling_ms",
+    "p90_settling_ms",
+    "spikes_per_retrieval",
+    "wall_seconds_per_query",
+)
+
+
+def compute_circuit(images: np.ndarray, task) -> list[dict[str, Any]]:
+    """Every cell of ``task`` (one circuit experiment point each: the model, the parameter
+    and its value are in the cell's ``settings``) as a row of the tidy table: the circuit's
+    SSE and identity accuracy and its agreement with the abstract model; the rest of the
+    point's measures (:data:`CELL_MEASURES`) in ``row["measures"]``."""
+    import time
+
+    from ._cells import _row
+
+    M, Q = point_data(images, task)
+    n_q = len(Q)
+    rows = []
+    for cell in task.cells:
+        t0 = time.perf_counter()
+        settings, config = cell_config(cell, task, "circuit")
+        s = circuit_point(settings["model"], M, Q, np.arange(n_q), config, cell.threshold)
+        rows.append(
+            _row(
+                cell,
+                task,
+                n_queries=n_q,
+                fraction_correct=float(s["sse_accuracy_spiking"]),
+                fraction_identity=float(s["accuracy_spiking"]),
+                agreement=float(s["agreement"]),
+                seconds=time.perf_counter() - t0,
+                measures={k: float(s.get(k, float("nan"))) for k in CELL_MEASURES},
+            )
+        )
+    return rows
+
+
+def point_data(images: np.ndarray, task) -> tuple[np.ndarray, np.ndarray]:
+    """A point's memories (the run's block) and cues: the first ``min(N, max_queries)``
+    memories corrupted, retrieved as memories ``0, 1, ...``."""
+    from ._cells import block_indices, corrupt, task_rng
+
+    idx = block_indices(len(images), task.block_size, task.run, task.seed)
+    M = images[idx[: task.n_memories]]
+    rng = task_rng(task.seed, task.corruption, task.level, task.n_memories, task.run)
+    n_q = min(task.n_memories, task.max_queries)
+    return M, corrupt(M[:n_q], task.corruption, task.level, task.image_shape, rng)
+
+
+def cell_config(cell, task, tag: str, table=CIRCUIT_PARAMETERS):
+    """A cell's settings and the circuit configuration of its point. Every point of a
+    (model, N, level, run) has one seed, drawn from the sweep's: a paired sweep."""
+    from ..spiking import CircuitParams, SpikingConfig
+    from ._cells import task_rng
+
+    settings = json.loads(cell.settings)
+    base = base_config(settings, SpikingConfig, CircuitParams)
+    seed = task_rng(task.seed, tag, settings["model"], task.level, task.n_memories,
+                    task.run).integers(2**31)  # fmt: skip
+    base = base.replace(seed=int(seed))
+    return settings, point_config(base, settings["parameter"], settings["value"], table)
+
+
+#: the keys of a circuit cell's ``settings`` that are not SpikingConfig's
+_POINT_KEYS = ("model", "parameter", "value")
+
+
+def base_config(settings: Mapping[str, Any], SpikingConfig=None, CircuitParams=None):
+    """The circuit configuration a cell's ``settings`` describe, before its point's
+    parameter is set; a ``"circuit"`` mapping there overrides :class:`CircuitParams`."""
+    if SpikingConfig is None:
+        from ..spiking import CircuitParams, SpikingConfig
+    given = {k: v for k, v in settings.items() if k not in _POINT_KEYS}
+    circuit = given.pop("circuit", None) or {}
+    if given.get("mode", "circuit") != "circuit":
         raise ValidationError(
-            f"'parameters' must name circuit parameters {sorted(CIRCUIT_PARAMETERS)}; got {name!r}",
+            f"the circuit experiment runs mode='circuit'; got mode={given['mode']!r}",
+            argument="spiking",
+        )
+    if "seed" in given:
+        raise ValidationError(
+            "the circuit experiment draws each circuit's seed from the sweep's seed: leave "
+            "'seed' out of 'spiking'",
+            argument="spiking",
+        )
+    if not isinstance(circuit, Mapping):
+        raise ValidationError(f"'spiking': 'circuit' must be a mapping; got {circuit!r}",
+                              argument="spiking")  # fmt: skip
+    try:
+        return SpikingConfig(**{**given, "mode": "circuit"},
+                             circuit=CircuitParams().replace(**circuit))  # fmt: skip
+    except TypeError as err:
+        raise ValidationError(f"'spiking': {err}", argument="spiking") from None
+
+
+def _known(name: str, table=CIRCUIT_PARAMETERS, what: str = "circuit") -> str:
+    if name not in table:
+        raise ValidationError(
+            f"'parameters' must name {what} parameters {sorted(table)}; got {name!r}",
             argument="parameters",
         )
     return name

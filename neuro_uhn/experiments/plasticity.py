@@ -12,7 +12,9 @@ and reports:
   right, and its agreement with the set circuit;
 * the wall time of storage.
 
-Rows are written at once to a JSON file (resumable), keyed by the data and the settings.
+Rows are written at once to a JSON file (resumable), keyed by the data and the settings
+(:func:`storage_sweep`); ``neuro-uhn run storage`` / ``run_experiment("storage", ...)`` runs
+the same :func:`storage_point` through the results store (:func:`compute_storage`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,24 @@ import numpy as np
 
 from .circuit import _load, save_rows
 
-__all__ = ["pearson", "storage_point", "storage_sweep", "similar_memories", "STORAGE_METRICS"]
+__all__ = [
+    "pearson",
+    "storage_point",
+    "storage_sweep",
+    "similar_memories",
+    "compute_storage",
+    "STORAGE_METRICS",
+    "STORAGE_PARAMETERS",
+]
+
+#: What the storage experiment may sweep (``parameters``), as :data:`CIRCUIT_PARAMETERS`:
+#: parameter -> (where it lives, default sweep values, unit label)
+STORAGE_PARAMETERS: dict[str, tuple[str, tuple[float, ...], str]] = {
+    "presentation": ("plasticity", (0.04, 0.06, 0.1), "s"),
+    "tau_trace": ("plasticity", (0.005, 0.01, 0.02), "s"),
+    "recruit_drive": ("plasticity", (2.5, 5.0, 10.0), "rest-to-threshold gaps"),
+    "neurons_per_memory": ("config", (2, 4, 8), "neurons"),
+}
 
 STORAGE_METRICS = (
     "r_feature_to_memory",
@@ -139,3 +158,32 @@ def storage_sweep(
                 save_rows(path, rows)
         out.append(next(r for r in rows if r["key"] == key))
     return out
+
+
+def compute_storage(images: np.ndarray, task) -> list[dict[str, Any]]:
+    """Every cell of ``task`` (one storage experiment point each: model, parameter and value
+    in its ``settings``) as a row of the tidy table: :func:`storage_point`'s learned
+    accuracy (``fraction_identity``) and agreement with the abstract model; its other
+    measures (:data:`STORAGE_METRICS`) in ``row["measures"]``."""
+    from ._cells import _row
+    from .circuit import cell_config, point_data
+
+    M, Q = point_data(images, task)
+    rows = []
+    for cell in task.cells:
+        t0 = time.perf_counter()
+        settings, config = cell_config(cell, task, "storage", STORAGE_PARAMETERS)
+        m = storage_point(settings["model"], M, Q, np.arange(len(Q)), config=config)
+        rows.append(
+            _row(
+                cell,
+                task,
+                n_queries=len(Q),
+                fraction_correct=None,
+                fraction_identity=m["accuracy_learned"],
+                agreement=m["agreement_learned"],
+                seconds=time.perf_counter() - t0,
+                measures={k: float(m[k]) for k in STORAGE_METRICS},
+            )
+        )
+    return rows

@@ -126,12 +126,14 @@ def plan(
     models: Sequence[str] | None = None,
     max_queries: int | None = None,
     spiking: dict[str, Any] | None = None,
+    parameters: Sequence[str] | dict[str, Sequence[float]] | None = None,
 ) -> list[Task]:
     """The tasks (and their cells) of ``experiment`` on ``dataset`` (a :class:`Dataset`).
 
     Generic: the options are checked here, the cells come from the experiment's
-    :meth:`~Experiment.grid` (once per run), and the cells that share a memory block and a
-    set of corrupted cues (n_memories, corruption, level, run) form one task.
+    :meth:`~Experiment.grid` (once per run), and the cells with one
+    :meth:`~Experiment.task_key` (by default those that share a memory block and a set of
+    corrupted cues: n_memories, corruption, level, run) form one task.
     """
     if not isinstance(experiment, str):
         raise ValidationTypeError(
@@ -160,6 +162,7 @@ def plan(
         models=models,
         max_queries=max_queries,
         spiking=spiking,
+        parameters=parameters,
     )
     runs = _check_ints([runs], "runs")[0]
     from .._validation import check_seed
@@ -201,6 +204,7 @@ def plan(
         threshold=threshold,
         models=tuple(models) if models is not None else None,
         spiking=dict(spiking) if spiking is not None else None,
+        parameters=_parameters(parameters),
     )
     _check_size(exp, opts, runs)
     max_queries = _check_ints([max_queries or exp.extra.get("max_queries", 10**9)], "max_queries")[
@@ -227,7 +231,7 @@ def plan(
     for fields in exp.grid(opts):
         for run in range(runs):
             cell = Cell(**context, **fields, run=run)
-            key = (cell.n_memories, cell.corruption, cell.level, run)
+            key = exp.task_key(cell)
             if key not in tasks:
                 tasks[key] = Task(
                     experiment, shape, int(seed), block, cell.n_memories, cell.corruption,
@@ -235,6 +239,24 @@ def plan(
                 )  # fmt: skip
             tasks[key].cells.append(cell)
     return list(tasks.values())
+
+
+def _parameters(parameters) -> dict[str, Any] | tuple[str, ...] | None:
+    """A copy of ``parameters`` (the experiment checks the names and values)."""
+    from collections.abc import Mapping
+
+    if parameters is None:
+        return None
+    if isinstance(parameters, str):
+        return (parameters,)
+    if isinstance(parameters, Mapping):
+        return dict(parameters)
+    if not hasattr(parameters, "__iter__"):
+        raise ValidationTypeError(
+            f"'parameters' must be names or a mapping of names to values; got {parameters!r}",
+            argument="parameters",
+        )
+    return tuple(parameters)
 
 
 _IMAGES: np.ndarray | None = None
@@ -271,6 +293,25 @@ def _exit_with_parent(interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="neuro_uhn-parent-watch", daemon=True).start()
 
 
+def _import_plugin(modules: tuple[str, ...]):
+    """A Dask worker plugin that imports ``modules`` on the worker's main thread, before any
+    task runs (tasks run on other threads, and Brian2's import installs a signal handler,
+    which only the main thread may do). Every worker gets it, those that join later too."""
+    from dask.distributed import WorkerPlugin
+
+    class ImportModules(WorkerPlugin):
+        def __init__(self, names: tuple[str, ...]):
+            self.names = names
+
+        def setup(self, worker) -> None:
+            import importlib
+
+            for name in self.names:
+                importlib.import_module(name)
+
+    return ImportModules(tuple(modules))
+
+
 def _compute_in_worker(task: Task) -> list[dict[str, Any]]:
     assert _IMAGES is not None
     return compute_task(_IMAGES, task)
@@ -305,6 +346,9 @@ def _execute(
                 f"cannot reach the Dask scheduler at {scheduler!r}: {err}"
             ) from None
         try:
+            modules = EXPERIMENTS[tasks[0].experiment].worker_modules
+            if modules:
+                client.register_plugin(_import_plugin(modules), name="neuro_uhn-imports")
             [images_f] = client.scatter([images], broadcast=True)
             futures = [client.submit(compute_task, images_f, t, pure=False) for t in tasks]
             for fut in as_completed(futures):
@@ -378,7 +422,7 @@ def run_experiment(
     **options
         Forwarded to :func:`plan`: ``conventions``, ``runs``, ``similarities``,
         ``separations``, ``n_memories``, ``levels``, ``threshold``, ``models``,
-        ``max_queries``, ``spiking``.
+        ``max_queries``, ``spiking``, ``parameters`` (the circuit experiment's).
     """
     from .. import datasets as _datasets
 
@@ -451,7 +495,8 @@ def run_experiment(
 def summarize(
     rows: Iterable[dict[str, Any]], value: str = "fraction_correct"
 ) -> list[dict[str, Any]]:
-    """Mean ± std (population, over runs) of ``value`` for each cell without its run."""
+    """Mean ± std (population, over runs) of ``value`` for each cell without its run;
+    ``value`` is a column or one of a row's ``measures`` (the circuit experiment's)."""
     groups: dict[tuple, list[float]] = {}
     skip = {
         "run",
@@ -461,11 +506,14 @@ def summarize(
         "fraction_identity",
         "agreement",
         "n_queries",
+        "measures",
     }
     first: dict[tuple, dict[str, Any]] = {}
     for r in rows:
         k = tuple((c, r[c]) for c in r if c not in skip)
-        groups.setdefault(k, []).append(r[value])
+        groups.setdefault(k, []).append(
+            r[value] if value in r else (r.get("measures") or {}).get(value)
+        )
         first.setdefault(k, {c: r[c] for c in r if c not in skip})
     out = []
     for k, vals in groups.items():

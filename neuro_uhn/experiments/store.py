@@ -4,7 +4,9 @@ Why SQLite: it ships with Python, a committed transaction survives SIGKILL and p
 (the journal makes each write all-or-nothing), and several processes may write one file
 (WAL mode with a busy timeout serialises them; ``INSERT OR IGNORE`` on the cell's key makes a
 second writer of the same cell a no-op, so nothing is duplicated). Each row is plain data:
-numbers and strings, never pickled objects.
+numbers and strings, never pickled objects. A row's ``measures`` (named numbers beyond the
+tidy table's columns: the circuit experiment's settling time and spikes per retrieval) go to
+a table of their own, written in the same transaction.
 """
 
 from __future__ import annotations
@@ -230,6 +232,9 @@ class ResultStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            # added beside version 1's tables (a store written before gains it empty; an older
+            # neuro_uhn reads the results table and leaves this one alone)
+            self._db.execute(_MEASURES_TABLE)
             row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 self._db.execute(
@@ -260,9 +265,15 @@ class ResultStore:
         Returns the number of new rows.
         """
         names = ("key",) + COLUMNS
+        rows = list(rows)
         values = [tuple(r.get(c) for c in names) for r in rows]
         if not values:
             return 0
+        measures = [
+            (r["key"], name, None if v is None else float(v))
+            for r in rows
+            for name, v in (r.get("measures") or {}).items()
+        ]
         sql = (
             f"INSERT OR IGNORE INTO results ({', '.join(names)}) "
             f"VALUES ({', '.join('?' * len(names))})"
@@ -274,6 +285,9 @@ class ResultStore:
                 before = self._db.total_changes
                 self._db.executemany(sql, values)
                 added = self._db.total_changes - before
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO measures (key, name, value) VALUES (?, ?, ?)", measures
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -284,7 +298,8 @@ class ResultStore:
         return self._read(write)
 
     def rows(self, keys: Sequence[str] | None = None, **where: Any) -> list[dict[str, Any]]:
-        """Stored rows as dicts (columns of :data:`COLUMNS`), optionally only ``keys``."""
+        """Stored rows as dicts (columns of :data:`COLUMNS`), optionally only ``keys``; a row
+        with measures has them as ``row["measures"]`` (name → value, NaN where none)."""
         for name in where:
             if name not in COLUMNS:
                 raise ValueError(f"cannot filter on {name!r}; columns are {list(COLUMNS)}")
@@ -292,12 +307,22 @@ class ResultStore:
         clauses = [f"{k} = ?" for k in where]
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        found = self._read(
-            lambda: [
+
+        def read() -> tuple[list[dict[str, Any]], list[tuple]]:
+            found = [
                 dict(zip(("key",) + COLUMNS, r))
                 for r in self._db.execute(sql, tuple(where.values()))
             ]
-        )
+            return found, list(self._db.execute("SELECT key, name, value FROM measures"))
+
+        found, measures = self._read(read)
+        if measures:
+            by_key: dict[str, dict[str, float]] = {}
+            for key, name, value in measures:
+                by_key.setdefault(key, {})[name] = float("nan") if value is None else value
+            for r in found:
+                if r["key"] in by_key:
+                    r["measures"] = by_key[r["key"]]
         if keys is not None:
             order = {k: i for i, k in enumerate(keys)}
             found = sorted((r for r in found if r["key"] in order), key=lambda r: order[r["key"]])
@@ -314,6 +339,11 @@ class ResultStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_MEASURES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS measures (key TEXT, name TEXT, value REAL, PRIMARY KEY (key, name))"
+)
 
 
 def _connect(path: str, timeout: float) -> sqlite3.Connection:
