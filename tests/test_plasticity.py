@@ -316,10 +316,16 @@ def test_weights_are_the_ones_in_the_network(storage, digits):
     proj = net["projection"]
     i, j = np.asarray(proj.i[:]), np.asarray(proj.j[:])
     n_cols = w["memory_to_output"].shape[1]
-    keep = (i < n_mem) & (j < n_cols)
-    P = np.zeros_like(w["memory_to_output"])
-    P[i[keep], j[keep]] = np.asarray(proj.p[:])[keep]
-    np.testing.assert_allclose(P, w["memory_to_output"], rtol=1e-9)
+    m = cfg.circuit.output_neurons  # neurons per output column (the reference: one)
+    per_copy = (n_cols - 1) * m + 1
+    keep = (i < n_mem) & (j < per_copy)
+    col = np.where(j < (n_cols - 1) * m, j // m, n_cols - 1)
+    P = np.zeros((m,) + w["memory_to_output"].shape)
+    replica = np.where(col < n_cols - 1, j % m, 0)
+    P[replica[keep], i[keep], col[keep]] = np.asarray(proj.p[:])[keep]
+    P[1:, :, -1] = P[0, :, -1]  # one reference neuron
+    for r in range(m):  # every neuron of a column has the same release probability
+        np.testing.assert_allclose(P[r], w["memory_to_output"], rtol=1e-9)
     np.testing.assert_allclose(np.asarray(net["memories"].I_bias[:])[:n_mem], w["bias"])
 
 

@@ -40,22 +40,28 @@ that is leaky integrate-and-fire neurons and synapses with time constants and de
   identity   the same neurons in their linear regime (large noise, drive around
              threshold): rate = r₀ + c·s over the stored scores' range
   =========  =============================================================================
-* **Projection = release probabilities.** Each memory neuron reaches output neuron k (on for
-  ``P > 0``, off for ``P < 0``) through a synapse that releases with probability
-  ``|P_ik| / max|P|`` and makes the output neuron fire; one reference neuron is reached by
-  every memory neuron with probability 1. ``z_k = max|P| · (n_on,k − n_off,k) / (r_ref·T)``
-  from the output neurons' counts, with ``r_ref`` the reference neuron's mean rate on the
-  stored patterns (calibrated at build): the rate-weighted projection for softmax, the
-  winner's row (scaled by its rate) for max, the sum over the active set for threshold (whose
-  sign is SDM's majority). For the graded codes the calibration run on M fits the rates
-  instead: ``w ≈ (rate − r₀)/c`` (r₀ = 0 for polynomial), so ``z = P·w``, and the release
-  probabilities are scaled down by a build-time factor so an output neuron seldom gets two
-  releases in one step (they would make one spike).
+* **Projection = release probabilities.** Each memory neuron reaches every neuron of output
+  column k (a population of ``output_neurons``; on for ``P > 0``, off for ``P < 0``) through
+  its own synapse, which releases with probability ``|P_ik| / max|P|`` and makes the output
+  neuron fire; one reference neuron is reached by every memory neuron with probability 1.
+* **Read-out gate** (max, top-1, softmax). A gate neuron counts the reference neuron's spikes
+  from ``settle`` on and, at ``R`` of them, vetoes the outputs (a shunting inhibitory
+  conductance): the outputs sum the releases of ``R`` memory spikes whatever the winner's
+  rate, and ``z_k = max|P| · (n_on,k − n_off,k) / (m·R)`` — the winner's row for max, the
+  spike-share-weighted rows for softmax. ``R`` = ``readout_gate`` × the median reference
+  count of the stored patterns (the calibration run at build). Ungated (threshold, the graded
+  codes, ``readout_gate=0``): ``z_k = max|P| · (n_on,k − n_off,k) / (m · r_ref · T)`` with
+  ``r_ref`` the reference neuron's mean rate on the stored patterns — the sum over the
+  active set for threshold (whose sign is SDM's majority). For the graded codes the
+  calibration run on M fits the rates instead: ``w ≈ (rate − r₀)/c`` (r₀ = 0 for
+  polynomial), so ``z = P·w``, and the release probabilities are scaled down by a build-time
+  factor so an output neuron seldom gets two releases in one step (they would make one
+  spike).
 
 Build-time constants (from ``M`` and ``P`` only; see :func:`plan_circuit`): the gain ``G``
 (volts per score unit), the bias currents, the centring, ``max|P|``, and the decoder's
-``r_ref`` (a calibration run on the stored patterns). Nothing is computed from a query's
-scores, and nothing from a query's spikes but z itself.
+``r_ref`` and the gate's ``R`` (a calibration run on the stored patterns). Nothing is
+computed from a query's scores, and nothing from a query's spikes but z itself.
 """
 
 from __future__ import annotations
@@ -122,6 +128,11 @@ class CircuitPlan:
     @property
     def signed_output(self) -> bool:
         return self.P_off is not None
+
+    @property
+    def normalised(self) -> bool:
+        """z is a weighted mean of rows of P (max, top-1, softmax): the output gate applies."""
+        return self.separation in ("max", "topk", "softmax")
 
 
 #: How each separation arises in the circuit: builders registered per class (MRO lookup, as
@@ -734,6 +745,7 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
         "rho0": c.escape_rate * Hz,
         "dv_esc": c.escape_width * b2.volt,
         "tau_out": 2 * ms,
+        "tau_veto": 10 * ms,  # the output neurons' veto conductance (the read-out gate)
     }
     soft = plan.separation == "softmax"
     objects, groups = [], {}
@@ -833,38 +845,91 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
         recurrent.w = plan.self_weight * b2.volt
         objects.append(recurrent)
 
-    # memory -> output: release probabilities carry P; every output spike is one release
+    # memory -> output: release probabilities carry P; every output spike is one release.
+    # Each column (on, [off]) is a population of ``output_neurons`` neurons, each reached
+    # through its own synapse (independent releases); the reference is one neuron.
     n_cols = n_out * (2 if plan.signed_output else 1) + 1  # on, [off], reference
+    m = c.output_neurons
+    per_copy = (n_cols - 1) * m + 1
     outputs = b2.NeuronGroup(
-        K * n_cols, "dv/dt = (v_rest - v) / tau_out : volt", threshold="v > v_th",
-        reset="v = v_reset", method="exact", dt=dt, name="outputs",
+        K * per_copy, OUTPUT_NEURON, threshold="v > v_th", reset="v = v_reset",
+        method="euler", dt=dt, name="outputs",
     )  # fmt: skip
     outputs.v = c.v_rest * b2.volt
     groups["outputs"] = outputs
     objects.append(outputs)
     m_idx, o_idx = np.nonzero(Pfull > 0)
+    p_val = Pfull[m_idx, o_idx]
+    data = o_idx < n_cols - 1
+    m_idx = np.concatenate([np.repeat(m_idx[data], m), m_idx[~data]])
+    p_val = np.concatenate([np.repeat(p_val[data], m), p_val[~data]])
+    o_idx = np.concatenate([
+        (o_idx[data][:, None] * m + np.arange(m)[None]).ravel(),
+        np.full(np.count_nonzero(~data), (n_cols - 1) * m),
+    ])  # fmt: skip
     pre_o = (np.arange(K)[:, None] * (N * n) + m_idx[None]).ravel()
-    post_o = (np.arange(K)[:, None] * n_cols + o_idx[None]).ravel()
+    post_o = (np.arange(K)[:, None] * per_copy + o_idx[None]).ravel()
     projection = b2.Synapses(
         memories, outputs, "p : 1",
         on_pre="v_post += 2 * (v_th - v_rest) * int(rand() < p)", dt=dt, name="projection",
     )  # fmt: skip
     projection.connect(i=pre_o, j=post_o)
-    projection.p = np.tile(Pfull[m_idx, o_idx], K)
+    projection.p = np.tile(p_val, K)
     objects.append(projection)
+
+    if plan.normalised and c.readout_gate > 0:
+        objects += _output_gate(b2, outputs, K, per_copy, cfg, ns, groups)
 
     for name, group in (("memory_spikes", memories), ("inhibitory_spikes", inhibitory),
                         ("output_spikes", outputs)):  # fmt: skip
         mon = b2.SpikeMonitor(group, name=name)
         groups[name] = mon
         objects.append(mon)
-    groups["n_cols"] = n_cols
+    groups["n_cols"], groups["n_output_neurons"] = n_cols, per_copy
     _quiet_release_warning()
     return objects, groups, ns
 
 
+#: The output gate's count while calibrating: never reached, so the gate stays open.
+GATE_OPEN = 1e12
+
+#: Output neurons: a fast membrane that fires on a release, and the gate's veto, a shunting
+#: inhibitory conductance (reversal E_i) that holds v far enough below threshold that a release
+#: cannot reach it.
+OUTPUT_NEURON = """
+dv/dt = (v_rest - v - gv * (v - E_i) / (v_rest - E_i)) / tau_out : volt
+dgv/dt = -gv / tau_veto : volt
+"""
+
+
+def _output_gate(b2, outputs, K: int, per_copy: int, cfg, ns: dict, groups: dict) -> list:
+    """The output gate: one inhibitory neuron per copy counts the reference neuron's spikes
+    from ``settle`` on (a perfect integrator) and, at ``R`` of them, fires tonically and
+    vetoes every output neuron of its copy. Every query's outputs then sum the same number
+    of memory spikes, so z = max|P|·(n_on − n_off)/R does not scale with the winner's rate.
+    ``R`` (``gate.R``) is set after the decoder's calibration run on the stored patterns, as
+    ``readout_gate`` × their typical reference count; it is a build-time constant."""
+    c = cfg.circuit
+    dt = cfg.dt * b2.second
+    ns.update(t_open=cfg.settle * b2.second, w_veto=5 * c.gap * b2.volt)
+    gate = b2.NeuronGroup(
+        K, "c : 1\nR : 1 (constant)", threshold="c >= R", refractory=5 * b2.ms, dt=dt,
+        name="gate",
+    )  # fmt: skip
+    gate.R = GATE_OPEN  # the calibration sets R
+    count = b2.Synapses(outputs, gate, on_pre="c_post += int(t >= t_open)", dt=dt,
+                        name="gate_count")  # fmt: skip
+    count.connect(i=np.arange(K) * per_copy + per_copy - 1, j=np.arange(K))  # the reference
+    veto = b2.Synapses(gate, outputs, on_pre="gv_post += w_veto", delay=c.delay * b2.second,
+                       dt=dt, name="gate_veto")  # fmt: skip
+    veto.connect(i=np.repeat(np.arange(K), per_copy), j=np.arange(K * per_copy))
+    groups["gate"] = gate
+    return [gate, count, veto]
+
+
 #: Dale's law: every group is excitatory or inhibitory (checked by tests/test_circuit.py).
 CELL_TYPES = {
+    "gate": "inhibitory",
     "features": "excitatory",
     "memories": "excitatory",
     "outputs": "excitatory",

@@ -138,6 +138,17 @@ class CircuitParams:
         decorrelates the neurons of one population).
     connection_p : float
         Probability that a feature→memory synapse exists (weights scaled by ``1/p``).
+    output_neurons : int
+        Output neurons per output column (on, off): each memory neuron reaches every one of
+        them through its own synapse with release probability |P|/max|P|, so a column's count
+        estimates the projection from ``output_neurons`` times as many releases as one
+        neuron would see (the read-out's sampling noise falls as 1/sqrt of it).
+    readout_gate : float
+        Max, top-k (k = 1) and softmax: the output gate closes after this fraction of the
+        reference neuron's typical spike count in the decoding window (calibrated on the
+        stored patterns), so every query's outputs sum the same number of memory spikes and
+        z does not scale with the winner's rate; 0 turns the gate off (the decoder then
+        divides by the calibrated rate, and z scales with it).
     memory_model : MemoryModel, str or brian2.Equations, optional
         A memory-neuron model of your own (see :class:`neuro_uhn.spiking.MemoryModel`):
         equations that keep the documented interface (``v``, ``ge``, ``gf``, ``gs``, ``gi``,
@@ -168,6 +179,8 @@ class CircuitParams:
     soft_span: float = 8.0
     noise: float = 1e-3
     connection_p: float = 1.0
+    output_neurons: int = 8
+    readout_gate: float = 0.5
     memory_model: Any = None
 
     def __post_init__(self) -> None:
@@ -186,7 +199,7 @@ class CircuitParams:
             object.__setattr__(self, name, _in_unit(getattr(self, name), name, "hertz"))
         for name in (
             "inhibitory_gain", "self_excitation", "drive", "offset", "connection_p",
-            "soft_inhibition", "e_to_i", "soft_span",
+            "soft_inhibition", "e_to_i", "soft_span", "readout_gate",
         ):  # fmt: skip
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -205,7 +218,7 @@ class CircuitParams:
                 raise ValidationError(f"{name!r} must be > 0; got {getattr(self, name)!r}")
         for name in (
             "refractory", "delay", "noise", "inhibitory_gain", "self_excitation",
-            "soft_inhibition", "e_to_i",
+            "soft_inhibition", "e_to_i", "readout_gate",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ValidationError(f"{name!r} must be >= 0; got {getattr(self, name)!r}")
@@ -221,11 +234,14 @@ class CircuitParams:
             raise ValidationError(
                 f"'v_reset' ({self.v_reset}) must be below 'v_threshold' ({self.v_threshold})"
             )
+        if not self.readout_gate <= 1:
+            raise ValidationError(f"'readout_gate' must be in [0, 1]; got {self.readout_gate!r}")
         if not 0 < self.connection_p <= 1:
             raise ValidationError(f"'connection_p' must be in (0, 1]; got {self.connection_p!r}")
-        n = self.n_inhibitory
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValidationError(f"'n_inhibitory' must be an integer >= 1; got {n!r}")
+        for name in ("n_inhibitory", "output_neurons"):
+            n = getattr(self, name)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValidationError(f"{name!r} must be an integer >= 1; got {n!r}")
 
     @property
     def gap(self) -> float:

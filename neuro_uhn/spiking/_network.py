@@ -32,6 +32,7 @@ from ..retrieval import prepare
 from ..similarity import validate_queries
 from ._circuit import (
     CELL_TYPES,
+    GATE_OPEN,
     build_circuit,
     fit_graded_decoder,
     neuron_values,
@@ -66,7 +67,7 @@ class SpikingRun:
     J: np.ndarray  # (B, n_out)
     spikes: list[tuple[np.ndarray, np.ndarray]]
     config: SpikingConfig
-    #: circuit mode: per query (output neuron index, time) of the output neurons' spikes
+    #: circuit mode: per query (output column, time) of the output neurons' spikes
     #: (columns: on outputs, off outputs if P has negative values, then the reference neuron)
     output_spikes: list[tuple[np.ndarray, np.ndarray]] | None = None
     #: circuit mode, what :meth:`SpikingUHN.record` asked for: {"group.variable": array of
@@ -180,6 +181,9 @@ class SpikingUHN:
         #: circuit mode, polynomial: the exponent of the rates measured at build (on M)
         self.measured_exponent: float | None = None
         self._rate_offset = 0.0
+        #: circuit mode, gated read-out: the reference spikes at which the output gate
+        #: closes (calibrated at build; effectively never while calibrating)
+        self.gate_count: float = GATE_OPEN
         self._channels = (
             self.sim_map.channels if self.config.mode in ("spiking", "circuit") else (1,)
         )
@@ -360,7 +364,8 @@ class SpikingUHN:
         (and relays in circuit mode), outputs."""
         if self.plan is not None:
             relays = self.n_features if self._has_relays() else 0
-            n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1) + 1
+            n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1)
+            n_cols = n_cols * self.config.circuit.output_neurons + 1
             return (
                 self.n_features
                 + relays
@@ -383,10 +388,16 @@ class SpikingUHN:
     def synapses_per_copy(self) -> int:
         n = self.config.neurons_per_memory
         if self.plan is not None:
-            per = n * len(self._channels) * np.count_nonzero(
-                self.plan.W
-            ) + self._n_populations * n * (
-                self.config.circuit.n_inhibitory * 2 + n + self.P.shape[1] + 1
+            m = self.config.circuit.output_neurons
+            if self.plan.neurons is None:  # one synapse per nonzero P entry and column neuron
+                out = n * (np.count_nonzero(self.P) * m + self._n_populations)
+            else:  # learned: every column may be reached
+                cols = self.P.shape[1] * (2 if self.plan.signed_output else 1)
+                out = self._n_populations * n * (cols * m + 1)
+            per = (
+                n * len(self._channels) * np.count_nonzero(self.plan.W)
+                + self._n_populations * n * (self.config.circuit.n_inhibitory * 2 + n)
+                + out
             )
             return int(per)
         return self.n_memories * n * (self.n_features + self.P.shape[1] + 1)
@@ -739,6 +750,8 @@ class SpikingUHN:
             return unit if unit > 0 else 1.0 / cfg.window
         ref = [np.count_nonzero((i == self._groups["n_cols"] - 1) & (t >= cfg.settle))
                for i, t in more["output_spikes"]]  # fmt: skip
+        if "gate" in self._groups:
+            self.gate_count = float(max(1, round(cfg.circuit.readout_gate * np.median(ref))))
         rate = float(np.mean(ref)) / cfg.window
         return rate if rate > 0 else 1.0 / cfg.window  # no spikes: z stays 0 anyway
 
@@ -797,7 +810,10 @@ class SpikingUHN:
         """The per-query variables of a batch: {variable view: values}."""
         cfg, g = self.config, self._groups
         if self.plan is not None:
-            return {g["features"].rates: self._circuit_rates(Q).ravel() * b2.Hz}
+            values = {g["features"].rates: self._circuit_rates(Q).ravel() * b2.Hz}
+            if "gate" in g:  # a build-time constant, the same for every query
+                values[g["gate"].R] = np.full(self._K, float(self.gate_count))
+            return values
         N, n = self.n_memories, cfg.neurons_per_memory
         phi, common = self._inputs(Q)
         mem, feat = g["memories"], g["features"]
@@ -843,7 +859,9 @@ class SpikingUHN:
             counts = np.stack(
                 [np.bincount(m[t >= cfg.settle], minlength=N) for m, t in spikes]
             ).astype(float)
-            out = _split(b2, g["output_spikes"], K, g["n_cols"], 1)
+            # output neurons -> their column (a column is a population of output_neurons)
+            out = _split(b2, g["output_spikes"], K, g["n_output_neurons"],
+                         cfg.circuit.output_neurons)  # fmt: skip
             inh = _split(b2, g["inhibitory_spikes"], K, cfg.circuit.n_inhibitory, 1)
             n_out = self.P.shape[1]
             oc = np.stack(
@@ -911,11 +929,23 @@ class SpikingUHN:
         oc = np.asarray(output_counts, dtype=float)
         n_out = self.P.shape[1]
         diff = oc[:, :n_out] - (oc[:, n_out : 2 * n_out] if self.plan.signed_output else 0)
-        Z = self.plan.P_scale * diff / (self.reference_rate * window)
+        diff = diff / self.config.circuit.output_neurons  # releases per column neuron
+        if self.gated:  # the outputs summed gate_count memory spikes (fewer if it stayed open)
+            Z = self.plan.P_scale * diff / self.gate_count
+        else:
+            Z = self.plan.P_scale * diff / (self.reference_rate * window)
         if self.plan.graded:  # identity: rates sit on a baseline; remove its projection
             Z = Z - self._rate_offset * self.P.sum(axis=0) / self.reference_rate
         readout = self.model.readout
         return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
+
+    @property
+    def gated(self) -> bool:
+        """Circuit mode: the output gate closes after a fixed number of reference spikes
+        (max, top-1 and softmax with ``readout_gate > 0``), and z is read over that count."""
+        return (
+            self.plan is not None and self.plan.normalised and self.config.circuit.readout_gate > 0
+        )
 
     @property
     def reference_rate(self) -> float:
@@ -984,7 +1014,8 @@ class SpikingUHN:
         return bool(np.any(self.plan.W < 0) or (-1 in self._channels and np.any(self.plan.W > 0)))
 
     def _group_sizes(self) -> dict[str, int]:
-        n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1) + 1
+        n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1)
+        n_cols = n_cols * self.config.circuit.output_neurons + 1
         sizes = {
             "memories": self._n_populations * self.config.neurons_per_memory,
             "inhibitory": self.config.circuit.n_inhibitory,
