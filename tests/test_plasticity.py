@@ -187,10 +187,14 @@ def test_store_after_retrievals_keeps_the_earlier_memories(digits):
     M, Q = digits
     net = SpikingUHN("uhn_best", M[:-1], config=config(capacity=N_MEM))
     first = net.run(Q[:-1]).counts.argmax(axis=1)
+    gate_before = net.gate_count
     w_before = net.weights()["feature_to_memory"][: (N_MEM - 1) * 3]
     net.store(M[-1])
     assert net.n_memories == N_MEM
     after = net.run(Q).counts.argmax(axis=1)
+    # the rebuilt network recalibrates its read-out gate with the gate open (with the old
+    # count in place the calibration would see at most that count and halve it)
+    assert net.gate_count >= 0.7 * gate_before
     assert np.mean(after[:-1] == first) >= 0.85
     assert after[-1] == N_MEM - 1  # the new memory is retrieved from its own cue
     # the earlier memories' instar weights were not touched (the centring moves with μ)

@@ -320,8 +320,9 @@ class SpikingUHN:
         * ``"feature_to_memory"`` (memory neurons × feature neurons), volts per input spike:
           the net weight of each feature neuron onto each memory neuron (excitatory direct,
           inhibitory through the relays);
-        * ``"memory_to_output"`` (memory neurons × output neurons), release probabilities
-          (on, off where P is signed, and the reference neuron);
+        * ``"memory_to_output"`` (memory neurons × output columns), release probabilities
+          (on, off where P is signed, and the reference neuron; each on/off column is a
+          population of ``output_neurons`` neurons reached with the same probability);
         * ``"bias"`` (memory neurons,), volts.
 
         storage="plasticity" adds what was learned: ``"instar"`` (the feature→memory weights,
@@ -738,6 +739,7 @@ class SpikingUHN:
         normaliser.
         """
         b2, K, cfg = _brian(), self._K, self.config
+        self.gate_count = GATE_OPEN  # a rebuild (after store()) calibrates with the gate open
         order = np.random.default_rng(0 if cfg.seed is None else cfg.seed).permutation(
             self.n_memories
         )
