@@ -853,7 +853,7 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
     per_copy = (n_cols - 1) * m + 1
     outputs = b2.NeuronGroup(
         K * per_copy, OUTPUT_NEURON, threshold="v > v_th", reset="v = v_reset",
-        method="euler", dt=dt, name="outputs",
+        method="exponential_euler", dt=dt, name="outputs",
     )  # fmt: skip
     outputs.v = c.v_rest * b2.volt
     groups["outputs"] = outputs
@@ -869,10 +869,8 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
     ])  # fmt: skip
     pre_o = (np.arange(K)[:, None] * (N * n) + m_idx[None]).ravel()
     post_o = (np.arange(K)[:, None] * per_copy + o_idx[None]).ravel()
-    projection = b2.Synapses(
-        memories, outputs, "p : 1",
-        on_pre="v_post += 2 * (v_th - v_rest) * int(rand() < p)", dt=dt, name="projection",
-    )  # fmt: skip
+    projection = b2.Synapses(memories, outputs, "p : 1", on_pre=RELEASE, dt=dt,
+                             name="projection")  # fmt: skip
     projection.connect(i=pre_o, j=post_o)
     projection.p = np.tile(p_val, K)
     objects.append(projection)
@@ -894,12 +892,17 @@ def build_circuit(b2, plan: CircuitPlan, cfg, K: int, channels: tuple[int, ...],
 GATE_OPEN = 1e12
 
 #: Output neurons: a fast membrane that fires on a release, and the gate's veto, a shunting
-#: inhibitory conductance (reversal E_i) that holds v far enough below threshold that a release
-#: cannot reach it.
+#: inhibitory conductance gv (reversal E_i; gv / (v_rest − E_i) is its size relative to the
+#: leak) that holds v near E_i.
 OUTPUT_NEURON = """
 dv/dt = (v_rest - v - gv * (v - E_i) / (v_rest - E_i)) / tau_out : volt
 dgv/dt = -gv / tau_veto : volt
 """
+#: A release: with probability p, a depolarisation that takes an unshunted output neuron past
+#: threshold. The shunt divides it by the membrane's total conductance (1 + gv/(v_rest − E_i)),
+#: as it divides a synaptic current that outlasts the shunted membrane's time constant, so
+#: under the veto even several releases in one step stay far below threshold.
+RELEASE = "v_post += 2 * (v_th - v_rest) * int(rand() < p) / (1 + gv_post / (v_rest - E_i))"
 
 
 def _output_gate(b2, outputs, K: int, per_copy: int, cfg, ns: dict, groups: dict) -> list:
@@ -924,7 +927,9 @@ def _output_gate(b2, outputs, K: int, per_copy: int, cfg, ns: dict, groups: dict
                        dt=dt, name="gate_veto")  # fmt: skip
     veto.connect(i=np.repeat(np.arange(K), per_copy), j=np.arange(K * per_copy))
     groups["gate"] = gate
-    return [gate, count, veto]
+    monitor = b2.SpikeMonitor(gate, name="gate_spikes")
+    groups["gate_spikes"] = monitor
+    return [gate, count, veto, monitor]
 
 
 #: Dale's law: every group is excitatory or inhibitory (checked by tests/test_circuit.py).

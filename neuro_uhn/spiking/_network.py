@@ -76,6 +76,9 @@ class SpikingRun:
     trace_times: np.ndarray | None = None
     #: circuit mode: per query (inhibitory neuron index, time)
     inhibitory_spikes: list[tuple[np.ndarray, np.ndarray]] | None = None
+    #: circuit mode with the read-out gate: per query the time (s) its gate closed the
+    #: outputs, NaN where it stayed open (z then sums fewer than ``gate_count`` spikes)
+    gate_times: np.ndarray | None = None
     n_output_columns: int = 0
 
     def output_counts_in(self, start: float, stop: float) -> np.ndarray:
@@ -366,7 +369,7 @@ class SpikingUHN:
         if self.plan is not None:
             relays = self.n_features if self._has_relays() else 0
             n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1)
-            n_cols = n_cols * self.config.circuit.output_neurons + 1
+            n_cols = n_cols * self.config.circuit.output_neurons + 1 + int(self.gated)
             return (
                 self.n_features
                 + relays
@@ -728,30 +731,41 @@ class SpikingUHN:
 
     #: Seed offset of the calibration batch (queries' batches use 0, 1, 2, ...).
     CALIBRATION_SEED_OFFSET = 999_999
+    #: circuit mode: the fewest stored patterns the decoder is calibrated on (when N allows)
+    CALIBRATION_CUES = 16
 
     def _calibrate_decoder(self) -> float:
         """The decoder's unit, from M only: the reference output neuron's mean rate (Hz)
-        when the circuit is cued with its own stored patterns, one batch of copies.
+        when the circuit is cued with its own stored patterns; and the read-out gate's count.
 
         The reference neuron is reached by every memory neuron, so this is the circuit's
         typical total memory rate; z = max|P| · (n_on − n_off) / (rate · window) is then
         linear in the output counts with a gain fixed at build time, not a per-query
-        normaliser.
+        normaliser. The calibration cues are ``min(N, max(K, CALIBRATION_CUES))`` stored
+        patterns, run in as many batches of K copies as they need, so a network built for
+        one query (K = 1) calibrates on as many patterns as one built for many.
         """
         b2, K, cfg = _brian(), self._K, self.config
         self.gate_count = GATE_OPEN  # a rebuild (after store()) calibrates with the gate open
         order = np.random.default_rng(0 if cfg.seed is None else cfg.seed).permutation(
             self.n_memories
         )
-        cues = self.M[np.resize(order, K)]
-        counts, _, _, more = self._run_batch(b2, cues, seed_offset=self.CALIBRATION_SEED_OFFSET)
+        n_cal = min(self.n_memories, max(K, self.CALIBRATION_CUES))
+        batches = -(-n_cal // K)
+        idx = np.resize(order[:n_cal], batches * K)
+        counts, ref = [], []
+        for b in range(batches):
+            cues = self.M[idx[b * K : (b + 1) * K]]
+            c, _, _, more = self._run_batch(b2, cues, seed_offset=self.CALIBRATION_SEED_OFFSET + b)
+            counts.append(c)
+            ref += [np.count_nonzero((i == self._groups["n_cols"] - 1) & (t >= cfg.settle))
+                    for i, t in more["output_spikes"]]  # fmt: skip
+        counts = np.concatenate(counts)
         if self.plan.graded:  # polynomial, identity: rate per unit of weight, and at 0
             unit, self._rate_offset, self.measured_exponent = fit_graded_decoder(
-                self.plan, np.resize(order, K), counts, cfg.window
+                self.plan, idx, counts, cfg.window
             )
             return unit if unit > 0 else 1.0 / cfg.window
-        ref = [np.count_nonzero((i == self._groups["n_cols"] - 1) & (t >= cfg.settle))
-               for i, t in more["output_spikes"]]  # fmt: skip
         if "gate" in self._groups:
             self.gate_count = float(max(1, round(cfg.circuit.readout_gate * np.median(ref))))
         rate = float(np.mean(ref)) / cfg.window
@@ -799,6 +813,8 @@ class SpikingUHN:
         n_cols = self._groups.get("n_cols", 0) if self.plan is not None else 0
         if cfg.storage == "plasticity":  # populations in the order the memories were stored
             counts = [c[:, self.population_of_memory] for c in counts]
+        if "gate_times" in extra:
+            extra["gate_times"] = np.asarray(extra["gate_times"], dtype=float)
         traces = extra.pop("traces", None)
         if traces is not None:
             extra["traces"] = {key: np.stack([t[key] for t in traces]) for key in traces[0]}
@@ -871,6 +887,14 @@ class SpikingUHN:
             ).astype(float)
             J = oc[:, :n_out] - (oc[:, n_out : 2 * n_out] if self.plan.signed_output else 0)
             extra = {"output_spikes": out, "inhibitory_spikes": inh}
+            if "gate_spikes" in g:  # when each copy's gate first fired (NaN: it stayed open)
+                gi = np.asarray(g["gate_spikes"].i[:])
+                gt = np.asarray(g["gate_spikes"].t[:] / b2.second)
+                first = np.full(K, np.nan)
+                for k in range(K):
+                    mine = gt[gi == k]
+                    first[k] = mine.min() if len(mine) else np.nan
+                extra["gate_times"] = list(first)
             for r, (group, variables, idx) in enumerate(self._records):
                 mon = g[f"record_{r}"]
                 for var in variables:
@@ -919,11 +943,13 @@ class SpikingUHN:
         """Circuit mode: ``z`` from the output neurons' counts over ``window`` seconds
         (default the decoding window; columns as in SpikingRun).
 
-        ``z_k = max|P| · (n_on,k − n_off,k) / (r_ref · window)``: linear in the output counts.
-        Both constants are fixed at build time from M and P only: ``max|P|`` (the release
-        probabilities are ``|P|/max|P|``) and ``r_ref``, the reference neuron's mean rate
-        when the circuit is cued with its stored patterns (:meth:`reference_rate`). Nothing in
-        it depends on the query being decoded.
+        Gated (max, top-1, softmax): ``z_k = max|P| · (n_on,k − n_off,k) / (m · R)``; ungated
+        ``z_k = max|P| · (n_on,k − n_off,k) / (m · r_ref · window)``: linear in the output
+        counts (``n``: a column's count summed over its ``m = output_neurons`` neurons). The
+        constants are fixed at build time from M and P only: ``max|P|`` (the release
+        probabilities are ``|P|/max|P|``), the gate's count ``R`` (:attr:`gate_count`) and
+        ``r_ref``, the reference neuron's mean rate when the circuit is cued with its stored
+        patterns (:meth:`reference_rate`). Nothing in it depends on the query being decoded.
         """
         if self.plan is None:
             raise ValidationError("decode_outputs is for mode='circuit'")
@@ -933,6 +959,8 @@ class SpikingUHN:
         diff = oc[:, :n_out] - (oc[:, n_out : 2 * n_out] if self.plan.signed_output else 0)
         diff = diff / self.config.circuit.output_neurons  # releases per column neuron
         if self.gated:  # the outputs summed gate_count memory spikes (fewer if it stayed open)
+            if self._net is None:
+                self.build(1)  # gate_count is calibrated at build
             Z = self.plan.P_scale * diff / self.gate_count
         else:
             Z = self.plan.P_scale * diff / (self.reference_rate * window)
@@ -1039,7 +1067,11 @@ class SpikingUHN:
         """Circuit mode: ``{group name: "excitatory" | "inhibitory"}`` (Dale's law)."""
         if self.plan is None:
             raise ValidationError("cell types are defined for mode='circuit'")
-        return {k: v for k, v in CELL_TYPES.items() if k != "relays" or self._has_relays()}
+        return {
+            k: v
+            for k, v in CELL_TYPES.items()
+            if (k != "relays" or self._has_relays()) and (k != "gate" or self.gated)
+        }
 
     def __getitem__(self, name: str):
         """A named Brian2 object of the built network: ``net["memories"]``, ``net["i_to_e"]``."""
