@@ -432,6 +432,10 @@ class SpikingExperiment(Experiment):
         return compute_spiking(images, task)
 
 
+#: the circuit experiments' simulation unless ``spiking=`` says otherwise
+_CIRCUIT_RUN = {"mode": "circuit", "duration": 0.2, "settle": 0.05, "target": "numpy"}
+
+
 @dataclass(frozen=True, kw_only=True)
 class CircuitExperiment(SpikingExperiment):
     """The neural circuit's biology: one parameter of ``SpikingConfig(mode="circuit")`` at a
@@ -443,25 +447,29 @@ class CircuitExperiment(SpikingExperiment):
     the point's other measures (settling time, spikes per retrieval, the abstract model's
     accuracy) in ``row["measures"]``."""
 
-    spiking: dict[str, Any] = field(
-        default_factory=lambda: {
-            "mode": "circuit",
-            "duration": 0.2,
-            "settle": 0.05,
-            "target": "numpy",
-        }
-    )
+    spiking: dict[str, Any] = field(default_factory=lambda: dict(_CIRCUIT_RUN))
     unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations"})
+    #: without ``parameters``: True runs one point at the defaults, False every parameter
+    default_point_only: ClassVar[bool] = False
+
+    def parameter_table(self) -> dict[str, tuple[str, tuple[float, ...], str]]:
+        """The parameters a point may move: name -> (where, default values, unit)."""
+        from .circuit import CIRCUIT_PARAMETERS
+
+        return CIRCUIT_PARAMETERS
 
     def points(self, opts) -> list[tuple[str | None, float | None]]:
         """The sweep's points, (parameter, value), every one's configuration checked."""
-        from .circuit import CIRCUIT_PARAMETERS, base_config, check_parameters, point_config
+        from .circuit import base_config, check_parameters, point_config
 
-        parameters = check_parameters(opts.parameters, CIRCUIT_PARAMETERS, self.name)
+        if opts.parameters is None and self.default_point_only:
+            return [(None, None)]
+        table = self.parameter_table()
+        parameters = check_parameters(opts.parameters, table, self.name)
         base = base_config({**self.spiking, **(opts.spiking or {})})
         out = [(name, value) for name, values in parameters.items() for value in values]
         for name, value in out:
-            point_config(base, name, value, CIRCUIT_PARAMETERS)
+            point_config(base, name, value, table)
         return out
 
     def grid(self, opts):
@@ -516,30 +524,15 @@ class StorageExperiment(CircuitExperiment):
     right; the Pearson r of the learned weights with the set ones, and the rest, are in
     ``row["measures"]``. The SSE criterion is not computed (``fraction_correct`` is None)."""
 
-    spiking: dict[str, Any] = field(
-        default_factory=lambda: {
-            "mode": "circuit",
-            "duration": 0.2,
-            "settle": 0.05,
-            "target": "numpy",
-            "batch_size": 50,
-        }
-    )
+    spiking: dict[str, Any] = field(default_factory=lambda: {**_CIRCUIT_RUN, "batch_size": 50})
     unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations", "threshold"})
     why_unused: ClassVar[dict[str, str]] = {"threshold": "it reports no SSE criterion"}
+    default_point_only: ClassVar[bool] = True
 
-    def points(self, opts):
-        from .circuit import base_config, check_parameters, point_config
+    def parameter_table(self):
         from .plasticity import STORAGE_PARAMETERS
 
-        if opts.parameters is None:
-            return [(None, None)]
-        parameters = check_parameters(opts.parameters, STORAGE_PARAMETERS, self.name)
-        base = base_config({**self.spiking, **(opts.spiking or {})})
-        out = [(name, value) for name, values in parameters.items() for value in values]
-        for name, value in out:
-            point_config(base, name, value, STORAGE_PARAMETERS)
-        return out
+        return STORAGE_PARAMETERS
 
     def compute(self, images, task):
         from .plasticity import compute_storage
