@@ -212,3 +212,31 @@ def test_the_circuit_on_a_process_pool_and_dask_gives_the_same_rows(digits):
         remote = run_experiment("circuit", digits, scheduler=cluster.scheduler_address,
                                 **options).rows  # fmt: skip
     assert _values(local) == _values(pooled) == _values(remote)
+
+
+def test_a_dask_workers_brian2_setup_leaves_nothing_in_the_temp_folder(tmp_path):
+    """The spiking experiments' worker setup imports Brian2 through ``_device.brian``: a
+    worker stopped without Python's exit handlers (as Dask stops them) leaves no
+    ``brian_debug_*.log`` or ``brian_script_*.py`` behind (a bare ``import brian2`` did)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("dask.distributed")
+    from neuro_uhn.experiments import EXPERIMENTS
+
+    calls = EXPERIMENTS["circuit"].worker_setup
+    assert calls  # the circuit experiment needs Brian2 on the worker's main thread
+    code = (
+        "import os\n"
+        "from neuro_uhn.experiments.runner import _setup_plugin\n"
+        f"_setup_plugin({calls!r}).setup(None)\n"
+        "os._exit(0)\n"  # no atexit: Brian2's own clean-up does not run
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("brian_")) == []
+    # the check can fail: a bare import, exited the same way, leaves its log
+    bare = "import os, brian2\nos._exit(0)\n"
+    subprocess.run([sys.executable, "-c", bare], env=env, check=True, timeout=120)
+    assert any(p.name.startswith("brian_debug_") for p in tmp_path.iterdir())

@@ -222,8 +222,8 @@ class Experiment:
     unused: ClassVar[frozenset[str]] = frozenset({"models", "max_queries", "spiking", "parameters"})
     #: why, where it differs from the common reasons
     why_unused: ClassVar[dict[str, str]] = {}
-    #: modules a Dask worker imports on its main thread before it computes a task
-    worker_modules: ClassVar[tuple[str, ...]] = ()
+    #: ``"module:function"`` a Dask worker calls on its main thread before it computes a task
+    worker_setup: ClassVar[tuple[str, ...]] = ()
     associations: ClassVar[tuple[str, ...]] = ("auto",)
     #: the swept levels are the thresholds (the figures then plot against the threshold)
     sweeps_threshold: ClassVar[bool] = False
@@ -394,8 +394,10 @@ class SpikingExperiment(Experiment):
         default_factory=lambda: {"mode": "spiking", "duration": 0.3, "target": "numpy"}
     )
     unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations", "parameters"})
-    #: Brian2's import installs a signal handler: only a main thread may import it
-    worker_modules: ClassVar[tuple[str, ...]] = ("brian2",)
+    #: Brian2's import installs a signal handler, so only a main thread may import it; and
+    #: through ``_device.brian``, which closes the debug log a bare import leaves in the temp
+    #: folder when the worker is stopped
+    worker_setup: ClassVar[tuple[str, ...]] = ("neuro_uhn.spiking._device:brian",)
 
     def grid(self, opts):
         import json

@@ -293,23 +293,25 @@ def _exit_with_parent(interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="neuro_uhn-parent-watch", daemon=True).start()
 
 
-def _import_plugin(modules: tuple[str, ...]):
-    """A Dask worker plugin that imports ``modules`` on the worker's main thread, before any
-    task runs (tasks run on other threads, and Brian2's import installs a signal handler,
-    which only the main thread may do). Every worker gets it, those that join later too."""
+def _setup_plugin(calls: tuple[str, ...]):
+    """A Dask worker plugin that calls each ``"module:function"`` in ``calls`` on the
+    worker's main thread, before any task runs (tasks run on other threads, and Brian2's
+    import installs a signal handler, which only the main thread may do). Every worker gets
+    it, those that join later too."""
     from dask.distributed import WorkerPlugin
 
-    class ImportModules(WorkerPlugin):
-        def __init__(self, names: tuple[str, ...]):
-            self.names = names
+    class WorkerSetup(WorkerPlugin):
+        def __init__(self, calls: tuple[str, ...]):
+            self.calls = calls
 
         def setup(self, worker) -> None:
             import importlib
 
-            for name in self.names:
-                importlib.import_module(name)
+            for call in self.calls:
+                module, function = call.split(":")
+                getattr(importlib.import_module(module), function)()
 
-    return ImportModules(tuple(modules))
+    return WorkerSetup(tuple(calls))
 
 
 def _compute_in_worker(task: Task) -> list[dict[str, Any]]:
@@ -346,9 +348,9 @@ def _execute(
                 f"cannot reach the Dask scheduler at {scheduler!r}: {err}"
             ) from None
         try:
-            modules = EXPERIMENTS[tasks[0].experiment].worker_modules
-            if modules:
-                client.register_plugin(_import_plugin(modules), name="neuro_uhn-imports")
+            calls = EXPERIMENTS[tasks[0].experiment].worker_setup
+            if calls:
+                client.register_plugin(_setup_plugin(calls), name="neuro_uhn-setup")
             [images_f] = client.scatter([images], broadcast=True)
             futures = [client.submit(compute_task, images_f, t, pure=False) for t in tasks]
             for fut in as_completed(futures):
