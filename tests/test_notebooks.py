@@ -93,6 +93,9 @@ def _kernel_manager(tmp_path: Path):
 def test_executes_in_quick_mode(path, tmp_path, monkeypatch):
     monkeypatch.setenv("NEURO_UHN_QUICK", "1")  # before the kernel starts: it inherits it
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's own inline backend
+    temp = tmp_path / "temp"  # the kernel's temp folder: ours must be gone when it stops
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     book = nbformat.read(path, as_version=4)
     book.cells.append(  # which interpreter and mode the kernel really ran
         nbformat.v4.new_code_cell(
@@ -124,3 +127,5 @@ def test_executes_in_quick_mode(path, tmp_path, monkeypatch):
     ]  # fmt: skip
     assert images, "the notebook shows no figure inline"
     assert not list(workdir.iterdir()), f"the notebook wrote {sorted(workdir.iterdir())}"
+    left = sorted(p.name for p in temp.iterdir() if p.name.startswith(("neuro_uhn", "brian_")))
+    assert not left, f"the notebook left {left} in the temp folder"
