@@ -202,6 +202,20 @@ def test_no_score_is_computed_outside_brian2(digits20, monkeypatch):
     monkeypatch.setattr(nu, "retrieve", forbidden)
     net.retrieve(Q[:3])
     net.run(Q[:3])
+    # what is set on the network per batch: the feature rates, and build-time constants (the
+    # read-out gate's count) that are the same whatever the queries
+    import brian2
+
+    set_on = [
+        {(v.group_name, v.name): np.asarray(x / brian2.Hz if v.name == "rates" else x)
+         for v, x in net._input_values(brian2, batch).items()}
+        for batch in (Q[:3], Q[3:6])
+    ]  # fmt: skip
+    assert ("features", "rates") in set_on[0]
+    for key in set_on[0]:
+        if key != ("features", "rates"):
+            np.testing.assert_array_equal(set_on[0][key], set_on[1][key], err_msg=str(key))
+    assert set(set_on[0]) == {("features", "rates"), ("gate", "R")}
 
 
 @pytest.mark.slow
