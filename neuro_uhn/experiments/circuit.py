@@ -315,11 +315,10 @@ def point_data(images: np.ndarray, task) -> tuple[np.ndarray, np.ndarray]:
 def cell_config(cell, task, tag: str, table=CIRCUIT_PARAMETERS):
     """A cell's settings and the circuit configuration of its point. Every point of a
     (model, N, level, run) has one seed, drawn from the sweep's: a paired sweep."""
-    from ..spiking import CircuitParams, SpikingConfig
     from ._cells import task_rng
 
     settings = json.loads(cell.settings)
-    base = base_config(settings, SpikingConfig, CircuitParams)
+    base = base_config(settings)
     seed = task_rng(task.seed, tag, settings["model"], task.level, task.n_memories,
                     task.run).integers(2**31)  # fmt: skip
     base = base.replace(seed=int(seed))
@@ -330,11 +329,11 @@ def cell_config(cell, task, tag: str, table=CIRCUIT_PARAMETERS):
 _POINT_KEYS = ("model", "parameter", "value")
 
 
-def base_config(settings: Mapping[str, Any], SpikingConfig=None, CircuitParams=None):
+def base_config(settings: Mapping[str, Any]):
     """The circuit configuration a cell's ``settings`` describe, before its point's
     parameter is set; a ``"circuit"`` mapping there overrides :class:`CircuitParams`."""
-    if SpikingConfig is None:
-        from ..spiking import CircuitParams, SpikingConfig
+    from ..spiking import CircuitParams, SpikingConfig
+
     given = {k: v for k, v in settings.items() if k not in _POINT_KEYS}
     circuit = given.pop("circuit", None) or {}
     if given.get("mode", "circuit") != "circuit":

@@ -365,18 +365,9 @@ class SpikingUHN:
     @property
     def n_neurons(self) -> int:
         """Neurons per copy: features, memory neurons, normaliser or inhibitory population
-        (and relays in circuit mode), outputs."""
-        if self.plan is not None:
-            relays = self.n_features if self._has_relays() else 0
-            n_cols = self.P.shape[1] * (2 if self.plan.signed_output else 1)
-            n_cols = n_cols * self.config.circuit.output_neurons + 1 + int(self.gated)
-            return (
-                self.n_features
-                + relays
-                + self._n_populations * self.config.neurons_per_memory
-                + self.config.circuit.n_inhibitory
-                + n_cols
-            )
+        (and relays and the read-out gate in circuit mode), outputs."""
+        if self.plan is not None:  # the recordable groups (relays among them), features, gate
+            return self.n_features + sum(self._group_sizes().values()) + int(self.gated)
         return (
             self.n_features
             + self.n_memories * self.config.neurons_per_memory
