@@ -50,8 +50,9 @@ def points(images, *, quick):
     Q, t = _cues(M, n_q, seed=n)
     for T in (0.04, 0.1) if quick else (0.04, 0.06, 0.1):
         sp = StorageParams(presentation=T, allocation=min(0.03, T / 2))
-        yield dict(model="uhn_best", memories=M, queries=Q, targets=t,
-                   config=base.replace(plasticity=sp), sweep="presentation", value=T,
+        config = base.replace(storage="plasticity", plasticity=sp)
+        yield dict(model="uhn_best", memories=M, queries=Q, targets=t, config=config,
+                   sweep="presentation", value=T,
                    model_label="uhn_best (manhattan/max)",
                    label=f"uhn_best, N={n}, presentation {T * 1e3:g} ms")  # fmt: skip
     from neuro_uhn.experiments.plasticity import similar_memories

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import ValidationError
 
-__all__ = ["check_output", "is_our_csv", "is_our_json", "is_png", "same_file"]
+__all__ = ["check_output", "is_our_json", "is_png", "same_file"]
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -27,17 +27,6 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist yet: compare where they would be
         return Path(os.path.abspath(a)).resolve() == Path(os.path.abspath(b)).resolve()
-
-
-def is_our_csv(path: Path) -> bool:
-    from .experiments._cells import COLUMNS
-
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            first = f.readline(10_000)
-    except (OSError, UnicodeDecodeError):
-        return False
-    return first.rstrip("\r\n") == ",".join(COLUMNS)
 
 
 def is_our_json(path: Path, key: str = "machine") -> bool:

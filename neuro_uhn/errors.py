@@ -30,6 +30,7 @@ __all__ = [
     "MissingFile",
     "StoreError",
     "DatasetUnavailable",
+    "SilentNetworkWarning",
 ]
 
 _QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
@@ -77,7 +78,12 @@ class ModelFileError(ValidationError):
 
 
 class UnsupportedComponent(ValidationError):
-    """A component (similarity, separation, readout) that a backend cannot realise."""
+    """A component (similarity, separation, readout) that a backend cannot realise.
+
+    ``component`` and ``mode`` name what and where, when a spiking network kind raised it."""
+
+    component: str | None = None
+    mode: str | None = None
 
 
 class MissingFile(_Named, NeuroUHNError, FileNotFoundError):
@@ -90,3 +96,8 @@ class StoreError(NeuroUHNError, RuntimeError):
 
 class DatasetUnavailable(NeuroUHNError, RuntimeError):
     """The data is not on this machine; the message says how to get it."""
+
+
+class SilentNetworkWarning(RuntimeWarning):
+    """A spiking network answered every query without a spike to read (z is all zeros):
+    usually a decoding window too short for the network's latency."""

@@ -109,9 +109,13 @@ class UHN:
     def retrieve(self, memories, queries, *, projection=None, convention: Convention = "standard"):
         """``Z`` for ``queries``; see :func:`neuro_uhn.retrieve` (and :class:`neuro_uhn.Memory`
         to retrieve many batches from the same memories)."""
-        from .retrieval import retrieve_with
+        from .memory import Memory
+        from .similarity import validate_memories, validate_queries
 
-        return retrieve_with(self, memories, queries, projection=projection, convention=convention)
+        M, xp = validate_memories(memories)
+        Q, single = validate_queries(queries, M, xp)
+        Z = Memory(self, M, projection=projection, convention=convention, dtype=Q.dtype)(Q)
+        return Z[0, ...] if single else Z
 
     __call__ = retrieve
 

@@ -141,7 +141,7 @@ def test_unknown_model_name():
 
 CONFIG_CASES = [
     ("mode", dict(mode="analog"), ValueError, r"'mode' must be one of \['continuous'"),
-    ("duration <= 0", dict(duration=-1), ValueError, "'duration' must be > 0"),
+    ("duration <= 0", dict(duration=-1), ValueError, "'duration' must be a number of seconds > 0"),
     (
         "duration as text",
         dict(duration="1s"),
@@ -152,10 +152,10 @@ CONFIG_CASES = [
         "neurons per memory",
         dict(neurons_per_memory=0),
         ValueError,
-        "'neurons_per_memory' must be an integer >= 1",
+        r"'neurons_per_memory' must be an integer in \[1, 10000\]",
     ),
     ("target", dict(target="gpu"), ValueError, r"'target' must be one of \['auto'"),
-    ("dt", dict(dt=0), ValueError, "'dt' must be > 0"),
+    ("dt", dict(dt=0), ValueError, "'dt' must be a number of seconds > 0"),
 ]
 
 
@@ -380,7 +380,7 @@ CLI_CASES = [  # (argv, the message the one line must carry)
     (["demo", "--seed", "-1"], r"argument --seed: expected an integer in 0\.\.4294967295"),
     (["demo", "--seed", "99999999999"], "argument --seed: expected an integer"),
     (["compare", "--model", "nosuch"], "unknown model 'nosuch'"),
-    (["compare", "--duration", "0"], "'duration' must be > 0"),
+    (["compare", "--duration", "0"], "'duration' must be a number of seconds > 0"),
     (["compare", "--n-queries", "0"], "'n_queries' must be an integer >= 1"),
     (["compare", "--n-queries", "10000000000000"], "'n_queries' = 10000000000000 .* GiB"),
     (["compare", "--seed", "-5"], "argument --seed: expected an integer"),

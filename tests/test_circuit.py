@@ -7,6 +7,7 @@ Brian2 output neurons' spike monitor, not recomputed from memory counts.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -18,7 +19,7 @@ from neuro_uhn.spiking import (
     SpikingConfig,
     SpikingUHN,
     UnsupportedComponent,
-    _mapping,
+    mapping,
 )
 
 from . import reference as ref
@@ -71,7 +72,7 @@ def test_max_picks_the_reference_argmax(similarity, score, bar):
     S = ref.pairwise(M, Q, score)
     best = S.argmax(1)  # plain argmax of brute-force scores
     clear = gap_ok(S)
-    Z = net.decode_run(run)  # read from the output neurons
+    Z = net.decode(run)  # read from the output neurons
     assert np.mean(nearest(Z, M)[clear] == best[clear]) >= bar
     # one population wins: the winner has most of the memory spikes in every clear query
     share = run.counts.max(1) / np.maximum(run.counts.sum(1), 1)
@@ -84,10 +85,10 @@ def _column_counts(net, b, start=None):
     mon = net["output_spikes"]
     i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / nu_second())
     m = net.config.circuit.output_neurons
-    per_copy = net._group_sizes()["outputs"]  # data columns × m, then the reference
+    n_data = net.P.shape[1] * (2 if np.any(net.P < 0) else 1)  # on columns, [off columns]
+    per_copy = n_data * m + 1  # each column a population of m, then the reference
     mine = (i // per_copy == b) & (t >= (net.config.settle if start is None else start))
     local = i[mine] % per_copy
-    n_data = (per_copy - 1) // m
     return np.bincount(np.where(local < n_data * m, local // m, n_data), minlength=n_data + 1)
 
 
@@ -97,28 +98,32 @@ def test_z_is_read_from_the_output_neurons(digits20):
     run = net.run(Q[:4])
     m = net.config.circuit.output_neurons
     assert run.n_output_columns == M.shape[1] + 1  # on outputs (P = M >= 0), the reference
-    assert net._group_sizes()["outputs"] == M.shape[1] * m + 1
+    assert len(net["outputs"]) == 4 * (M.shape[1] * m + 1)  # 4 copies
     # gated (max): a linear decoder whose constants are fixed at build time, not per query
     assert net.gated and net.gate_count >= 1
     unit = np.abs(M).max() / (m * net.gate_count)
+    Z = net.decode(run)
     for b in range(4):
         counts = _column_counts(net, b)
-        np.testing.assert_allclose(net.decode_outputs(counts[None])[0], unit * counts[:-1])
-    doubled = net.decode_outputs(2 * run.output_counts_in(net.config.settle, np.inf))
-    np.testing.assert_allclose(doubled, 2 * net.decode_run(run))  # linear: no normaliser
-    np.testing.assert_allclose(net.retrieve(Q[:4]), net.decode_run(net.run(Q[:4])), atol=0)
+        np.testing.assert_allclose(Z[b], unit * counts[:-1])
+    twice = [(np.r_[i, i], np.r_[t, t]) for i, t in run.output_spikes]
+    doubled = net.decode(dataclasses.replace(run, output_spikes=twice))
+    np.testing.assert_allclose(doubled, 2 * Z)  # linear: no normaliser
+    np.testing.assert_allclose(net.retrieve(Q[:4]), net.decode(net.run(Q[:4])), atol=0)
 
 
 def test_without_the_gate_the_decoder_divides_by_the_calibrated_rate(digits20):
     M, Q, _ = digits20
     cfg = config(circuit=CircuitParams(readout_gate=0.0, output_neurons=2))
     net = SpikingUHN("uhn_best", M, config=cfg)
-    net.run(Q[:2])
-    assert not net.gated and "gate" not in net._groups
+    Z = net.decode(net.run(Q[:2]))
+    assert not net.gated and "gate" not in net.cell_types
+    with pytest.raises(KeyError):
+        net["gate"]
     unit = np.abs(M).max() / (2 * net.reference_rate * net.config.window)
     for b in range(2):
         counts = _column_counts(net, b)
-        np.testing.assert_allclose(net.decode_outputs(counts[None])[0], unit * counts[:-1])
+        np.testing.assert_allclose(Z[b], unit * counts[:-1])
 
 
 @pytest.mark.parametrize("inhibition", [1.0, 0.0])  # 0: the knockout's high memory rates
@@ -165,7 +170,7 @@ def test_the_gated_read_out_gives_the_winners_row_at_its_scale():
     scales = {}
     for gate in (0.5, 0.0):
         net = SpikingUHN(model, M, config=config(circuit=CircuitParams(readout_gate=gate)))
-        Z = net.decode_run(net.run(Q))
+        Z = net.decode(net.run(Q))
         m = M[best]
         scales[gate] = (Z * m).sum(1) / (m * m).sum(1)
     assert 0.9 <= np.median(scales[0.5]) <= 1.1
@@ -181,7 +186,7 @@ def test_query_inputs_hold_only_the_feature_rates(digits20):
     assert list(inputs) == ["rates"]
     rates = inputs["rates"]
     assert rates.shape == (len(Q), net.n_features)
-    assert rates.min() >= 0 and rates.max() <= net.config.circuit.input_rate
+    assert rates.min() >= 0 and rates.max() <= net.config.input_rate
     # a thermometer code: unit (j, l) of query b is on iff q_bj exceeds level l's threshold
     levels = net.config.levels
     on = rates.reshape(len(Q), M.shape[1], levels) > 0
@@ -195,8 +200,8 @@ def test_no_score_is_computed_outside_brian2(digits20, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a score or current was computed in NumPy during the run")
 
-    monkeypatch.setattr(_mapping.SimilarityMap, "scores", forbidden)
-    monkeypatch.setattr(_mapping.SimilarityMap, "currents", forbidden)
+    monkeypatch.setattr(mapping.SimilarityMap, "scores", forbidden)
+    monkeypatch.setattr(mapping.SimilarityMap, "currents", forbidden)
     for cls in (nu.similarity.Dot, nu.similarity.Manhattan):
         monkeypatch.setattr(cls, "score", forbidden)
     monkeypatch.setattr(nu, "retrieve", forbidden)
@@ -208,7 +213,7 @@ def test_no_score_is_computed_outside_brian2(digits20, monkeypatch):
 
     set_on = [
         {(v.group_name, v.name): np.asarray(x / brian2.Hz if v.name == "rates" else x)
-         for v, x in net._input_values(brian2, batch).items()}
+         for v, x in net.engine.kind.input_values(net.engine.built, brian2, batch).items()}
         for batch in (Q[:3], Q[3:6])
     ]  # fmt: skip
     assert ("features", "rates") in set_on[0]
@@ -224,10 +229,10 @@ def test_the_inhibition_knockout_lets_several_populations_fire(digits20):
     active = {}
     for inhibition in (1.0, 0.0):
         net = SpikingUHN("uhn_best", M, config=config(inhibition=inhibition, duration=0.15))
+        counts = net.run(Q).counts
         if inhibition == 0:
             with pytest.raises(KeyError):
                 net["i_to_e"]  # the I→E synapses are gone, not zero-weighted
-        counts = net.run(Q).counts
         active[inhibition] = (counts >= 0.1 * counts.max(1, keepdims=True)).sum(1)
     assert np.median(active[1.0]) == 1 and np.mean(active[1.0] >= 2) <= 0.2
     # without competition every population driven past threshold fires (on 20 digits, the
@@ -299,6 +304,7 @@ def test_dales_law_no_neuron_has_synapses_of_both_signs(digits20):
     M, _, _ = digits20
     for model in ("uhn_best", "mchn", nu.UHN(similarity="euclidean", separation="max")):
         net = SpikingUHN(model, M, -M, config=config())  # signed P: on/off outputs
+        net.build()
         types = net.cell_types
         seen = {}
         for obj in net.network.objects:
@@ -448,9 +454,9 @@ def test_polynomial_rates_follow_a_power_law_of_exponent_n(digits20, n):
     assert net.plan.exponent_configured == n
     assert abs(net.plan.exponent_predicted - n) <= 0.15  # the Siegert-formula fit at build
     assert net.plan.inhibition_per_spike == 0 and net.plan.self_weight == 0  # no competition
+    run = net.run(Q)
     with pytest.raises(KeyError):
         net["i_to_e"]
-    run = net.run(Q)
     S = ref.pairwise(M, Q, ref.dot)  # brute-force scores
     typical = np.median(np.diag(ref.pairwise(M, M, ref.dot)))
     rates = run.counts / net.config.window
@@ -469,7 +475,7 @@ def test_graded_retrieval_agrees_with_the_abstract_model(digits20, sep, bar):
     M, Q, _ = digits20
     model, net = graded_net(sep, M)
     run = net.run(Q)
-    Z = net.decode_run(run)  # from the output neurons
+    Z = net.decode(run)  # from the output neurons
     S = ref.pairwise(M, Q, ref.dot)
     W = np.clip(S, 0, None) ** 2 if sep != "identity" else S
     Zref = W @ M  # the abstract z from the brute-force scores
@@ -531,7 +537,7 @@ def test_a_memory_model_of_ones_own_runs_and_retrieves(digits20):
     assert np.mean(run.counts.argmax(1)[clear] == S.argmax(1)[clear]) >= 0.9  # measured 1.00
     # z from the output neurons: measured 0.88 (the default neuron 0.94 on these cues: the
     # adapted winner fires less, and the linear decoder's z is dimmer than the calibration's)
-    assert np.mean(nearest(net.decode_run(run), M)[clear] == S.argmax(1)[clear]) >= 0.8
+    assert np.mean(nearest(net.decode(run), M)[clear] == S.argmax(1)[clear]) >= 0.8
     w_a = run.traces["memories.w_a"]  # (queries, memories, steps)
     winners = run.counts.argmax(1)
     assert all(w_a[b, winners[b]].max() > 0 for b in range(len(Q)))  # the winner adapts

@@ -292,8 +292,8 @@ def format_plain_install(plain) -> str:
 
 
 def _bench_spiking(args) -> int:
-    from ..spiking._bench import run_spiking_bench
     from .bench import machine_label
+    from .spiking_bench import run_spiking_bench
 
     if args.quick:
         kw = dict(n_memories=(20,), n_queries=3, d=64, targets=("numpy",))
@@ -432,8 +432,9 @@ def _run(args) -> int:
 
 def _check_run_paths(args) -> None:
     """No output of ``run`` may destroy an input, the store, or a file that is not ours."""
-    from .._outputs import check_output, is_our_csv
+    from .._outputs import check_output
     from ..datasets import _is_path
+    from ..experiments.store import is_our_csv
 
     dataset = args.dataset if _is_path(args.dataset) else None
     inputs = [("the dataset file (--dataset)", dataset)]
@@ -738,7 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"{', '.join(problems)} (default: the model's own)",
     )
     # no Brian2 import: the config module is plain Python
-    from ..spiking._config import MODES, TARGETS, SpikingConfig
+    from ..spiking.config import MODES, TARGETS, SpikingConfig
 
     spiking = _defaults(SpikingConfig)  # the defaults are SpikingConfig's own
     comp.add_argument("--mode", default=spiking["mode"], choices=list(MODES),

@@ -311,7 +311,7 @@ def load(
     if _is_path(name_or_path):
         from ._user import load_user
 
-        pixels, shape, name, labels = load_user(Path(name))
+        pixels, shape, name, labels = load_user(Path(name), DATASET_NAMES)
         found = _Found(pixels, 1.0, shape, f"user file {os.fspath(name_or_path)}", labels)
     elif name == "mnist":
         found = _mnist(folder, download)

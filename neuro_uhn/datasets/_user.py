@@ -162,7 +162,9 @@ def _read(path: Path) -> tuple[np.ndarray, tuple[int, ...] | None, np.ndarray | 
         ) from None
 
 
-def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray | None]:
+def load_user(
+    path: Path, reserved: tuple[str, ...] = ()
+) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray | None]:
     """``(pixels, image_shape, name, labels)`` from a user file; pixels (n, D) in [0, 1].
 
     Accepts (n, D), (n, H, W) or (n, H, W, C) arrays of floats in [0, 1], uint8 (scaled by
@@ -210,12 +212,11 @@ def load_user(path: Path) -> tuple[np.ndarray, tuple[int, ...], str, np.ndarray 
         raise ValidationError(
             f"dataset file {where} has {len(labels)} labels for {len(pixels)} images"
         )
-    return pixels, shape, _name(path), labels
+    return pixels, shape, _name(path, reserved), labels
 
 
-def _name(path: Path) -> str:
+def _name(path: Path, reserved: tuple[str, ...]) -> str:
     """The dataset's name: the file's stem, or its whole name where the stem is a bundled
-    dataset's name (a user's ``mnist.npy`` is never labelled or stored as MNIST)."""
-    from . import DATASET_NAMES
-
-    return path.name if path.stem.lower() in DATASET_NAMES else path.stem
+    dataset's name (``reserved``: a user's ``mnist.npy`` is never labelled or stored as
+    MNIST)."""
+    return path.name if path.stem.lower() in reserved else path.stem

@@ -7,7 +7,7 @@ Compute only — figures live in ``figures/`` and plot what these return. Each e
 and writes each finished task atomically. ``summarize`` gives mean ± std over runs.
 """
 
-from ._cells import COLUMNS, Cell, Task, compute_task
+from ._cells import COLUMNS, Cell, Task
 from ._definitions import (
     CONVENTIONS,
     EXPERIMENTS,
@@ -19,6 +19,7 @@ from ._definitions import (
     SpikingExperiment,
     StorageExperiment,
     ThresholdExperiment,
+    compute_task,
     label_of,
     parse_label,
     split_labels,

@@ -25,12 +25,11 @@ import numpy as np
 
 from .. import corruptions, metrics
 from ..errors import ValidationError
-from ._definitions import parse_label
+from .labels import parse_label
 
 __all__ = [
     "Cell",
     "Task",
-    "compute_task",
     "compute_abstract",
     "compute_spiking",
     "COLUMNS",
@@ -157,14 +156,6 @@ def _top_half_zeroed(X: np.ndarray, image_shape) -> np.ndarray:
     out = X.reshape((len(X),) + shape).copy()
     out[:, : shape[0] // 2] = 0.0
     return out.reshape(X.shape)
-
-
-def compute_task(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
-    """Every cell of ``task`` as a row of the tidy table (see :data:`COLUMNS`), computed as
-    its experiment says (:meth:`Experiment.compute`)."""
-    from ._definitions import EXPERIMENTS
-
-    return EXPERIMENTS[task.experiment].compute(images, task)
 
 
 def compute_abstract(images: np.ndarray, task: Task) -> list[dict[str, Any]]:

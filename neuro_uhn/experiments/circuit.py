@@ -48,7 +48,7 @@ CIRCUIT_PARAMETERS: dict[str, tuple[str, tuple[float, ...], str]] = {
     "inhibition": ("config", (0.0, 0.25, 0.5, 1.0, 2.0), "× default I→E weights"),
     "tau_m": ("circuit", (0.01, 0.02, 0.04), "s"),
     "delay": ("circuit", (0.0005, 0.001, 0.002, 0.004), "s"),
-    "input_rate": ("circuit", (250.0, 500.0, 1000.0, 2000.0), "Hz"),
+    "input_rate": ("config", (250.0, 500.0, 1000.0, 2000.0), "Hz"),
     "neurons_per_memory": ("config", (1, 2, 4, 8), "neurons"),
     "connection_p": ("circuit", (0.25, 0.5, 1.0), "probability"),
     "noise": ("circuit", (0.0, 0.001, 0.002, 0.004), "V (σ)"),
@@ -231,11 +231,14 @@ def point_config(base, name: str | None, value: float | None, table=CIRCUIT_PARA
     if where == "config":
         v = int(value) if name == "neurons_per_memory" else value
         return base.replace(**{name: v})
-    if where == "plasticity":
+    if where == "plasticity":  # a setting of storage by plasticity
+        from ..spiking import StorageParams
+
+        storage = base.plasticity or StorageParams()
         changes = {name: value}
         if name == "presentation":
-            changes["allocation"] = min(base.plasticity.allocation, value / 2)
-        return base.replace(plasticity=base.plasticity.replace(**changes))
+            changes["allocation"] = min(storage.allocation, value / 2)
+        return base.replace(storage="plasticity", plasticity=storage.replace(**changes))
     return base.replace(circuit=base.circuit.replace(**{name: value}))
 
 

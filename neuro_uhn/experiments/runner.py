@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import NeuroUHNError, ValidationError, ValidationTypeError
-from ._cells import COMPUTE_VERSION, Cell, Task, compute_task
-from ._definitions import CONVENTIONS, EXPERIMENTS, Experiment, Options, component_spec
+from ._cells import COMPUTE_VERSION, Cell, Task
+from ._definitions import CONVENTIONS, EXPERIMENTS, Experiment, Options, compute_task
+from .labels import component_spec
 from .store import ResultStore
 
 __all__ = ["plan", "run_experiment", "Sweep", "default_threshold", "summarize"]

@@ -378,13 +378,22 @@ def _is_lock(err: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
+def is_our_csv(path: Path) -> bool:
+    """Whether ``path`` is a tidy table neuro_uhn wrote (its header is :data:`COLUMNS`)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            first = f.readline(10_000)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.rstrip("\r\n") == ",".join(COLUMNS)
+
+
+
 def write_csv(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> None:
     """The tidy table (:data:`COLUMNS`), written to a temporary file and renamed into place."""
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"CSV path {str(path)!r} is a folder; give a file name inside it")
-    from .._outputs import is_our_csv
-
     if path.exists() and not is_our_csv(path):
         raise StoreError(
             f"CSV path {str(path)!r} exists and is not a table neuro_uhn wrote; refusing to "

@@ -3,21 +3,28 @@
 Build from the same ``UHN`` spec, memories and projection as the abstract model::
 
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN, compare
-    net = SpikingUHN("uhn_best", M, config=SpikingConfig(mode="hybrid", duration=0.3))
+    net = SpikingUHN("uhn_best", M, config=SpikingConfig(mode="circuit", duration=0.2))
     Z = net.retrieve(Q)
     result = compare("mchn", M, Q, config=SpikingConfig(mode="spiking"))
+
+The package is a pipeline with named stages: *plan* (NumPy constants from M and P:
+:mod:`.mapping`, :mod:`.rate.separation`, :mod:`.circuit.plan`), *build* (Brian2 objects in a
+named record: :mod:`.rate.network`, :mod:`.circuit.build`, one sub-network per separation),
+*simulate* (:mod:`.engine`: device, seeds, batches) and *decode* (each kind's ``decode``).
 """
 
-from ._circuit import MemoryModel as MemoryModel
-from ._compare import Comparison as Comparison
-from ._compare import compare as compare
-from ._config import CircuitParams as CircuitParams
-from ._config import SpikingConfig as SpikingConfig
-from ._config import StorageParams as StorageParams
-from ._config import UnsupportedComponent as UnsupportedComponent
-from ._mapping import support_matrix as support_matrix
-from ._network import SpikingRun as SpikingRun
-from ._network import SpikingUHN as SpikingUHN
+from ..errors import UnsupportedComponent as UnsupportedComponent
+from .circuit.neurons import MemoryModel as MemoryModel
+from .compare import Comparison as Comparison
+from .compare import compare as compare
+from .config import CircuitParams as CircuitParams
+from .config import SpikingConfig as SpikingConfig
+from .config import StorageParams as StorageParams
+from .engine import SpikingRun as SpikingRun
+from .mapping import similarity_builders as similarity_builders
+from .network import SpikingUHN as SpikingUHN
+from .rate.separation import separation_builders as separation_builders
+from .support import support_matrix as support_matrix
 
 __all__ = [
     "CircuitParams",
@@ -29,5 +36,7 @@ __all__ = [
     "SpikingUHN",
     "StorageParams",
     "UnsupportedComponent",
+    "similarity_builders",
+    "separation_builders",
     "support_matrix",
 ]

@@ -12,8 +12,9 @@ from .._xp import to_numpy
 from ..errors import ValidationError, ValidationTypeError
 from ..model import UHN, load_model
 from ..similarity import validate_memories, validate_queries
-from ._config import SpikingConfig
-from ._network import SpikingRun, SpikingUHN
+from .config import SpikingConfig
+from .engine import SpikingRun
+from .network import SpikingUHN
 
 __all__ = ["Comparison", "compare"]
 
@@ -170,7 +171,7 @@ def compare(
     t0 = time.perf_counter()
     run = net.run(Q)
     run_seconds = time.perf_counter() - t0
-    z_spiking = net.decode_run(run)  # circuit mode: from the output neurons
+    z_spiking = net.decode(run)  # circuit mode: from the output neurons
     z_abstract = np.asarray(
         model.retrieve(
             net.M, Q, projection=None if projection is None else net.P, convention=convention
@@ -249,7 +250,7 @@ def window_sweep(net: SpikingUHN, run: SpikingRun, z_abstract, items, windows=No
     for end in windows:
         if not cfg.settle < end <= cfg.duration + 1e-12:
             raise ValidationError(f"each window end must be in (settle, duration]; got {end}")
-        z = net.decode_run(run, cfg.settle, end)
+        z = net.decode(run, cfg.settle, end)
         rows.append(
             {
                 "T": float(end),
@@ -270,7 +271,7 @@ def settling_times(net: SpikingUHN, run: SpikingRun, items, step: float = 5e-3) 
         return np.full(len(run.spikes), np.nan)
     grid = np.arange(step, cfg.duration + step / 2, step)
     nearest = np.stack(
-        [metrics.nearest_memory(net.decode_run(run, 0.0, end), items) for end in grid]
+        [metrics.nearest_memory(net.decode(run, 0.0, end), items) for end in grid]
     )  # (n_grid, B)
     out = np.empty(nearest.shape[1])
     for b in range(nearest.shape[1]):

@@ -1,6 +1,6 @@
 """``storage="plasticity"``: memories written into the circuit by local learning rules.
 
-The circuit of ``_circuit`` is built from weights; here those weights are *learned*, each
+The circuit of :mod:`.build` is built from weights; here those weights are *learned*, each
 memory from one presentation, in a storage network with the same neurons::
 
     features (Poisson, trace x) ──w (instar)──▶ memory populations ◀── recruitment (novelty)
@@ -27,7 +27,7 @@ One presentation of pattern ``m`` (``StorageParams``) runs in three phases:
    encoding; the output neurons are driven by a teacher at the projection row's rates and each
    memory→output synapse moves toward the postsynaptic trace at each presynaptic spike, so
    ``p → P/max|P|``. Each feature→memory synapse also keeps an eligibility ``u → w·x``.
-3. **Consolidation** (the gap). A population whose neurons fired ``occupancy_spikes`` times on
+3. **Consolidation** (the pause). A population whose neurons fired ``occupancy_spikes`` times on
    average is marked occupied: it is never recruited again and its synapses never learn again.
    The feature→relay synapses (blanket feed-forward inhibition onto every memory, Packer &
    Yuste 2011) take one step of a running mean, ``μ ← μ + (x − μ)/n``, the mean encoding of
@@ -60,11 +60,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ValidationError
-from ._config import UnsupportedComponent
-from ._mapping import SimilarityMap
+from ...errors import ValidationError
+from ..mapping import SimilarityMap
+from ..registry import unsupported
 
 __all__ = [
+    "PlasticStorage",
     "LearnedForm",
     "Learned",
     "learned_form",
@@ -118,7 +119,7 @@ def learned_form(sim_map: SimilarityMap, M: np.ndarray, name: str) -> LearnedFor
         elif not a > 0:
             why = "its weights fall with the pattern's encoding"
     if why is not None:
-        raise UnsupportedComponent(f"similarity {name!r} with storage='plasticity'", "circuit", why)
+        raise unsupported(f"similarity {name!r} with storage='plasticity'", "circuit", why)
     return LearnedForm(float(a), float(c), kappa)
 
 
@@ -191,7 +192,7 @@ def store(
     """
     standalone = None
     if target == "cpp_standalone":
-        from ._device import Standalone
+        from ..device import Standalone
 
         standalone = Standalone.start(b2, "cpp_standalone", cfg.threads)
     else:
@@ -220,8 +221,8 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     dt = cfg.dt * b2.second
     # time grid: slot k = gap | allocation | encoding, on a grid of `unit` seconds; the
     # consolidation runs once per slot, at its end (= the start of the next slot)
-    unit = _grid(sp.allocation, sp.presentation, sp.gap)
-    n_gap = round(sp.gap / unit)
+    unit = _grid(sp.allocation, sp.presentation, sp.pause)
+    n_gap = round(sp.pause / unit)
     n_alloc = round(sp.allocation / unit)
     n_slot = n_gap + round(sp.presentation / unit)
     P = len(X)
@@ -231,7 +232,7 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     consolidate, n_stored = np.zeros(steps), np.zeros(steps)
     for k in range(P):
         s0, s1 = k * n_slot, (k + 1) * n_slot
-        rates[s0 + n_gap : s1] = X[k] * c.input_rate
+        rates[s0 + n_gap : s1] = X[k] * cfg.input_rate
         recruit[s0 + n_gap : s1] = 1.0
         teach[s0 + n_gap : s1] = T[k] * sp.teach_rate  # traces at steady state when gated
         gate[s0 + n_gap + n_alloc : s1] = 1.0
@@ -242,7 +243,7 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
         "v_rest": c.v_rest * b2.volt, "v_th": c.v_threshold * b2.volt,
         "v_reset": c.v_reset * b2.volt, "tau_m": c.tau_m * b2.second,
         "tau_e": c.tau_e * b2.second, "sigma": c.noise * b2.volt,
-        "tau_x": sp.tau_trace * b2.second, "r_in": c.input_rate * b2.Hz,
+        "tau_x": sp.tau_trace * b2.second, "r_in": cfg.input_rate * b2.Hz,
         "r_teach": sp.teach_rate * b2.Hz, "r_rec": sp.recruit_rate * b2.Hz,
         "feature_rate": b2.TimedArray(rates * b2.Hz, dt=unit_q),
         "teach_rate": b2.TimedArray(teach * b2.Hz, dt=unit_q),
@@ -261,7 +262,7 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     memories = b2.NeuronGroup(
         cap * n, STORAGE_MEMORY, threshold="v > v_th",
         reset="v = v_reset; tag += 1; n_learn += gate(t) * (1 - occupied)",
-        refractory=c.refractory * b2.second, method="euler", dt=dt, name="storage_memories",
+        refractory=cfg.refractory * b2.second, method="euler", dt=dt, name="storage_memories",
     )  # fmt: skip
     memories.v = c.v_rest * b2.volt
     memories.occupied = np.repeat(learned.occupied.astype(float), n)
@@ -390,7 +391,7 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, cfg)
     b0 = sim_map.bias
     C = calibration.bias - calibration.gain * b0
     if S is None or np.ptp(C) > 1e-9 * max(float(np.abs(calibration.bias).max()), 1e-30):
-        raise UnsupportedComponent(
+        raise unsupported(
             f"separation {calibration.separation!r} with storage='plasticity'",
             "circuit",
             "its circuit weights are not the similarity's weights times one gain, so the "
@@ -413,3 +414,136 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, cfg)
         bias=bias.reshape(cap, n).mean(axis=1),
         neurons={"W": W, "bias": bias, "P": learned.p.copy()},
     )
+
+
+class PlasticStorage:
+    """The storage step of a circuit with ``storage="plasticity"``: what was learned so far,
+    and the retrieval plan it gives (:func:`learned_plan`).
+
+    The calibration (gain, inhibition, tonic offset, encoding, the teacher's scale) comes
+    from the memories given at construction, as for ``"set"``; the weights come only from
+    presentations (:func:`store`).
+    """
+
+    #: storage work (presentations × plastic synapses) above which target "auto" compiles
+    #: the storage network (cpp_standalone, about 15 s to compile); numpy stores 100 digits
+    #: (4 neurons per memory, 400 × 1024 synapses) in about 23 s on 2 cores
+    STANDALONE_WORK = 5e7
+
+    def __init__(self, model, sim_map: SimilarityMap, M: np.ndarray, calibration, cfg):
+        self.form = learned_form(sim_map, M, model.similarity.name)
+        self.sim_map, self.calibration, self.config = sim_map, calibration, cfg
+        capacity = cfg.plasticity.capacity or len(M)
+        if capacity < len(M):
+            raise ValidationError(
+                f"'capacity' ({capacity}) must be at least the number of memories given ({len(M)})"
+            )
+        self.capacity = capacity
+        n_features = sim_map.W.shape[1] * len(sim_map.channels)
+        n_cols = calibration.P_on.shape[1] * (2 if calibration.signed_output else 1) + 1
+        self.learned = Learned.empty(capacity, cfg.neurons_per_memory, n_features, n_cols)
+
+    @property
+    def presentations(self) -> int:
+        return self.learned.presentations
+
+    @property
+    def population_of(self) -> np.ndarray:
+        """Memory i → the population recruitment allocated to it."""
+        return np.asarray(self.learned.population_of, dtype=int)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """What was learned: instar weights, eligibilities, the feed-forward running mean
+        and the occupancy of each population."""
+        L = self.learned
+        return {"instar": L.w.copy(), "eligibility": L.u.copy(), "feedforward": L.mu.copy(),
+                "occupied": L.occupied.copy()}  # fmt: skip
+
+    def teacher(self, P: np.ndarray) -> np.ndarray:
+        """Output columns' teaching rates / teach_rate for projection rows P (on, off, ref)."""
+        cal = self.calibration
+        cols = [np.clip(P, 0, None) / cal.P_scale]
+        if cal.signed_output:
+            cols.append(np.clip(-P, 0, None) / cal.P_scale)
+        cols.append(np.ones((len(P), 1)))
+        return np.clip(np.concatenate(cols, axis=1), 0, 1)
+
+    def check_room(self, n: int) -> None:
+        free = int(np.count_nonzero(~self.learned.occupied))
+        if n > free:
+            raise ValidationError(
+                f"the network is full: {n} pattern(s) to store but {free} free memory "
+                f"population(s) of capacity {self.capacity} (set SpikingConfig(plasticity="
+                "StorageParams(capacity=...)) to build a larger one)"
+            )
+
+    def check_patterns(self, X: np.ndarray, P: np.ndarray) -> None:
+        """Refuse what the network cannot store faithfully: an encoding outside the feature
+        neurons' range, or a projection row outside the output neurons' range (both were
+        fixed at construction from the memories given then)."""
+        vr = self.sim_map.value_range
+        if vr is not None and X.size:
+            tol = 1e-9 * max(1.0, abs(vr[0]), abs(vr[1]))
+            if np.min(X) < vr[0] - tol or np.max(X) > vr[1] + tol:
+                raise ValidationError(
+                    f"'patterns' must lie in the range the network was built for, "
+                    f"[{vr[0]:g}, {vr[1]:g}] (the memories given at construction: its "
+                    f"feature code saturates beyond it); got values in [{np.min(X):g}, "
+                    f"{np.max(X):g}], which would be stored clipped",
+                    argument="patterns",
+                )
+        phi = self.sim_map.features(X)
+        if phi.size and np.min(phi) < -1e-12:
+            raise ValidationError(
+                "'patterns' must have a nonnegative encoding for storage='plasticity', as the "
+                "memories given at construction: a signed one needs cross-channel weights "
+                "that no local rule learns"
+            )
+        top = float(np.max(np.abs(phi))) / self.sim_map.scale if phi.size else 0.0
+        if top > 1 + 1e-9:
+            raise ValidationError(
+                f"'patterns' must lie in the range the network was built for: its feature "
+                f"neurons fire at input_rate for an encoded value of {self.sim_map.scale:g} "
+                f"(the largest of the memories given at construction), and this pattern "
+                f"encodes to {top * self.sim_map.scale:g}, which would be stored clipped; "
+                "rescale it, or build the network with memories that span its range",
+                argument="patterns",
+            )
+        cal = self.calibration
+        lo = -cal.P_scale if cal.signed_output else 0.0
+        if P.size and (np.max(P) > cal.P_scale * (1 + 1e-9) or np.min(P) < lo - 1e-9 * cal.P_scale):
+            raise ValidationError(
+                f"'projection' rows must lie in [{lo:g}, {cal.P_scale:g}], the range the "
+                "output neurons were built for (max|P| of the memories given at "
+                f"construction); got values in [{np.min(P):g}, {np.max(P):g}], which would be "
+                "stored clipped",
+                argument="projection",
+            )
+
+    def target(self, n_patterns: int) -> str:
+        """Where the storage run compiles: numpy, or cpp_standalone for large work."""
+        cfg = self.config
+        if cfg.target in ("numpy", "cpp_standalone"):
+            return cfg.target
+        if cfg.target == "auto":
+            n_features = self.learned.w.shape[1]
+            work = n_patterns * self.capacity * cfg.neurons_per_memory * n_features
+            if work > self.STANDALONE_WORK:
+                from ..device import require_compiler
+
+                try:
+                    require_compiler("cpp_standalone")
+                    return "cpp_standalone"
+                except ValidationError:
+                    return "numpy"
+        return "numpy"  # cython and cuda: the storage run uses numpy
+
+    def present(self, encoded: np.ndarray, P: np.ndarray, seed: int | None):
+        """Present every row (encodings, rate/input_rate, every channel) once with its
+        projection row, and return the retrieval plan from everything learned so far."""
+        from ..device import brian
+
+        self.check_room(len(encoded))
+        store(brian(), self.learned, encoded, self.teacher(P), self.config, seed=seed,
+              target=self.target(len(encoded)))  # fmt: skip
+        return learned_plan(self.learned, self.calibration, self.form, self.sim_map, self.config)

@@ -16,8 +16,7 @@ import numpy as np
 
 from .. import metrics
 from ..model import UHN
-from ._compare import compare
-from ._config import SpikingConfig
+from ..spiking import SpikingConfig, SpikingUHN, compare
 
 __all__ = ["SpikingBenchRecord", "binary_task", "run_spiking_bench", "nengo_wta"]
 
@@ -91,8 +90,6 @@ def run_spiking_bench(
                     seed=seed,
                 )
                 r = compare(WTA_MODEL, M, Q, targets=goal, config=cfg, windows=[duration])
-                from ._network import SpikingUHN
-
                 neurons = SpikingUHN(WTA_MODEL, M, config=cfg).n_neurons
                 s = r.summary()
                 records.append(

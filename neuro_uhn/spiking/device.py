@@ -4,9 +4,9 @@ Brian2 keeps process-wide state — the logging preferences, the active device, 
 standalone project per process. Everything in neuro_uhn that touches it goes through this
 module: :func:`brian` imports Brian2 with its litter switched off, and :class:`Standalone`
 owns the lifecycle of a compiled (``cpp_standalone``/``cuda_standalone``) project —
-``start`` (select and reset the device, in a private temp folder), ``build`` (record the
+``start`` (select and reset the device, in a private temp folder), ``compile`` (record the
 schedule once and compile), ``run`` (one batch of queries through ``run_args``), ``close``
-(remove the folder). After ``build`` the device is set back to runtime, so later runtime
+(remove the folder). After ``compile`` the device is set back to runtime, so later runtime
 networks in the same process are unaffected.
 """
 
@@ -16,14 +16,11 @@ import os
 import shutil
 import threading
 import weakref
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-import numpy as np
+from ..errors import ValidationError
 
-if TYPE_CHECKING:
-    from ._network import SpikingUHN
-
-__all__ = ["brian", "Standalone", "BRIAN_LOCK"]
+__all__ = ["brian", "Standalone", "BRIAN_LOCK", "require_compiler"]
 
 #: Held while any network is built or run: Brian2's device, preferences and the random seed
 #: (``brian2.seed`` sets NumPy's global generator) are process-wide, so two threads must take
@@ -145,12 +142,14 @@ class Standalone:
         prefix = f"{PROJECT_PREFIX}{os.getpid()}_"
         return cls(device, tempfile.mkdtemp(prefix=prefix), cls.generation)
 
-    def build(self, net: SpikingUHN, b2) -> None:
-        if net.config.seed is not None:
-            b2.seed(net.config.seed)  # compiled in: every device.run repeats the same noise
-        self.inputs = [view for view in net._input_values(b2, np.zeros((net._K, net.M.shape[1])))]
+    def compile(self, b2, inputs: list, schedule: Callable[[], None], seed: int | None) -> None:
+        """Record ``schedule`` (the runs of one batch) once and compile it; ``inputs`` are the
+        variables each run sets through ``run_args`` (their values are given per batch)."""
+        if seed is not None:
+            b2.seed(seed)  # compiled in: every device.run repeats the same noise
+        self.inputs = list(inputs)
         try:
-            net._schedule(b2)
+            schedule()
             self.device.build(directory=self.directory, compile=True, run=False, with_output=False)
         except BaseException:
             self.close()  # a failed compile leaves no folder behind
@@ -158,12 +157,22 @@ class Standalone:
         finally:
             b2.set_device("runtime")  # later runtime networks in this process stay runtime
 
-    def run(self, net: SpikingUHN, b2, Q):
+    def run(self, run_args: dict) -> None:
+        """One batch: the compiled schedule with this batch's input values."""
         if self.generation != Standalone.generation:
             raise RuntimeError(
                 "a newer standalone network was built in this process since this "
                 "one; Brian2 keeps one standalone project at a time: rebuild it"
             )
-        run_args = dict(net._input_values(b2, Q).items())
         self.device.run(directory=self.directory, with_output=False, run_args=run_args)
-        return net._collect(b2)
+
+
+def require_compiler(target: str) -> None:
+    """A clear error, before Brian2 tries, when no C++ compiler is on the PATH."""
+    found = [c for c in ("g++", "c++", "clang++") if shutil.which(c)]
+    if not found and not os.environ.get("CXX"):
+        raise ValidationError(
+            f"'target' {target!r} compiles C++ but no compiler (g++, c++, clang++ or $CXX) "
+            "was found on the PATH; install one (e.g. apt-get install g++) or use "
+            "target='numpy'"
+        )

@@ -1,0 +1,457 @@
+"""How a spiking network runs: :class:`SpikingConfig`, and the circuit's own parameters.
+
+Times and rates are plain floats in seconds and hertz (``duration=0.3`` is 300 ms); Brian2
+quantities are accepted too and converted, so ``duration=300*ms`` works. None of this is part
+of the ``UHN`` spec, which says only *what* is computed.
+
+Each field's constraint is declared once, next to it (:mod:`.params`). ``SpikingConfig``
+also declares which network kinds read each field: a setting the chosen ``mode`` does not
+read is refused with the mode that reads it, and a field left out takes the default of the
+chosen kind (``dt``, ``input_rate`` and ``refractory`` differ between the rate model and the
+circuit, for the reasons given with them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..errors import ValidationError
+from .params import check_fields, declared, param
+
+__all__ = [
+    "SpikingConfig",
+    "CircuitParams",
+    "StorageParams",
+    "MODES",
+    "RATE_MODES",
+    "TARGETS",
+    "STORAGES",
+]
+
+MODES = ("continuous", "hybrid", "spiking", "circuit")
+#: The rate model's modes (:mod:`.rate`); ``"circuit"`` is the neural circuit (:mod:`.circuit`).
+RATE_MODES = ("continuous", "hybrid", "spiking")
+TARGETS = ("auto", "numpy", "cython", "cpp_standalone", "cuda_standalone")
+STORAGES = ("set", "plasticity")
+
+_SPIKES = ("hybrid", "spiking", "circuit")  # modes whose memory neurons spike
+
+
+def _seconds(**kw):
+    return param(kind="real", unit="second", **kw)
+
+
+def _hertz(**kw):
+    return param(kind="real", unit="hertz", **kw)
+
+
+def _volts(**kw):
+    return param(kind="real", unit="volt", **kw)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CircuitParams:
+    """Neuron and synapse parameters of the circuit (``mode="circuit"``), in SI units
+    (Brian2 quantities accepted).
+
+    Defaults are the cortical LIF values of Brian2's COBA/CUBA examples and Brunel (2000):
+    τm 20 ms, τe 5 ms, τi 10 ms, rest −60 mV, threshold −50 mV, reset −60 mV. The feature
+    neurons' rate and the memory neurons' refractory period are ``SpikingConfig.input_rate``
+    and ``SpikingConfig.refractory`` (one name per quantity for every network kind).
+
+    Parameters
+    ----------
+    tau_m, tau_e, tau_i : float, s
+        Membrane time constant of memory neurons; decay of excitatory and inhibitory synaptic
+        currents (current-based synapses, in volts of membrane drive).
+    tau_self : float, s
+        Decay of the recurrent excitation within a memory population (slow, NMDA-like, as in
+        attractor models of working memory, Wang 1999): it outlasts the refractory period
+        and the inhibition's rise, so it holds the winner.
+    v_rest, v_threshold, v_reset : float, V
+    e_inhibitory : float, V
+        Reversal potential of the lateral inhibition (GABA_A, −80 mV): the inhibitory
+        current is ``gi·(v − E_i)/(v_rest − E_i)``, equal to ``gi`` at rest and zero at E_i,
+        so a suppressed membrane stays above E_i.
+    delay : float, s
+        Synaptic delay of the E→I and I→E connections.
+    tau_inhibitory : float, s
+        Membrane time constant of the inhibitory neurons.
+    n_inhibitory : int
+        Inhibitory neurons per copy of the circuit.
+    e_to_i : float
+        Jump of an inhibitory neuron's membrane per memory spike, in gaps: above 1 every
+        memory spike recruits the inhibition (a first-spike race); below 1 the inhibitory
+        neurons integrate several memory spikes (within ``tau_inhibitory``) before they fire.
+    inhibitory_gain : float
+        Inhibition one memory spike causes, summed over the inhibitory population, in units of
+        the rest-to-threshold gap (scaled by ``SpikingConfig.inhibition``).
+    self_excitation : float
+        Recurrent excitation within a memory population, as a multiple of the inhibition a
+        spike causes (integrated over the synaptic time courses): 1 cancels it for the winner.
+        The default 0.25 keeps the competition going after the first spikes instead of
+        latching the first population to cross threshold (digits, N = 1000, Euclidean/max:
+        agreement 0.70 at 1.5, 0.80 at 0.75, 0.83 at 0.5, 0.90 at 0.25).
+    drive : float
+        Margin of a typical stored pattern's self-match over the average memory, in gaps.
+    offset : float
+        Resting drive of the average memory, in gaps (below 1: subthreshold).
+    escape_rate : float, Hz
+        ``ρ₀``, the escape rate at threshold (softmax).
+    escape_width : float, V
+        ``Δv`` of the escape noise (softmax): ``β_eff = G/Δv``.
+    soft_span : float
+        Softmax: the largest drive difference, in escape widths, between a typical stored
+        pattern's self-match and the average memory; β is capped at ``soft_span / typical
+        centred self-score`` (``plan.beta_predicted`` reports it).
+    soft_inhibition : float
+        Softmax: inhibition one memory spike causes, in units of ``Δv`` (a homeostat that
+        holds the total rate; it lowers every exponent alike, so the shares stay softmax).
+    noise : float, V
+        Standard deviation of background membrane noise of the memory neurons (it
+        decorrelates the neurons of one population).
+    connection_p : float
+        Probability that a feature→memory synapse exists (weights scaled by ``1/p``).
+    output_neurons : int
+        Output neurons per output column (on, off): each memory neuron reaches every one of
+        them through its own synapse with release probability |P|/max|P|, so a column's count
+        estimates the projection from ``output_neurons`` times as many releases.
+    readout_gate : float
+        Max, top-k (k = 1) and softmax: the output gate closes after this fraction of the
+        reference neuron's typical spike count in the decoding window (calibrated on the
+        stored patterns); 0 turns the gate off (the decoder then divides by the calibrated
+        rate, and z scales with it).
+    memory_model : MemoryModel, str or brian2.Equations, optional
+        A memory-neuron model of your own (see :class:`neuro_uhn.spiking.MemoryModel`).
+    """
+
+    tau_m: float = _seconds(low=0, low_open=True, default=20e-3)
+    tau_e: float = _seconds(low=0, low_open=True, default=5e-3)
+    tau_i: float = _seconds(low=0, low_open=True, default=10e-3)
+    tau_self: float = _seconds(low=0, low_open=True, default=50e-3)
+    v_rest: float = _volts(default=-60e-3)
+    v_threshold: float = _volts(default=-50e-3)
+    v_reset: float = _volts(default=-60e-3)
+    e_inhibitory: float = _volts(default=-80e-3)
+    delay: float = _seconds(low=0, default=1e-3)
+    tau_inhibitory: float = _seconds(low=0, low_open=True, default=8e-3)
+    n_inhibitory: int = param(kind="int", low=1, high=10_000, default=10)
+    e_to_i: float = param(low=0, default=1.2)
+    inhibitory_gain: float = param(low=0, default=2.0)
+    self_excitation: float = param(low=0, default=0.25)
+    drive: float = param(low=0, low_open=True, default=1.5)
+    offset: float = param(default=0.5)
+    escape_rate: float = _hertz(low=0, low_open=True, default=20.0)
+    escape_width: float = _volts(low=0, low_open=True, default=4e-3)
+    soft_inhibition: float = param(low=0, default=0.2)
+    soft_span: float = param(low=0, low_open=True, default=8.0)
+    noise: float = _volts(low=0, default=1e-3)
+    connection_p: float = param(low=0, low_open=True, high=1, default=1.0)
+    output_neurons: int = param(kind="int", low=1, high=10_000, default=8)
+    readout_gate: float = param(low=0, high=1, default=0.5)
+    memory_model: Any = None
+
+    def __post_init__(self) -> None:
+        if self.memory_model is not None:
+            from .circuit.neurons import MemoryModel
+
+            if not isinstance(self.memory_model, MemoryModel):
+                object.__setattr__(self, "memory_model", MemoryModel(self.memory_model))
+        check_fields(self)
+        if not self.v_threshold > self.v_rest:
+            raise ValidationError(
+                f"'v_threshold' ({self.v_threshold}) must be above 'v_rest' ({self.v_rest})"
+            )
+        if not self.e_inhibitory < self.v_rest:
+            raise ValidationError(
+                f"'e_inhibitory' ({self.e_inhibitory}) must be below 'v_rest' ({self.v_rest})"
+            )
+        if not self.v_reset < self.v_threshold:
+            raise ValidationError(
+                f"'v_reset' ({self.v_reset}) must be below 'v_threshold' ({self.v_threshold})"
+            )
+
+    @property
+    def gap(self) -> float:
+        """Rest-to-threshold gap, V (the unit of drive, offset and inhibition)."""
+        return self.v_threshold - self.v_rest
+
+    def replace(self, **changes: Any) -> CircuitParams:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageParams:
+    """How ``storage="plasticity"`` writes memories into the circuit (docs/circuit.md, Storage).
+
+    Each memory is presented once for ``presentation`` seconds: the feature neurons fire at
+    the pattern's rates, a recruitment input drives the next free memory population, and
+    after ``allocation`` seconds a neuromodulatory gate opens the local rules for the rest of
+    the presentation; the output neurons are driven to the projection row by a teacher.
+    Presentations are ``pause`` seconds apart; at the end of each, a neuron that fired at
+    least ``occupancy_spikes`` times is marked occupied.
+
+    Parameters
+    ----------
+    capacity : int or None
+        Memory populations in the network (``None``: as many as the memories given at
+        construction). ``SpikingUHN.store`` fills the free ones; a full network is an error.
+    presentation, allocation, pause : float, s
+        One presentation (at most 0.1 s), its recruitment phase, and the pause after it.
+    tau_trace : float, s
+        Decay of the pre- and postsynaptic traces the rules read (10 ms: about half of the
+        ±20 ms STDP window of Bi & Poo 1998).
+    recruit_rate : float, Hz
+        Rate of each of the 50 recruitment (novelty) neurons.
+    recruit_drive : float
+        Mean recruitment drive of the recruited population, in rest-to-threshold gaps.
+    teach_rate : float, Hz
+        Rate of an output neuron driven by its teaching input at ``|P| = max|P|``.
+    occupancy_spikes : float
+        Spikes of a neuron in one presentation that mark it occupied.
+    """
+
+    capacity: int | None = param(kind="int", low=1, optional=True, default=None)
+    presentation: float = _seconds(low=0, low_open=True, default=0.1)
+    allocation: float = _seconds(low=0, low_open=True, default=0.03)
+    pause: float = _seconds(low=0, default=0.03)
+    tau_trace: float = _seconds(low=0, low_open=True, default=0.01)
+    recruit_rate: float = _hertz(low=0, low_open=True, default=200.0)
+    recruit_drive: float = param(low=0, low_open=True, default=5.0)
+    teach_rate: float = _hertz(low=0, low_open=True, default=1000.0)
+    occupancy_spikes: float = param(low=0, default=2.0)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if not self.allocation < self.presentation:
+            raise ValidationError(
+                f"'allocation' must be in (0, presentation={self.presentation:g}); "
+                f"got {self.allocation!r}"
+            )
+
+    def replace(self, **changes: Any) -> StorageParams:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpikingConfig:
+    """How the spiking UHN runs.
+
+    Parameters
+    ----------
+    mode : {"continuous", "hybrid", "spiking", "circuit"}
+        ``continuous``: no spikes, every coupling a summed rate variable — equals the abstract
+        model to numerical precision (it proves the wiring). ``hybrid`` and ``spiking``
+        *sample an algebraic rate model*: memory neurons fire Poisson spikes at a transfer
+        function of their score, normalised by an instantaneous divisive unit (hybrid: exact
+        similarity currents; spiking: Poisson feature neurons too). ``circuit`` is the neural
+        circuit: leaky integrate-and-fire memory, inhibitory and output neurons, the
+        separation made by lateral inhibition, z read from output neurons, and the feature
+        neurons' rates the only per-query input (docs/circuit.md).
+    duration : float, s
+        Simulated time per query.
+    settle : float, s
+        Spikes before this time are not decoded (the synaptic trace and the competition settle).
+    dt : float, s
+        Integration step. Default 0.1 ms in circuit mode (1 kHz inputs: two spikes of one
+        feature neuron in one step would merge in its relay), 0.25 ms in the rate modes.
+    input_rate : float, Hz
+        Spiking and circuit modes: feature-neuron rate for the largest feature value. Default
+        200 Hz in spiking mode, 1000 Hz in circuit mode (about 1000 Hz per active feature is
+        needed on digits; at 200 Hz too few input spikes are integrated).
+    memory_rate : float, Hz
+        Rate modes: rate scale of a memory neuron (total rate of the population for
+        normalised separations).
+    max_rate : float, Hz
+        Hybrid and spiking modes: ceiling on every memory neuron's rate.
+    tau_syn : float, s
+        Spiking mode: time constant of the feature→memory synaptic trace.
+    neurons_per_memory : int
+        Neurons per memory; their counts are pooled (noise falls as 1/sqrt(n)).
+    wta_gain : float
+        Rate modes, ``max`` and ``topk``: rates grow as ``exp(wta_gain · s / spread)``, where
+        ``spread`` is the standard deviation of the stored patterns' scores against each other.
+    levels : int
+        Spiking and circuit modes: thermometer levels per feature for ``manhattan``.
+    refractory : float, s
+        Refractory period of memory neurons. Default 0 in the rate modes (> 0 compresses
+        rates as r/(1 + r·t_ref)), 2 ms in circuit mode (a cortical neuron's; it is also the
+        latch rate ``1/refractory`` of the threshold separation).
+    dale : bool
+        Spiking mode: route negative feature→memory weights through inhibitory interneurons
+        (the circuit always does).
+    batch_size : int
+        Queries simulated side by side as independent copies of the network in one run.
+    target : {"auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"}
+        Brian2 code-generation target. ``"auto"`` picks ``cpp_standalone`` when the work is
+        large enough to repay its one-off compilation (about 12 s) and a C++ compiler is
+        present, ``numpy`` otherwise (see ``SpikingUHN.chosen_target``).
+    seed : int or None
+        Seed of Brian2's and NumPy's random numbers (sub-seeds of batches, calibration and
+        storage are derived with ``numpy.random.SeedSequence``).
+    threads : int
+        OpenMP threads of a ``cpp_standalone`` simulation (1: none).
+    inhibition : float
+        Circuit mode: scales every inhibitory weight of the lateral-inhibition loop (I→E);
+        ``0`` removes the competition (the knockout).
+    circuit : CircuitParams
+        Circuit mode: neuron and synapse parameters (SI units).
+    storage : {"set", "plasticity"}
+        Circuit mode: ``"set"`` copies M and P into the synapses at build time;
+        ``"plasticity"`` starts from zero weights and writes each memory by presenting it once
+        to a circuit with local learning rules (docs/circuit.md).
+    plasticity : StorageParams
+        Circuit mode with ``storage="plasticity"``: presentation, recruitment and rule
+        parameters.
+    """
+
+    mode: Literal["continuous", "hybrid", "spiking", "circuit"] = param(
+        kind="choice", choices=MODES, default="hybrid"
+    )
+    duration: float = _seconds(low=0, low_open=True, default=0.5)
+    settle: float = _seconds(low=0, default=0.03)
+    dt: float | None = _seconds(
+        low=0, low_open=True, default=None,
+        defaults={"continuous": 2.5e-4, "hybrid": 2.5e-4, "spiking": 2.5e-4, "circuit": 1e-4},
+    )  # fmt: skip
+    input_rate: float | None = _hertz(
+        low=0, low_open=True, default=None, modes=("spiking", "circuit"),
+        defaults={"spiking": 200.0, "circuit": 1000.0},
+    )  # fmt: skip
+    memory_rate: float | None = _hertz(low=0, low_open=True, default=None, modes=RATE_MODES,
+                                       defaults=dict.fromkeys(RATE_MODES, 200.0))  # fmt: skip
+    max_rate: float | None = _hertz(low=0, low_open=True, default=None, modes=("hybrid", "spiking"),
+                                    defaults={"hybrid": 1000.0, "spiking": 1000.0})  # fmt: skip
+    tau_syn: float | None = _seconds(low=0, low_open=True, default=None, modes=("spiking",),
+                                     defaults={"spiking": 0.01})  # fmt: skip
+    neurons_per_memory: int = param(kind="int", low=1, high=10_000, default=4)
+    wta_gain: float | None = param(low=0, low_open=True, default=None, modes=RATE_MODES,
+                                   defaults=dict.fromkeys(RATE_MODES, 5.0))  # fmt: skip
+    levels: int | None = param(kind="int", low=1, high=4096, default=None,
+                               modes=("spiking", "circuit"),
+                               defaults={"spiking": 16, "circuit": 16})  # fmt: skip
+    refractory: float | None = _seconds(
+        low=0, default=None, modes=_SPIKES,
+        defaults={"hybrid": 0.0, "spiking": 0.0, "circuit": 2e-3},
+    )  # fmt: skip
+    dale: bool | None = param(kind="bool", default=None, modes=("spiking",),
+                              defaults={"spiking": False})  # fmt: skip
+    batch_size: int = param(kind="int", low=1, default=50)
+    target: Literal["auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"] = param(
+        kind="choice", choices=TARGETS, default="auto"
+    )
+    seed: int | None = param(kind="int", low=0, high=2**32 - 1, optional=True, default=0)
+    threads: int = param(kind="int", low=1, high=1024, default=1)
+    inhibition: float | None = param(low=0, default=None, modes=("circuit",),
+                                     defaults={"circuit": 1.0})  # fmt: skip
+    circuit: CircuitParams | None = param(kind="object", cls=CircuitParams, default=None,
+                                          modes=("circuit",))  # fmt: skip
+    storage: Literal["set", "plasticity"] | None = param(
+        kind="choice", choices=STORAGES, default=None, modes=("circuit",),
+        defaults={"circuit": "set"},
+    )  # fmt: skip
+    plasticity: StorageParams | None = param(kind="object", cls=StorageParams, default=None,
+                                             modes=("circuit",))  # fmt: skip
+
+    def __post_init__(self) -> None:
+        mode = declared(self)["mode"].check("mode", self.mode)
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        given = []
+        for name, p in declared(self).items():
+            value = getattr(self, name)
+            if fields[name].default is not None:
+                given.append(name)  # always carried by replace() (seed=None included)
+            elif value is not None:
+                given.append(name)
+                if p.modes is not None and mode not in p.modes:
+                    readers = ", ".join(repr(m) for m in p.modes)
+                    raise ValidationError(
+                        f"{name!r} is not read in mode={mode!r}; it is a setting of "
+                        f"{'modes' if len(p.modes) > 1 else 'mode'} {readers}"
+                        f"{_WHERE.get((name, mode), '')} (leave it out)",
+                        argument=name,
+                    )
+        object.__setattr__(self, "_given", frozenset(given))
+        # the settings this mode reads take their kind's default where not given
+        for name, p in declared(self).items():
+            if getattr(self, name) is None and p.defaults is not None and mode in p.defaults:
+                object.__setattr__(self, name, p.defaults[mode])
+        if mode == "circuit":
+            if self.circuit is None:
+                object.__setattr__(self, "circuit", CircuitParams())
+            if self.plasticity is not None and self.storage != "plasticity":
+                raise ValidationError(
+                    "'plasticity' is read with storage='plasticity' only; got storage="
+                    f"{self.storage!r} (leave 'plasticity' out)",
+                    argument="plasticity",
+                )
+            if self.storage == "plasticity" and self.plasticity is None:
+                object.__setattr__(self, "plasticity", StorageParams())
+        check_fields(self, skip=tuple(n for n in declared(self) if getattr(self, n) is None))
+        if not self.settle < self.duration:
+            raise ValidationError(
+                f"'settle' must be in [0, duration={self.duration}); got {self.settle!r}"
+            )
+        if self.window < self.dt:
+            raise ValidationError(
+                f"the decoding window 'duration' - 'settle' = {self.window:g} s must be at "
+                f"least one step 'dt' = {self.dt:g} s"
+            )
+        for name in ("max_rate", "input_rate"):
+            rate = getattr(self, name)
+            if rate is not None and rate * self.dt > 0.5:
+                raise ValidationError(
+                    f"{name!r} * 'dt' = {rate:g} Hz * {self.dt:g} s = {rate * self.dt:g} must "
+                    "be <= 0.5: a Poisson neuron fires at most once a step, so a higher rate "
+                    f"is not realised (every feature would fire every step); lower {name!r} "
+                    "or 'dt'",
+                    argument=name,
+                )
+
+    @property
+    def window(self) -> float:
+        """Length of the decoding window [settle, duration]."""
+        return self.duration - self.settle
+
+    @property
+    def kind(self) -> str:
+        """The network kind this config builds: ``"rate"`` or ``"circuit"``."""
+        return "circuit" if self.mode == "circuit" else "rate"
+
+    def replace(self, **changes: Any) -> SpikingConfig:
+        """A copy with ``changes``. Settings left out take the (new) mode's defaults; when
+        ``changes`` switch the mode or the storage, the settings given before that the new
+        configuration does not read are dropped (a setting in ``changes`` is never)."""
+        given = {name: getattr(self, name) for name in self._given}
+        mode = changes.get("mode", self.mode)
+        storage = changes.get("storage", given.get("storage"))
+        if "mode" in changes or "storage" in changes:
+            params = declared(self)
+            given = {
+                k: v for k, v in given.items() if params[k].modes is None or mode in params[k].modes
+            }
+            if storage != "plasticity":
+                given.pop("plasticity", None)
+        return SpikingConfig(**{**given, **changes})
+
+    def __repr__(self) -> str:
+        shown = [
+            f"{name}={getattr(self, name)!r}"
+            for name, p in declared(self).items()
+            if p.modes is None or self.mode in p.modes
+            if not (name == "plasticity" and self.plasticity is None)
+        ]
+        return f"SpikingConfig({', '.join(shown)})"
+
+
+#: Where a setting that another mode reads lives in this one.
+_WHERE = {
+    ("dale", "circuit"): ": the circuit always routes negative weights through inhibitory relays",
+    ("max_rate", "circuit"): ": the circuit's rates come from its LIF neurons",
+    ("memory_rate", "circuit"): ": the circuit's rates come from its LIF neurons",
+    ("wta_gain", "circuit"): ": the circuit's competition is set by CircuitParams "
+    "(inhibitory_gain, drive)",
+    ("inhibition", "hybrid"): ": the rate modes normalise with a divisive unit",
+}

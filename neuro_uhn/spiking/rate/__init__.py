@@ -1,0 +1,1 @@
+"""The rate model: spiking samplers of the algebraic UHN (continuous, hybrid, spiking)."""
