@@ -369,6 +369,24 @@ def test_compare_runs_the_circuit(digits20):
     assert result.z_spiking.shape == (8, M.shape[1])
     assert result.agreement >= 0.75
     assert np.all(np.isfinite(result.settling_time))
+    # what tells a winner from a blend, recomputed here from the run's own counts
+    counts = result.run.counts
+    np.testing.assert_array_equal(result.memory_spikes, counts.sum(1))
+    np.testing.assert_array_equal(result.winner, counts.argmax(1))
+    np.testing.assert_allclose(result.winner_share, counts.max(1) / counts.sum(1))
+    np.testing.assert_array_equal(
+        result.active_populations, (counts >= 0.1 * counts.max(1, keepdims=True)).sum(1)
+    )
+    np.testing.assert_array_equal(result.winner_correct, counts.argmax(1) == targets[:8])
+    S = ref.pairwise(M, Q[:8], ref.manhattan)
+    np.testing.assert_array_equal(result.winner_agrees, counts.argmax(1) == S.argmax(1))
+    z_a = np.array([M[k] for k in S.argmax(1)])  # uhn_best's abstract z: the winner's row
+    np.testing.assert_allclose(
+        result.z_scale, np.linalg.norm(result.z_spiking, axis=1) / np.linalg.norm(z_a, axis=1)
+    )
+    s = result.summary()
+    assert s["median_active_populations"] == 1 and s["mean_winner_share"] >= 0.8
+    assert 0.8 <= s["median_z_scale"] <= 1.25
 
 
 def test_a_recorded_membrane_shows_the_winner_crossing_threshold(digits20):

@@ -54,6 +54,19 @@ CIRCUIT_PARAMETERS: dict[str, tuple[str, tuple[float, ...], str]] = {
     "noise": ("circuit", (0.0, 0.001, 0.002, 0.004), "V (σ)"),
 }
 
+#: What separates a winner from a blend (``Comparison.summary()``): active populations, the
+#: winner's share of memory spikes, memory spikes per cue, the scale of z against the
+#: abstract one, and the winner population's agreement and accuracy beside z's.
+BLEND_METRICS = (
+    "median_active_populations",
+    "mean_winner_share",
+    "median_memory_spikes",
+    "median_z_scale",
+    "fraction_z_scale_within_10pct",
+    "winner_agreement",
+    "winner_accuracy",
+)
+
 #: The measures of the circuit's validation table (docs/circuit.md), per model and data set.
 VALIDATION_METRICS = (
     "agreement",
@@ -66,6 +79,7 @@ VALIDATION_METRICS = (
     "p90_settling_ms",
     "spikes_per_retrieval",
     "wall_seconds_per_query",
+    *BLEND_METRICS,
 )
 
 
@@ -94,7 +108,8 @@ def validation_table(
     heads = ["dataset", "model", "N", *(h for h, _ in extra), "agreement",
              "gap > 5 % (share of cues)", "gap ≤ 5 %", "accuracy circuit", "accuracy abstract",
              "settling median / p90 (ms)", "spikes per retrieval",
-             *(h for h, _ in tail)]  # fmt: skip
+             "winner share / active populations", "z scale median (share within 10 %)",
+             "winner population agreement / accuracy", *(h for h, _ in tail)]  # fmt: skip
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for r in rows:
         cells = [
@@ -104,7 +119,11 @@ def validation_table(
             cell(r["agreement_gap_within_5pct"]), cell(r["accuracy_spiking"]),
             cell(r["accuracy_abstract"]),
             f"{cell(r['median_settling_ms'], 0)} / {cell(r['p90_settling_ms'], 0)}",
-            cell(r["spikes_per_retrieval"], 0), *(fn(r) for _, fn in tail),
+            cell(r["spikes_per_retrieval"], 0),
+            f"{cell(r.get('mean_winner_share'))} / {cell(r.get('median_active_populations'), 0)}",
+            f"{cell(r.get('median_z_scale'))} ({cell(r.get('fraction_z_scale_within_10pct'))})",
+            f"{cell(r.get('winner_agreement'))} / {cell(r.get('winner_accuracy'))}",
+            *(fn(r) for _, fn in tail),
         ]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -269,6 +288,7 @@ CELL_MEASURES = (
     "p90_settling_ms",
     "spikes_per_retrieval",
     "wall_seconds_per_query",
+    *BLEND_METRICS,
 )
 
 

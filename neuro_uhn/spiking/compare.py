@@ -55,6 +55,20 @@ class Comparison:
     #: per query: spikes of every neuron after the input layer over the whole run
     #: (memory, inhibitory and output neurons in circuit mode; memory neurons otherwise)
     spikes_per_query: np.ndarray | None = None
+    #: What tells a winner from a blend (spiking modes; None in continuous mode), per query,
+    #: from the memory populations' counts in the decoding window: populations with at
+    #: least a tenth of the top count; the top population's share of all memory spikes;
+    #: memory spikes in the window; the most active population (-1: none fired).
+    active_populations: np.ndarray | None = None
+    winner_share: np.ndarray | None = None
+    memory_spikes: np.ndarray | None = None
+    winner: np.ndarray | None = None
+    #: per query: ‖z_spiking‖ / ‖z_abstract‖ (NaN where z_abstract is 0)
+    z_scale: np.ndarray | None = None
+    #: per query: the most active population is the abstract scores' argmax (standard
+    #: convention, N > 1), and is the target (auto-association with ``targets``)
+    winner_agrees: np.ndarray | None = None
+    winner_correct: np.ndarray | None = None
 
     @property
     def agreement_where_abstract_correct(self) -> float:
@@ -87,6 +101,21 @@ class Comparison:
             out["fraction_gap_over_5pct"] = float(np.mean(self.score_gap > 0.05))
         if self.spikes_per_query is not None:
             out["spikes_per_retrieval"] = float(np.mean(self.spikes_per_query))
+        if self.active_populations is not None:
+            out.update(
+                median_active_populations=float(np.median(self.active_populations)),
+                mean_winner_share=_nanmean(self.winner_share),
+                median_memory_spikes=float(np.median(self.memory_spikes)),
+            )
+        if self.z_scale is not None and np.isfinite(self.z_scale).any():
+            out["median_z_scale"] = float(np.nanmedian(self.z_scale))
+            out["fraction_z_scale_within_10pct"] = float(
+                np.mean(np.abs(self.z_scale - 1) <= 0.1)
+            )
+        if self.winner_agrees is not None:
+            out["winner_agreement"] = float(np.mean(self.winner_agrees))
+        if self.winner_correct is not None:
+            out["winner_accuracy"] = float(np.mean(self.winner_correct))
         if self.identity_correct_abstract is not None:
             out.update(
                 accuracy_abstract=float(self.identity_correct_abstract.mean()),
@@ -214,12 +243,23 @@ def compare(
         for extra in (run.output_spikes, run.inhibitory_spikes):
             if extra is not None:
                 spikes += [len(t) for _, t in extra]
-    gap = None
+    gap, best = None, None
     if len(net.M) > 1 and convention == "standard":
         # the abstract scores, for the analysis only, after the run
         S = np.asarray(to_numpy(model.similarity(net.M, Q)), dtype=float)
         top = np.sort(S, axis=1)[:, ::-1]
         gap = (top[:, 0] - top[:, 1]) / np.maximum(np.abs(top[:, 0]), 1e-300)
+        best = S.argmax(axis=1)
+    blend: dict = {}
+    if config.mode != "continuous":
+        blend = _blend(run.counts)
+        if best is not None:
+            blend["winner_agrees"] = blend["winner"] == best
+        if targets is not None and truth is None:  # items are the memories themselves
+            blend["winner_correct"] = blend["winner"] == targets
+    norm_a = np.linalg.norm(z_abstract, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_scale = np.where(norm_a > 0, np.linalg.norm(z_spiking, axis=1) / norm_a, np.nan)
     return Comparison(
         z_spiking=z_spiking,
         z_abstract=z_abstract,
@@ -237,7 +277,25 @@ def compare(
         run=run,
         score_gap=gap,
         spikes_per_query=spikes,
+        z_scale=z_scale,
+        **blend,
     )
+
+
+def _blend(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Winner or blend, from memory counts (queries, populations) in the decoding window."""
+    counts = np.asarray(counts, dtype=float)
+    total, top = counts.sum(axis=1), counts.max(axis=1)
+    fired = total > 0
+    active = (counts > 0) & (counts >= 0.1 * top[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(fired, top / np.where(fired, total, 1), np.nan)
+    return {
+        "active_populations": active.sum(axis=1),
+        "winner_share": share,
+        "memory_spikes": total,
+        "winner": np.where(fired, counts.argmax(axis=1), -1),
+    }
 
 
 def window_sweep(net: SpikingUHN, run: SpikingRun, z_abstract, items, windows=None) -> list[dict]:
