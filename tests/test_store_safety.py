@@ -65,6 +65,55 @@ def test_a_foreign_sqlite_database_is_refused_and_left_byte_identical(tmp_path, 
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == ("wal" if wal else "delete")
 
 
+@pytest.mark.parametrize("wal", [False, True])
+@pytest.mark.parametrize("mark", ["application_id = 1234", "user_version = 7"])
+def test_a_database_another_program_marked_is_refused_even_without_tables(tmp_path, mark, wal):
+    path = tmp_path / "app.db"
+    _sqlite(path, [f"PRAGMA {mark}"], wal)
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match=f"not a neuro_uhn results database.*{mark.split()[0]}"):
+        ResultStore(path)
+    assert _snapshot(tmp_path) == before  # no tables added, no switch to WAL, no side file
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone() == (0,)
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == ("wal" if wal else "delete")
+
+
+CRASHED_WAL_WRITER = textwrap.dedent(
+    """
+    import os, sqlite3, sys
+
+    db = sqlite3.connect(sys.argv[1])
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")  # the rows live in the -wal only
+    for table in sys.argv[2].split("; "):
+        db.execute(f"CREATE TABLE {table}")
+    db.execute("INSERT INTO t VALUES (1)")
+    db.commit()
+    os._exit(0)  # the program stops without closing: its -wal and -shm stay
+    """
+)
+
+
+@pytest.mark.parametrize("tables", ["t (x)", "t (x); meta (key TEXT, value TEXT)"])
+def test_a_foreign_wal_database_keeps_its_wal_file_and_its_bytes(tmp_path, tables):
+    path = tmp_path / "app.db"
+    subprocess.run([sys.executable, "-c", CRASHED_WAL_WRITER, str(path), tables], check=True)
+    assert (tmp_path / "app.db-wal").stat().st_size > 0
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match="not a neuro_uhn results database"):
+        ResultStore(path)
+    after = _snapshot(tmp_path)
+    assert sorted(after) == sorted(before)  # the -wal and the -shm are still there
+    # the database and the writes only its -wal holds are byte-identical (the -shm is an
+    # index SQLite rebuilds; any reader may rewrite it)
+    assert {k: v for k, v in after.items() if not k.endswith("-shm")} == {
+        k: v for k, v in before.items() if not k.endswith("-shm")
+    }
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        assert db.execute("SELECT COUNT(*) FROM t").fetchone() == (1,)
+
+
 NOT_SQLITE = {
     "text": b"key,value\n1,2\n",
     "a PNG": b"\x89PNG\r\n\x1a\n" + bytes(100),
