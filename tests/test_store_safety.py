@@ -246,6 +246,34 @@ def test_every_row_add_reported_is_on_disk_after_sigkill(tmp_path, kill_after):
     assert keys <= {f"k{i}" for i in range(50)}
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_cell_the_sweep_reports_finished_is_already_committed(tmp_path, workers):
+    """At the moment ``run_experiment`` reports cells finished (``on_rows``; the progress bar
+    counts the same rows after it), another process reading the file already sees each of
+    them: a store that kept a finished cell back (buffered, committed one call behind)
+    would lose it to a SIGKILL right after it was reported."""
+    data = np.random.default_rng(1).random((40, 16))
+    np.save(tmp_path / "d.npy", data)
+    path = tmp_path / "r.sqlite"
+    reported: list[str] = []
+
+    def committed() -> set[str]:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            return {k for (k,) in db.execute("SELECT key FROM results")}
+
+    def on_rows(rows):
+        keys = [r["key"] for r in rows]
+        assert keys, "a report without cells"
+        missing = set(keys) - committed()
+        assert not missing, f"{len(missing)} cells reported finished are not committed"
+        reported.extend(keys)
+
+    sweep = run_experiment("noise", tmp_path / "d.npy", store=path, workers=workers,
+                           n_memories=[3, 5], runs=2, levels=[0.1, 0.3],
+                           similarities=["dot", "manhattan"], on_rows=on_rows)  # fmt: skip
+    assert len(reported) == sweep.computed == len(sweep.rows) > 4  # several reports, all seen
+
+
 # --- CSV ----------------------------------------------------------------------------------
 
 
