@@ -82,6 +82,12 @@ class Dataset:
     stand_in: str | None = None
     labels: np.ndarray | None = None
 
+    def __post_init__(self):
+        from .._validation import check_shape
+
+        # whole numbers, never truncated: (8.5, 8) would be read as (8, 8) downstream
+        object.__setattr__(self, "image_shape", check_shape(self.image_shape, "image_shape"))
+
     @property
     def title(self) -> str:
         """``"MNIST"``, ``"CIFAR-10 stand-in (natural-image patches)"``, a file's stem..."""

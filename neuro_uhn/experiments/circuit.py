@@ -213,7 +213,16 @@ def check_parameters(
     if isinstance(parameters, str):
         parameters = [parameters]
     if not isinstance(parameters, Mapping):
-        parameters = {k: table[_known(k, table, what)][1] for k in parameters}
+        names = list(parameters)
+        for k in names:
+            _known(k, table, what)
+            if names.count(k) > 1:
+                raise ValidationError(
+                    f"'parameters' names {k!r} {names.count(k)} times; name each parameter "
+                    "once (with all its values: NAME=V1:V2)",
+                    argument="parameters",
+                )
+        parameters = {k: table[k][1] for k in names}
     out: dict[str, tuple[float, ...]] = {}
     for name, values in parameters.items():
         _known(name, table, what)
@@ -227,6 +236,17 @@ def check_parameters(
             if not number or not np.isfinite(v) or v < 0:
                 raise ValidationError(
                     f"'parameters': the values of {name!r} must be finite numbers >= 0; got {v!r}",
+                    argument="parameters",
+                )
+            if name in WHOLE_PARAMETERS and not (float(v).is_integer() and v >= 1):
+                raise ValidationError(
+                    f"'parameters': {name!r} is a count, its values must be whole numbers >= 1; "
+                    f"got {v!r}: give whole numbers (a fraction is never truncated)",
+                    argument="parameters",
+                )
+            if float(v) in checked:
+                raise ValidationError(
+                    f"'parameters': {name!r} has the value {v!r} twice; give each value once",
                     argument="parameters",
                 )
             checked.append(float(v))
@@ -248,8 +268,7 @@ def point_config(base, name: str | None, value: float | None, table=CIRCUIT_PARA
         return base
     where = table[_known(name, table)][0]
     if where == "config":
-        v = int(value) if name == "neurons_per_memory" else value
-        return base.replace(**{name: v})
+        return base.replace(**{name: _whole(name, value)})
     if where == "plasticity":
         changes = {name: value}
         if name == "presentation":
@@ -273,8 +292,22 @@ def circuit_label(name: str | None, value: float | None, kind: str = "circuit") 
     :func:`~neuro_uhn.experiments.parse_label`); ``kind`` alone for the defaults."""
     if name is None:
         return kind
-    v = int(value) if name == "neurons_per_memory" else float(value)
+    v = _whole(name, value) if name in WHOLE_PARAMETERS else float(value)
     return f"{kind}({name}={v!r})"
+
+
+#: the sweep parameters that count something (neurons): whole numbers, never truncated
+WHOLE_PARAMETERS = frozenset({"neurons_per_memory"})
+
+
+def _whole(name: str, value):
+    """``value`` as an int for a parameter of :data:`WHOLE_PARAMETERS` (2.0 is 2, 2.5 an
+    error), else unchanged."""
+    if name not in WHOLE_PARAMETERS:
+        return value
+    from .._validation import check_whole
+
+    return check_whole(value, name, 1)
 
 
 #: measures a circuit cell stores beside the tidy table's columns (``row["measures"]``)
