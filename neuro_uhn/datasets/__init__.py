@@ -125,6 +125,12 @@ def download(
     """
     if name not in _download.SOURCES:
         raise ValidationError(f"'name' must be one of {sorted(_download.SOURCES)}; got {name!r}")
+    if url is not None and (not isinstance(url, str) or not url.strip()):
+        raise ValidationError(
+            f"'url' must be the base address of a mirror such as 'https://host/mnist/'; got "
+            f"{url!r} (leave it out for the canonical {_download.SOURCES[name]['url']!r})",
+            argument="url",
+        )
     folder = _folder(cache_dir)
     _download.fetch(name, folder, base_url=url)
     return folder
