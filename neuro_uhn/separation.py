@@ -261,6 +261,9 @@ class TopK(Separation):
                 "best; use weighting='uniform' or a positive similarity"
             )
         W = chosen * S
+        # divided by the row's largest chosen score first: the sum of k scores near the
+        # dtype's largest value would overflow to inf and turn every weight into 0
+        W = W / xp.max(W, axis=-1, keepdims=True)
         return W / xp.sum(W, axis=-1, keepdims=True)
 
 

@@ -177,3 +177,9 @@ def test_a_polynomial_that_overflows_is_a_clear_error_in_every_namespace(xp):
     assert Z.dtype == np.float32 and np.all(np.isfinite(Z))
     # the Lagrangian overflows quietly to inf; the energy reports it as its own error
     assert separation.make("polynomial", n=100).lagrangian(S.astype(np.float32))[0] == np.inf
+
+
+def test_topk_score_weights_do_not_overflow_near_the_dtypes_largest_value():
+    S = np.array([[3e38, 3e38, 1.0], [1e38, 3e38, 2e38]], dtype=np.float32)
+    W = TopK(k=2, weighting="score")(S)
+    np.testing.assert_allclose(W, [[0.5, 0.5, 0.0], [0.0, 0.6, 0.4]], rtol=1e-6)
