@@ -209,6 +209,14 @@ class ResultStore:
                     continue
                 if _is_lock(err):
                     raise StoreError(self._busy_message(err)) from None
+                text = str(err).lower()
+                if "unable to open" in text or "disk i/o" in text or "readonly" in text:
+                    # e.g. a WAL database without its -wal in a folder that takes no writes
+                    raise StoreError(
+                        f"results store {self.path!r} cannot be opened ({err}; it was left "
+                        "untouched): check that the path and its folder are writable, or pass "
+                        "another --store"
+                    ) from None
                 raise StoreError(
                     f"results store {self.path!r} is not a neuro_uhn results database (SQLite "
                     f"cannot read it: {err}; it was left untouched): move it aside or pass "
