@@ -4,11 +4,10 @@ the runner-up crossing (or not) the threshold; and the validation table of docs/
 per model and N, agreement with the abstract model split by the top-two score gap, accuracy
 of the circuit and of the abstract model, settling time and spikes per retrieval.
 
-The table's rows are written one by one to ``figC_circuit_validation.json`` (atomically), so
+The table's rows are written one by one to ``figC_circuit_validation.json`` (a RowsFile), so
 an interrupted run resumes where it stopped; ``figC_circuit_validation.md`` is the table.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -87,14 +86,20 @@ def _datasets(quick):
 
 
 def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> list[dict]:
-    from neuro_uhn.experiments.circuit import save_rows, validation_metrics
+    from neuro_uhn.experiments.circuit import validation_metrics
+    from neuro_uhn.experiments.rowsfile import RowsFile
     from neuro_uhn.spiking import SpikingConfig, compare
 
     path = out_dir / ("figC_circuit_validation_quick.json" if quick else
                       "figC_circuit_validation.json")  # fmt: skip
-    rows = json.loads(path.read_text()) if path.exists() else []
-    rows = [r for r in rows if r.get("version") == VERSION]  # older rows: another circuit
-    done = {(r["dataset"], r["model"], r["n_memories"]) for r in rows}
+    store = RowsFile(path, what="circuit validation",
+                     key=lambda r: (r["dataset"], r["model"], r["n_memories"], r.get("version")),
+                     required=("dataset", "model", "n_memories"))  # fmt: skip
+
+    def current(rows):  # older rows (another circuit) stay in the file, out of the table
+        return [r for r in rows if r.get("version") == VERSION]
+
+    rows = current(store.rows())
     n_queries = 8 if quick else 50
     config = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=1,
                            batch_size=n_queries)  # fmt: skip
@@ -102,6 +107,8 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
         for n in (20,) if quick else SIZES[dataset]:
             M = images[np.random.default_rng(n).permutation(len(images))[:n]]
             for label, (model, data) in MODELS.items():
+                rows = current(store.rows())  # with the rows other processes finished meanwhile
+                done = {(r["dataset"], r["model"], r["n_memories"]) for r in rows}
                 if (dataset, label, n) in done or label in SKIP.get((dataset, n), ()):
                     continue
                 if progress:
@@ -109,7 +116,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                 mem, P, Q, targets = problem(M, data, n_queries, seed=n)
                 r = compare(model, mem, Q, projection=P, targets=targets, config=config)
                 s = r.summary()
-                rows.append(
+                new = (
                     {
                         "dataset": dataset, "model": label, "n_memories": n, "data": data,
                         "n_queries": n_queries, "sigma": SIGMA, "flip": FLIP.get(data),
@@ -121,7 +128,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                         "build_seconds": r.build_seconds,
                     }
                 )  # fmt: skip
-                save_rows(path, rows)
+                rows = current(store.add([new]))  # merged with other processes' rows
     return rows
 
 

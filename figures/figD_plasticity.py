@@ -76,17 +76,19 @@ VALIDATION_MODELS = {**MODELS, "mchn (dot/softmax β=1)": "mchn"}
 
 def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> list[dict]:
     """Rows of the validation table for storage="plasticity" (resumable JSON)."""
-    import json
-
     from neuro_uhn import datasets
-    from neuro_uhn.experiments.circuit import save_rows, validation_metrics
+    from neuro_uhn.experiments.circuit import validation_metrics
     from neuro_uhn.experiments.plasticity import pearson
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN, compare
 
     path = out_dir / ("figD_plasticity_validation_quick.json" if quick else
                       "figD_plasticity_validation.json")  # fmt: skip
-    rows = json.loads(path.read_text()) if path.exists() else []
-    done = {(r["dataset"], r["model"], r["n_memories"]) for r in rows}
+    from neuro_uhn.experiments.rowsfile import RowsFile
+
+    store = RowsFile(path, what="plasticity validation",
+                     key=lambda r: (r["dataset"], r["model"], r["n_memories"]),
+                     required=("dataset", "model", "n_memories"))  # fmt: skip
+    rows = store.rows()
     sets = [("digits", datasets.load("digits").images)]
     if not quick:
         try:
@@ -103,6 +105,8 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
             targets = rng.integers(0, len(M), n_queries)
             Q = corruptions.gaussian_noise(M[targets], SIGMA, rng)
             for label, model in VALIDATION_MODELS.items():
+                rows = store.rows()  # with the rows other processes finished meanwhile
+                done = {(r["dataset"], r["model"], r["n_memories"]) for r in rows}
                 if (dataset, label, n) in done:
                     continue
                 if progress:
@@ -112,7 +116,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                 a = SpikingUHN(model, M, config=config.replace(storage="set")).weights()
                 b = learned.weights()
                 driven = learned.query_inputs(M)["rates"].max(axis=0) > 0
-                rows.append(
+                new = (
                     {
                         "dataset": dataset, "model": label, "n_memories": n,
                         "storage": "plasticity", "n_queries": n_queries, "sigma": SIGMA,
@@ -125,7 +129,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                         "r_bias": pearson(a["bias"], b["bias"]),
                     }
                 )  # fmt: skip
-                save_rows(path, rows)
+                rows = store.add([new])  # merged with other processes' rows
     return rows
 
 

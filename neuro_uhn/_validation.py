@@ -103,6 +103,52 @@ def check_int(value: Any, name: str, minimum: int | None = None, maximum: int | 
     return value
 
 
+def check_whole(value: Any, name: str, minimum: int | None = None) -> int:
+    """A count given as a number: an ``int``, or a float with no fractional part (``4.0``
+    from a command line or a sweep's values), never truncated (``2.5`` is refused)."""
+    import math
+    import numbers
+
+    span = _span(minimum, None)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValidationTypeError(
+            f"{name!r} must be a whole number{span}; got {type(value).__name__} {value!r}",
+            argument=name,
+        )
+    if not isinstance(value, numbers.Integral):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise ValidationError(
+                f"{name!r} must be a whole number{span}; got {value!r}, which would be "
+                f"truncated to {math.trunc(value) if math.isfinite(value) else value!r}: "
+                "give a whole number",
+                argument=name,
+            )
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValidationError(f"{name!r} must be a whole number{span}; got {value!r}",
+                              argument=name)  # fmt: skip
+    return value
+
+
+def check_shape(shape: Any, name: str) -> tuple[int, ...]:
+    """A shape: a sequence of whole numbers >= 1 (``(8, 8)``; ``(8.0, 8)`` is read as it,
+    ``(8.5, 8)`` is refused, never truncated)."""
+    if isinstance(shape, str | bytes) or not hasattr(shape, "__iter__"):
+        raise ValidationTypeError(
+            f"{name!r} must be a sequence of whole numbers >= 1 such as (28, 28); got {shape!r}",
+            argument=name,
+        )
+    dims = list(shape)
+    try:
+        return tuple(check_whole(d, name, 1) for d in dims)
+    except (ValidationError, ValidationTypeError):
+        raise ValidationError(
+            f"{name!r} must be whole numbers >= 1 such as (28, 28); got {tuple(dims)!r}: give "
+            "each dimension as a whole number",
+            argument=name,
+        ) from None
+
+
 def check_real(
     value: Any, name: str, minimum: float | None = None, maximum: float | None = None
 ) -> float:

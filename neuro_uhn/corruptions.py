@@ -81,8 +81,10 @@ def _fraction(fraction, name: str = "fraction") -> float:
 
 def _as_images(X: np.ndarray, image_shape) -> np.ndarray:
     """View rows as images of ``image_shape``: (H, W) grey or (H, W, C) colour, row-major."""
-    shape = tuple(int(s) for s in image_shape)
-    if len(shape) not in (2, 3) or min(shape) < 1:
+    from ._validation import check_shape
+
+    shape = check_shape(image_shape, "image_shape")
+    if len(shape) not in (2, 3):
         raise ValidationError(f"'image_shape' must be (H, W) or (H, W, C); got {image_shape!r}")
     if int(np.prod(shape)) != X.shape[-1]:
         raise ValidationError(

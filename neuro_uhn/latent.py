@@ -35,7 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import ValidationError, ValidationTypeError
+from .errors import MissingFile, ValidationError, ValidationTypeError
 
 __all__ = [
     "Encoder",
@@ -104,8 +104,9 @@ def _int(value: Any, name: str, lo: int = 1) -> int:
 
 
 def _fingerprints(X: np.ndarray) -> frozenset[bytes]:
-    """One short hash per row (its float64 bytes): to recognise fitting rows later."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    """One short hash per row (its float64 bytes, ``-0.0`` read as ``0.0``: equal values,
+    one fingerprint): to recognise fitting rows later."""
+    X = np.ascontiguousarray(X, dtype=np.float64) + 0.0  # -0.0 + 0.0 is +0.0
     return frozenset(hashlib.blake2b(row.tobytes(), digest_size=12).digest() for row in X)
 
 
@@ -136,7 +137,12 @@ class PCA(_Fitted):
     ``encode(X) = (X - mean) Vₖᵀ``, ``decode(L) = L Vₖ + mean``. With ``n_components`` equal
     to the feature count (and at least as many fitting rows) ``Vₖ`` is orthogonal, so
     Euclidean distances are unchanged and Euclidean retrieval equals pixel space.
-    ``whiten=True`` divides each component by its standard deviation.
+    ``whiten=True`` divides each component by its standard deviation; a component without
+    variance in the fitting data (a singular value at or below the rounding level of the
+    fit, ``σ_max · max(n, D) · ε`` of the input's dtype, as ``numpy.linalg.matrix_rank``) has
+    no standard deviation to divide by, and its code is 0 (``kept_`` is False there):
+    dividing by its rounding noise (about 1e-16) would blow any cue's component in that
+    direction up by 1e16 and drown the others.
     """
 
     def __init__(self, n_components: int, *, whiten: bool = False):
@@ -144,6 +150,7 @@ class PCA(_Fitted):
         self.n_components = _int(n_components, "n_components")
         self.whiten = bool(whiten)
         self.mean_ = self.components_ = self.scale_ = self.explained_variance_ratio_ = None
+        self.kept_ = None
 
     def __repr__(self) -> str:
         return f"PCA(n_components={self.n_components}, whiten={self.whiten})"
@@ -168,8 +175,12 @@ class PCA(_Fitted):
         self.components_ = Vt[:k]
         var = s**2 / max(1, n - 1)
         self.explained_variance_ratio_ = var[:k] / var.sum() if var.sum() > 0 else var[:k]
+        # the rank of the centred fitting data, at the precision it came in
+        tol = float(s.max(initial=0.0)) * max(n, D) * float(np.finfo(X.dtype).eps)
+        has_variance = s[:k] > tol
+        self.kept_ = has_variance if self.whiten else np.ones(k, dtype=bool)
         std = np.sqrt(var[:k])
-        self.scale_ = np.where(std > 0, std, 1.0) if self.whiten else np.ones(k)
+        self.scale_ = np.where(has_variance, std, 1.0) if self.whiten else np.ones(k)
         self._record(X)
         return self
 
@@ -184,20 +195,21 @@ class PCA(_Fitted):
         out = PCA(k, whiten=self.whiten)
         out.n_features, out.fit_rows, out.mean_ = self.n_features, self.fit_rows, self.mean_
         out.components_ = self.components_[:k]
-        out.scale_ = self.scale_[:k]
+        out.scale_, out.kept_ = self.scale_[:k], self.kept_[:k]
         out.explained_variance_ratio_ = self.explained_variance_ratio_[:k]
         return out
 
     def encode(self, X: Any) -> np.ndarray:
         self._require_fit()
         X = _images(X, "X", self.n_features)
-        L = ((X - self.mean_) @ self.components_.T) / self.scale_
+        L = ((X - self.mean_) @ self.components_.T) / self.scale_ * self.kept_
         return L.astype(X.dtype, copy=False)
 
     def decode(self, L: Any) -> np.ndarray:
         self._require_fit()
         L = _images(L, "L", self.n_components)
-        return ((L * self.scale_) @ self.components_ + self.mean_).astype(L.dtype, copy=False)
+        out = (L * (self.scale_ * self.kept_)) @ self.components_ + self.mean_
+        return out.astype(L.dtype, copy=False)
 
 
 class RandomProjection(_Fitted):
@@ -326,36 +338,137 @@ class Autoencoder(_Fitted):
         return self._apply("decoder", _images(L, "L", self.n_components))
 
     def save(self, path: str | os.PathLike) -> None:
-        """``torch.save`` of tensors and integers only (no pickled objects)."""
+        """``torch.save`` of tensors and integers only (no pickled objects), written to a
+        temporary file and renamed into place. The folder must exist; an existing file is
+        replaced only if it is an autoencoder file too."""
+        from ._outputs import check_output
+
         torch = _torch()
         self._require_fit()
-        torch.save(
-            {
-                "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
-                "sizes": torch.tensor([self.n_features, self.hidden, self.n_components]),
-                "fit_rows": torch.tensor(
-                    np.frombuffer(b"".join(sorted(self.fit_rows)), dtype=np.uint8).copy()
-                ),
-            },
-            path,
-        )
+        text = _path_text(path, "save")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(text))):
+            raise MissingFile(
+                f"Autoencoder.save: the folder of {text!r} does not exist; create it or pass a "
+                "path in an existing folder",
+                argument="path",
+            )
+        target = check_output(text, "path", what="Autoencoder file", ours=_is_autoencoder_file)
+        blob = {
+            "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
+            "sizes": torch.tensor([self.n_features, self.hidden, self.n_components]),
+            "fit_rows": torch.tensor(
+                np.frombuffer(b"".join(sorted(self.fit_rows)), dtype=np.uint8).copy()
+            ),
+        }
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            torch.save(blob, tmp)
+            os.replace(tmp, target)
+        except (OSError, RuntimeError) as err:  # torch reports a failed write as RuntimeError
+            why = getattr(err, "strerror", None) or str(err).splitlines()[0]
+            raise ValidationError(
+                f"Autoencoder.save could not write {text!r} ({why}): check the free space "
+                "and the folder's permissions, or pass another path",
+                argument="path",
+            ) from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()  # no temporary file left behind
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device="cpu") -> Autoencoder:
         """Read a file written by :meth:`save` with ``torch.load(weights_only=True)``."""
-        torch = _torch()
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(blob, dict) or {"state_dict", "sizes"} - set(blob):
-            raise ValidationError(f"{os.fspath(path)!r} is not a file written by Autoencoder.save")
+        text = _path_text(path, "load")
+        blob = _read_autoencoder(text)
         D, hidden, k = (int(v) for v in blob["sizes"])
         self = cls(k, hidden=hidden, device=device)
         self._build(D)
-        self.net.load_state_dict(blob["state_dict"])
+        try:
+            self.net.load_state_dict(blob["state_dict"])
+        except (RuntimeError, KeyError, TypeError) as err:
+            raise ValidationError(
+                f"{text!r} is not a file written by Autoencoder.save: its weights do not fit "
+                f"a {D} → {hidden} → {k} autoencoder ({str(err).splitlines()[0]}); pass a file "
+                "Autoencoder.save wrote",
+                argument="path",
+            ) from None
         raw = blob.get("fit_rows")
         if raw is not None:
             b = raw.numpy().tobytes()
             self.fit_rows = frozenset(b[i : i + 12] for i in range(0, len(b), 12))
         return self
+
+
+def _path_text(path: Any, method: str) -> str:
+    if not isinstance(path, str | os.PathLike):
+        raise ValidationTypeError(
+            f"Autoencoder.{method}: 'path' must be a file path; got {type(path).__name__} {path!r}",
+            argument="path",
+        )
+    text = os.fspath(path)
+    if isinstance(text, bytes) or not text.strip():
+        raise ValidationError(
+            f"Autoencoder.{method}: 'path' must be a file name; got {text!r}", argument="path"
+        )
+    return os.path.expanduser(text)
+
+
+def _read_autoencoder(text: str) -> dict:
+    """The checked contents of a file :meth:`Autoencoder.save` wrote (else a library error)."""
+    torch = _torch()
+    if not os.path.exists(text):
+        raise MissingFile(
+            f"Autoencoder.load: {text!r} does not exist; pass the path of a file "
+            "Autoencoder.save wrote",
+            argument="path",
+        )
+    if not os.path.isfile(text):
+        raise ValidationError(
+            f"Autoencoder.load: {text!r} is a folder, not a file Autoencoder.save wrote",
+            argument="path",
+        )
+    what = f"{text!r} is not a file written by Autoencoder.save"
+    try:
+        blob = torch.load(text, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - torch raises many kinds for a foreign file
+        first = (str(err).splitlines() or [type(err).__name__])[0][:200]
+        raise ValidationError(
+            f"{what} (torch.load: {first}); pass a file Autoencoder.save wrote", argument="path"
+        ) from None
+    if not isinstance(blob, dict) or {"state_dict", "sizes"} - set(blob):
+        raise ValidationError(
+            f"{what} (it holds no 'state_dict' and 'sizes'); pass a file Autoencoder.save wrote",
+            argument="path",
+        )
+    sizes, state, rows = blob["sizes"], blob["state_dict"], blob.get("fit_rows")
+    ok = (
+        isinstance(sizes, torch.Tensor)
+        and sizes.shape == (3,)
+        and not sizes.is_floating_point()
+        and bool((sizes >= 1).all())
+        and isinstance(state, dict)
+        and all(isinstance(v, torch.Tensor) for v in state.values())
+        and (
+            rows is None
+            or (isinstance(rows, torch.Tensor) and rows.dtype == torch.uint8 and rows.ndim == 1
+                and rows.numel() % 12 == 0)
+        )
+    )  # fmt: skip
+    if not ok:
+        raise ValidationError(
+            f"{what} ('sizes', 'state_dict' or 'fit_rows' are not what it writes: 3 positive "
+            "integers, tensors, 12-byte fingerprints); pass a file Autoencoder.save wrote",
+            argument="path",
+        )
+    return blob
+
+
+def _is_autoencoder_file(path) -> bool:
+    try:
+        _read_autoencoder(os.fspath(path))
+    except (ValidationError, MissingFile):
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------- retrieval

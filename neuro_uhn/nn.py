@@ -39,6 +39,15 @@ own kernels (allocations O(B·L·S), checked with the profiler in the tests); on
 devices a custom backward computes it in blocks whose (batch, L, S, d) temporary fits the
 library's memory budget (:func:`neuro_uhn.memory_budget`).
 
+Precision and NaN. Half-precision inputs (float16, bfloat16) get their scores and weights
+computed in float32 and the weights cast back, as the fused kernels of
+:func:`~torch.nn.functional.scaled_dot_product_attention` accumulate: scores beyond 65504 do
+not overflow to NaN, and the distances (``torch.cdist`` has no half-precision kernel on the
+CPU) work in every dtype. NaN in is NaN out under every separation: a query whose scores,
+own features or allowed keys hold a NaN gets a row of NaN weights (``argmax`` would take a
+NaN score as the largest, so one NaN key would otherwise win every query of its head); a
+masked key's NaN reaches nothing.
+
 Masks follow :func:`~torch.nn.functional.scaled_dot_product_attention`: a boolean
 ``attn_mask`` is True where a query may attend, a float one is added to the logits (to
 ``β·S`` for softmax, to ``S`` otherwise); ``is_causal`` allows keys up to the query's
@@ -327,11 +336,37 @@ def attention_weights(
     return _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta)
 
 
+def _surrogate_beta(value: Any) -> float:
+    """The straight-through softmax temperature: a finite number > 0."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValidationTypeError(
+            f"'surrogate_beta' must be a finite number > 0 (the softmax temperature of the "
+            f"straight-through gradient); got {type(value).__name__} {value!r}",
+            argument="surrogate_beta",
+        )
+    if not (math.isfinite(value) and value > 0):
+        raise ValidationError(
+            f"'surrogate_beta' must be a finite number > 0 (the softmax temperature of the "
+            f"straight-through gradient; inf would make it NaN); got {value!r}: pass e.g. "
+            "1/sqrt(head_dim)",
+            argument="surrogate_beta",
+        )
+    return float(value)
+
+
+#: Inputs of these dtypes get their scores and weights computed in float32.
+_HALF = (torch.float16, torch.bfloat16)
+
+
 def _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta, compiled=False):
     from .separation import Max, Softmax, TopK
 
-    if not (isinstance(surrogate_beta, int | float) and surrogate_beta > 0):
-        raise ValidationError(f"'surrogate_beta' must be a number > 0; got {surrogate_beta!r}")
+    surrogate_beta = _surrogate_beta(surrogate_beta)
+    dtype = q.dtype
+    if dtype in _HALF:  # as SDPA's kernels: no overflow beyond 65504, cdist in every dtype
+        q, k = q.float(), k.float()
     S = scores(sim, q, k, compiled=compiled)
     L, n_keys = q.shape[-2], k.shape[-2]
     allowed, additive = _masks(attn_mask, is_causal, L, n_keys, S, q.device)
@@ -343,6 +378,14 @@ def _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta, compiled=Fals
         additive = additive.masked_fill(blocked, 0.0)
     if additive is not None:
         S = S + (additive / sep.beta if isinstance(sep, Softmax) else additive)
+    # NaN in, NaN out: a NaN score, or a NaN feature of the query or of a key (hamming's
+    # binarisation and argmax would hide it), makes the query's row NaN if the key is allowed
+    nan = torch.isnan(S) | (
+        torch.isnan(q).any(-1).unsqueeze(-1) | torch.isnan(k).any(-1).unsqueeze(-2)
+    )
+    if allowed is not None:
+        nan = nan & allowed
+    nan_rows = nan.any(-1, keepdim=True)
     if allowed is not None:
         allowed = allowed.expand(S.shape)
         S = S.masked_fill(~allowed, -math.inf if ordered else 0.0)
@@ -356,7 +399,8 @@ def _weights(sim, sep, q, k, attn_mask, is_causal, surrogate_beta, compiled=Fals
         W = W + soft - soft.detach()
     if allowed is not None:
         W = torch.where(allowed & any_allowed, W, torch.zeros((), dtype=W.dtype))
-    return W
+    W = torch.where(nan_rows, torch.full((), math.nan, dtype=W.dtype, device=W.device), W)
+    return W.to(dtype)
 
 
 def attention(
@@ -436,7 +480,7 @@ class UHNAttention(torch.nn.Module):
         self.head_dim = embed_dim // num_heads
         self.batch_first = batch_first
         scale = 1.0 / math.sqrt(self.head_dim)
-        self.surrogate_beta = params.pop("surrogate_beta", scale)
+        self.surrogate_beta = _surrogate_beta(params.pop("surrogate_beta", scale))
         self.compiled = bool(params.pop("compiled", False))
         sep_name = separation if isinstance(separation, str) else None
         if sep_name == "softmax" and "beta" not in params:

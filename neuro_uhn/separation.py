@@ -101,6 +101,11 @@ class Polynomial(Separation):
     (2016), so odd powers never flip the sign of a weight. With negative-valued similarities
     (the standard distances) every weight is 0: use the paper convention, whose reciprocal
     distances are positive, or a similarity with positive scores.
+
+    A finite score whose power exceeds the dtype's range (``s > max^(1/n)``: 2.4 in float32
+    at n = 100) is a :class:`~neuro_uhn.errors.ValidationError`, never an ``inf`` weight;
+    followed by ``normalize`` (``polynomial >> normalize``) the weights are computed without
+    overflow at any n. Infinite scores give infinite weights, as IEEE arithmetic does.
     """
 
     order_preserving: ClassVar[bool] = True
@@ -112,7 +117,21 @@ class Polynomial(Separation):
 
     def __call__(self, S):
         xp = namespace(S)
-        return xp.clip(S, 0, None) ** self.n
+        R = xp.clip(S, 0, None)
+        with _quiet():  # an overflow is reported below, as an error
+            W = R**self.n
+        if not bool(xp.all(xp.isfinite(W))) and bool(xp.any(xp.isfinite(R) & ~xp.isfinite(W))):
+            info = xp.finfo(S.dtype)
+            top = float(xp.max(xp.where(xp.isfinite(R), R, xp.zeros_like(R))))
+            raise ValidationError(
+                f"separation 'polynomial' with n={self.n:g}: scores up to {top:.4g} give "
+                f"weights beyond {S.dtype}'s largest value {float(info.max):.4g} (any score "
+                f"above {float(info.max) ** (1 / self.n):.4g} overflows); rescale the scores "
+                "(a similarity with scores in [0, 1], such as cosine), use float64, or follow "
+                "it with 'normalize' (polynomial >> normalize never overflows)",
+                argument="separation",
+            )
+        return W
 
     def normalized(self, S):
         """``normalize(max(S, 0)^n)`` without overflow or underflow: each row is divided by
@@ -126,7 +145,15 @@ class Polynomial(Separation):
 
     def lagrangian(self, S):
         xp = namespace(S)
-        return xp.sum(xp.clip(S, 0, None) ** (self.n + 1), axis=-1) / (self.n + 1)
+        with _quiet():  # an overflow gives inf, which the energy reports as an error
+            return xp.sum(xp.clip(S, 0, None) ** (self.n + 1), axis=-1) / (self.n + 1)
+
+
+def _quiet():
+    """NumPy's overflow and invalid-value warnings off (other array libraries do not warn)."""
+    import numpy as np
+
+    return np.errstate(over="ignore", invalid="ignore")
 
 
 @register("softmax")
@@ -234,6 +261,9 @@ class TopK(Separation):
                 "best; use weighting='uniform' or a positive similarity"
             )
         W = chosen * S
+        # divided by the row's largest chosen score first: the sum of k scores near the
+        # dtype's largest value would overflow to inf and turn every weight into 0
+        W = W / xp.max(W, axis=-1, keepdims=True)
         return W / xp.sum(W, axis=-1, keepdims=True)
 
 

@@ -254,10 +254,12 @@ class Cosine(Similarity):
 
 def _unit_rows(X, xp):
     """Rows of unit length; each row is first divided by its largest magnitude, so rows of
-    1e-300 or 1e300 neither underflow nor overflow the squared norm."""
+    1e-300 or 1e300 neither underflow nor overflow the squared norm. A zero row stays zero,
+    with finite gradients: its norm is the square root of 1, not of 0 (whose infinite
+    derivative times the zero of a later ``where`` is NaN under autograd)."""
     X = _max_scaled_rows(X, xp)
-    norm = xp.sqrt(_sq_norms(X, xp))
-    norm = xp.where(norm > 0, norm, xp.ones_like(norm))
+    sq = _sq_norms(X, xp)
+    norm = xp.sqrt(xp.where(sq > 0, sq, xp.ones_like(sq)))
     return X / xp.expand_dims(norm, axis=-1)
 
 

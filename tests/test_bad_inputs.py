@@ -979,3 +979,41 @@ def test_a_single_label_string_is_a_list_of_one():
     assert {(c.convention, c.similarity, c.separation) for t in one for c in t.cells} == {
         ("standard", "dot", "max")
     }
+
+
+# --- nothing is replaced or truncated silently (issue 23) ----------------------------------
+
+
+@pytest.mark.parametrize("option", ["similarities", "separations", "conventions", "models"])
+def test_an_empty_list_option_is_refused_not_read_as_the_defaults(option):
+    from neuro_uhn import datasets
+    from neuro_uhn.experiments import plan
+
+    experiment = "spiking" if option == "models" else "noise"
+    with pytest.raises(ValueError, match=f"'{option}' is empty: name at least one, or leave it"):
+        plan(experiment, datasets.load("digits"), **{option: []})
+
+
+def test_fractional_image_shapes_and_neuron_counts_are_refused_not_truncated():
+    import numpy as np
+
+    from neuro_uhn import corruptions, datasets
+    from neuro_uhn.experiments import circuit
+    from neuro_uhn.spiking import SpikingConfig
+
+    X = np.random.default_rng(0).random((3, 64))
+    with pytest.raises(ValueError, match=r"'image_shape' must be whole numbers >= 1.*8\.5"):
+        corruptions.mask_bottom(X, 0.5, (8.5, 8))
+    np.testing.assert_array_equal(corruptions.mask_bottom(X, 0.5, (8.0, 8)),
+                                  corruptions.mask_bottom(X, 0.5, (8, 8)))  # fmt: skip
+    with pytest.raises(ValueError, match=r"'image_shape' must be whole numbers >= 1"):
+        datasets.Dataset("x", X, (8.5, 8), "test")
+    assert datasets.Dataset("x", X, (8.0, 8), "test").image_shape == (8, 8)
+    base = SpikingConfig(mode="circuit")
+    with pytest.raises(ValueError, match="'neurons_per_memory' must be a whole number >= 1"):
+        circuit.point_config(base, "neurons_per_memory", 2.5)
+    assert circuit.point_config(base, "neurons_per_memory", 2.0).neurons_per_memory == 2
+    with pytest.raises(ValueError, match="'neurons_per_memory' must be a whole number"):
+        circuit.circuit_label("neurons_per_memory", 2.5)
+    with pytest.raises(ValueError, match="'parameters' names 'tau_m' 2 times"):
+        circuit.check_parameters(["tau_m", "tau_m"])

@@ -192,3 +192,94 @@ def test_one_function_gives_the_papers_threshold():
         3072, "paper", per_size=True
     )
     assert default_threshold("mask", "standard", 64) == paper_threshold(64)
+
+
+# --- values are never replaced or dropped silently -----------------------------------------
+
+
+def _exit_code(argv):
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return exit_.code
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--store", ""], "--store is empty: give a file name"),
+        (["--store", " "], "--store is empty: give a file name"),
+        (["--csv", ""], "--csv is empty: give a file name"),
+        (["--store", "{tmp}/a.sqlite", "--store", "{tmp}/b.sqlite"], "--store is given twice"),
+        (["--runs", "1", "--runs", "2"], "--runs is given twice (1, then 2); give it once"),
+        (["--similarity", "dot", "--similarity", "manhattan"], "--similarity is given twice"),
+    ],
+)
+def test_a_run_option_given_empty_or_twice_is_refused_before_any_work(
+    extra, message, tmp_path, capsys, monkeypatch
+):
+    """``--store ""`` ran without a store and exited 0; a repeated option kept its last
+    value."""
+    from neuro_uhn.experiments import runner
+
+    monkeypatch.setattr(runner, "_execute", _never_compute)
+    extra = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    options = {"--n-memories": "5", "--runs": "1", "--levels": "0.1", "--similarity": "dot"}
+    argv = ["run", "noise", "--dataset", "digits", "--no-progress"]
+    argv += [x for k, v in options.items() if k not in extra for x in (k, v)]
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code(argv + extra) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no store, no table
+
+
+def _never_compute(*args, **kwargs):
+    raise AssertionError("a sweep ran for a command that must be refused")
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ("inhibition=0,inhibition=1", "'inhibition' is named twice"),
+        ("inhibition=0:0.5:0", "'inhibition' has the value 0.0 twice"),
+        ("neurons_per_memory=2.5", "'neurons_per_memory' is a count, its values must be whole"),
+        ("neurons_per_memory=0", "'neurons_per_memory' is a count, its values must be whole"),
+    ],
+)
+def test_circuit_parameters_named_twice_or_fractional_neurons_are_refused(
+    parameters, message, capsys, monkeypatch
+):
+    from neuro_uhn.experiments import runner
+
+    monkeypatch.setattr(runner, "_execute", _never_compute)
+    argv = ["run", "circuit", "--dataset", "digits", "--parameters", parameters, "--no-progress"]
+    assert _exit_code(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("experiment", ["circuit", "storage", "spiking"])
+def test_max_queries_zero_is_refused_not_read_as_the_default(experiment, capsys, monkeypatch):
+    from neuro_uhn import datasets
+    from neuro_uhn.experiments import plan, runner
+
+    monkeypatch.setattr(runner, "_execute", _never_compute)
+    argv = ["run", experiment, "--dataset", "digits", "--max-queries", "0", "--no-progress"]
+    assert _exit_code(argv) == 2
+    assert "'max_queries' must be an integer >= 1; got 0" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="'max_queries' must be an integer >= 1; got 0"):
+        plan(experiment, datasets.load("digits"), max_queries=0)
+
+
+@pytest.mark.parametrize("command", [["compare", "--mode", "spiking"], ["demo"], ["figures"]])
+def test_an_empty_out_folder_is_refused(command, tmp_path, capsys, monkeypatch):
+    """``--out ""`` is not the current folder (nor, for compare, "no figure")."""
+    import neuro_uhn.spiking
+    from neuro_uhn.app import demo, figures
+
+    monkeypatch.setattr(demo, "run_demo", _never_compute)
+    monkeypatch.setattr(figures, "make_figures", _never_compute)
+    monkeypatch.setattr(neuro_uhn.spiking, "compare", _never_compute)
+    monkeypatch.chdir(tmp_path)
+    assert _exit_code([*command, "--out", ""]) == 2
+    assert "--out is empty: give a folder" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

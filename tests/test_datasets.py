@@ -260,6 +260,19 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path):
         datasets.download("cifar10", cache_dir=tmp_path, url="http://127.0.0.1:9/")
 
 
+@pytest.mark.parametrize("url", ["", "  ", 7])
+def test_an_empty_mirror_address_is_refused_not_read_as_the_canonical_one(
+    tmp_path, url, monkeypatch
+):
+    def fetch(*args, **kwargs):
+        raise AssertionError("downloaded from the canonical address instead")
+
+    monkeypatch.setattr(_download, "fetch", fetch)
+    with pytest.raises(ValueError, match="'url' must be the base address of a mirror"):
+        datasets.download("cifar10", cache_dir=tmp_path, url=url)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_optional_packages_are_named(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pooch", None)  # import pooch -> ImportError
     with pytest.raises(RuntimeError, match="needs pooch: pip install"):

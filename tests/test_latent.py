@@ -268,3 +268,79 @@ def test_paper_convention_picks_the_same_memories_under_max(rng, sim):
     paper = latent.retrieve(M, Q, encoder=enc, similarity=sim, separation="max",
                             convention="paper")  # fmt: skip
     np.testing.assert_array_equal(paper, std)
+
+
+def test_whitened_pca_zeroes_the_components_a_rank_deficient_fit_has_no_variance_in():
+    """Components of no variance (rounding noise, std ~1e-16) are not divided by it: their
+    codes are 0, retrieval is as good as with the rank's components (it fell to 0.03)."""
+    rng = np.random.default_rng(0)
+    D, rank = 64, 6
+    basis = np.linalg.qr(rng.standard_normal((D, rank)))[0].T
+
+    def draw(n):
+        return 0.5 + (rng.standard_normal((n, rank)) * np.linspace(0.3, 0.1, rank)) @ basis
+
+    fit, M = draw(200), draw(40)
+    Q = M + rng.normal(0, 0.02, M.shape)
+    outputs = {}
+    for k in (rank, 20):
+        enc = latent.PCA(k, whiten=True).fit(fit)
+        assert enc.kept_.sum() == rank and np.abs(enc.encode(Q)).max() < 10
+        np.testing.assert_allclose(enc.decode(enc.encode(M)), M, atol=1e-10)
+        outputs[k] = latent.retrieve(M, Q, encoder=enc, similarity="euclidean",
+                                     separation="max")  # fmt: skip
+    np.testing.assert_array_equal(outputs[20], outputs[rank])
+    np.testing.assert_array_equal(outputs[rank], M)  # every cue retrieves its own memory
+    # float32 data: the rank at float32's precision
+    enc32 = latent.PCA(20, whiten=True).fit(fit.astype(np.float32))
+    assert enc32.kept_.sum() == rank and enc32.truncated(8).kept_.sum() == rank
+    # without whitening every component is kept (distances unchanged)
+    assert latent.PCA(20).fit(fit).kept_.all()
+
+
+def test_a_fitting_row_with_negative_zeros_is_still_a_fitting_row(rng):
+    X = np.round(rng.random((30, 8)), 1)  # plenty of 0.0
+    X[:, 0] = 0.0
+    enc = latent.PCA(3).fit(X[:20])
+    flipped = np.where(X[:20] == 0, -0.0, X[:20])  # the same values, signed zeros
+    assert np.signbit(flipped).any() and enc.overlap(flipped) == 20
+    with pytest.raises(ValueError, match="20 of the 'memories' were among the encoder's"):
+        latent.retrieve(flipped, flipped[:2], encoder=enc, similarity="euclidean",
+                        separation="max")  # fmt: skip
+
+
+def test_autoencoder_save_and_load_errors_name_the_path_and_what_to_do(rng, tmp_path):
+    torch = pytest.importorskip("torch")
+    from neuro_uhn.errors import MissingFile, NeuroUHNError
+
+    X = _data(rng, n=40, D=8).astype(np.float32)
+    ae = latent.Autoencoder(2, hidden=4, seed=0).fit(X, epochs=1)
+    with pytest.raises(MissingFile, match="folder of .*missing.* does not exist; create it"):
+        ae.save(tmp_path / "missing" / "ae.pt")
+    with pytest.raises(ValueError, match="is a folder"):
+        ae.save(tmp_path)
+    data = tmp_path / "data.npy"
+    np.save(data, X)
+    before = data.read_bytes()
+    with pytest.raises(ValueError, match="not a Autoencoder file neuro_uhn wrote|refusing"):
+        ae.save(data)  # another file is never overwritten
+    assert data.read_bytes() == before
+    ae.save(tmp_path / "ae.pt")
+    ae.save(tmp_path / "ae.pt")  # its own file is replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ae.pt", "data.npy"]
+    (tmp_path / "empty.pt").write_bytes(b"")
+    (tmp_path / "text.pt").write_text("not a model")
+    torch.save({"state_dict": {}, "sizes": torch.tensor([8, 4])}, tmp_path / "sizes.pt")
+    torch.save({"state_dict": {"w": torch.zeros(2)}, "sizes": torch.tensor([8, 4, 2])},
+               tmp_path / "weights.pt")  # fmt: skip
+    for name in ("empty.pt", "text.pt", "data.npy", "sizes.pt", "weights.pt"):
+        with pytest.raises(ValueError, match=f"{name}' is not a file written by Autoencoder.save"):
+            latent.Autoencoder.load(tmp_path / name)
+    with pytest.raises(MissingFile, match="does not exist; pass the path"):
+        latent.Autoencoder.load(tmp_path / "none.pt")
+    with pytest.raises(ValueError, match="is a folder"):
+        latent.Autoencoder.load(tmp_path)
+    with pytest.raises(NeuroUHNError, match="'path' must be a file path"):
+        latent.Autoencoder.load(3)
+    back = latent.Autoencoder.load(tmp_path / "ae.pt")
+    np.testing.assert_array_equal(back.encode(X), ae.encode(X))

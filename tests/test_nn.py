@@ -426,3 +426,83 @@ def test_compiled_manhattan_equals_cdist_and_never_materialises_the_difference()
         unn.attention(*args, similarity="manhattan", beta=0.3, compiled=True).sum().backward()
 
     assert _largest_allocation(step) <= whole // 8
+
+
+# --------------------------------------------------------------- NaN, half precision, edges
+NAN_SEPARATIONS = [("softmax", {}), ("max", {}), ("topk", {"k": 2}), ("identity", {}),
+                   ("threshold", {"theta": -1.0})]  # fmt: skip
+
+
+@pytest.mark.parametrize("sim", unn.SIMILARITIES)
+@pytest.mark.parametrize("sep, kw", NAN_SEPARATIONS, ids=[s for s, _ in NAN_SEPARATIONS])
+def test_nan_in_is_nan_out_under_every_separation(sim, sep, kw):
+    """A NaN key poisons the queries that may attend to it (argmax would make it the winner
+    of every query of its head, with a finite-looking output); a NaN query its own row; a
+    masked NaN key nothing."""
+    q, k, v = _qkv(21, batch=(2,), dtype=torch.float32)
+    k[0, 3, 1] = math.nan  # head 0, key 3
+    out = unn.attention(q, k, v, similarity=sim, separation=sep, **kw)
+    assert out[0].isnan().all() and out[1].isfinite().all()
+    allowed = torch.ones(5, 7, dtype=torch.bool)
+    allowed[:, 3] = False
+    out = unn.attention(q, k, v, similarity=sim, separation=sep, attn_mask=allowed, **kw)
+    assert out.isfinite().all()
+    q, k, v = _qkv(22, batch=(2,), dtype=torch.float32)
+    q[1, 2, 0] = math.nan
+    out = unn.attention(q, k, v, similarity=sim, separation=sep, **kw)
+    assert out[1, 2].isnan().all()
+    assert out[0].isfinite().all() and out[1, [0, 1, 3, 4]].isfinite().all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("sim", unn.SIMILARITIES)
+def test_half_precision_is_as_robust_as_the_builtin_attention(sim, dtype):
+    """Scores and weights in float32, weights cast back: the distances run in half
+    precision (no cdist kernel there), and scores beyond 65504 do not overflow to NaN."""
+    q, k, v = (x.to(dtype) for x in _qkv(23, batch=(2,), dtype=torch.float32))
+    out = unn.attention(q, k, v, similarity=sim, beta=0.5)
+    want = unn.attention(*(x.float() for x in (q, k, v)), similarity=sim, beta=0.5)
+    assert out.dtype == dtype and out.isfinite().all()
+    torch.testing.assert_close(out.float(), want, atol=0.05, rtol=0.05)
+    big = torch.full((1, 3, 8), 300.0, dtype=dtype)  # q·k = 720000: beyond float16's range
+    big[0, 1] = 200.0
+    beta = 1 / math.sqrt(8)
+    sdpa = F.scaled_dot_product_attention(big, big, v[:1, :3])
+    assert sdpa.isfinite().all()
+    if sim == "dot":
+        out = unn.attention(big, big, v[:1, :3], beta=beta)
+        assert out.isfinite().all()
+        torch.testing.assert_close(out.float(), sdpa.float(), atol=0.05, rtol=0.05)
+    w = unn.attention_weights(big, big, similarity=sim, beta=beta)
+    assert w.dtype == dtype and w.isfinite().all()
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan, 0.0, -1.0, True, "1", None])
+def test_surrogate_beta_must_be_a_finite_positive_number(bad):
+    q, k, v = _qkv(24, batch=(), dtype=torch.float32)
+    with pytest.raises(nu.NeuroUHNError, match="'surrogate_beta' must be a finite number > 0"):
+        unn.attention(q, k, v, separation="max", surrogate_beta=bad)
+    with pytest.raises(nu.NeuroUHNError, match="'surrogate_beta' must be a finite number > 0"):
+        unn.UHNAttention(8, 2, separation="max", surrogate_beta=bad)
+
+
+@pytest.mark.parametrize("sep", [{"kind": "softmax", "beta": 2.0}, "max"], ids=["softmax", "max"])
+def test_cosine_with_a_zero_query_or_key_has_finite_gradients(sep):
+    q, k, v = (x.requires_grad_() for x in _qkv(25, batch=(2,), dtype=torch.float64))
+    with torch.no_grad():
+        q[0, 1] = 0.0
+        k[1, 2] = 0.0
+    out = unn.attention(q, k, v, similarity="cosine", separation=sep)
+    assert out.isfinite().all()
+    out.square().sum().backward()
+    for t in (q, k, v):
+        assert t.grad.isfinite().all()
+    # the abstract similarity under autograd: a zero memory or query, finite gradients too
+    M = torch.randn(4, 5, dtype=torch.float64)
+    M[2] = 0.0
+    M.requires_grad_()
+    Q = torch.zeros(2, 5, dtype=torch.float64, requires_grad=True)
+    xp = unn._xp()
+    sim = nu.similarity.make("cosine")
+    sim.score(sim.prepare(M, xp), Q, xp).sum().backward()
+    assert M.grad.isfinite().all() and Q.grad.isfinite().all()

@@ -153,3 +153,33 @@ def test_log_strict_raises_and_official_log_propagates_like_torch():
     W = separation.make({"kind": "log", "strict": False})(S)
     assert W[0, 0] == -np.inf and np.isnan(W[0, 2])
     assert W[0, 1] == pytest.approx(np.log(0.5)) and W[0, 3] == pytest.approx(np.log(0.25))
+
+
+def test_a_polynomial_that_overflows_is_a_clear_error_in_every_namespace(xp):
+    """``max(s, 0)^n`` beyond the dtype's range: an error naming the scores, the limit and
+    what to do, never an inf weight behind a NumPy warning; in range, the exact powers."""
+    import neuro_uhn as nu
+
+    S = np.array([[3.0, 1.0, -2.0]])
+    with pytest.raises(nu.ValidationError, match=r"n=100: scores up to 3 .*above 2\.42"):
+        separation.make("polynomial", n=100)(to_xp(xp, S.astype(np.float32)))
+    W = separation.make("polynomial", n=100)(to_xp(xp, S))  # float64 holds 3^100
+    np.testing.assert_allclose(to_np(W), [[3.0**100, 1.0, 0.0]], rtol=1e-12)
+    inf = separation.make("polynomial", n=100)(to_xp(xp, np.array([[np.inf, 1.0]])))
+    assert to_np(inf).tolist() == [[np.inf, 1.0]]  # infinite scores: IEEE, no error
+    # through retrieval in float32: the same error; followed by normalize: no overflow
+    rng = np.random.default_rng(0)
+    M = rng.random((10, 64)).astype(np.float32)
+    with pytest.raises(nu.ValidationError, match="polynomial' with n=100"):
+        nu.retrieve(M, M[:3], similarity="dot", separation="polynomial", n=100)
+    chain = [{"kind": "polynomial", "n": 100}, "normalize"]
+    Z = nu.retrieve(M, M[:3], similarity="dot", separation=chain)
+    assert Z.dtype == np.float32 and np.all(np.isfinite(Z))
+    # the Lagrangian overflows quietly to inf; the energy reports it as its own error
+    assert separation.make("polynomial", n=100).lagrangian(S.astype(np.float32))[0] == np.inf
+
+
+def test_topk_score_weights_do_not_overflow_near_the_dtypes_largest_value():
+    S = np.array([[3e38, 3e38, 1.0], [1e38, 3e38, 2e38]], dtype=np.float32)
+    W = TopK(k=2, weighting="score")(S)
+    np.testing.assert_allclose(W, [[0.5, 0.5, 0.0], [0.0, 0.6, 0.4]], rtol=1e-6)

@@ -65,6 +65,55 @@ def test_a_foreign_sqlite_database_is_refused_and_left_byte_identical(tmp_path, 
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == ("wal" if wal else "delete")
 
 
+@pytest.mark.parametrize("wal", [False, True])
+@pytest.mark.parametrize("mark", ["application_id = 1234", "user_version = 7"])
+def test_a_database_another_program_marked_is_refused_even_without_tables(tmp_path, mark, wal):
+    path = tmp_path / "app.db"
+    _sqlite(path, [f"PRAGMA {mark}"], wal)
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match=f"not a neuro_uhn results database.*{mark.split()[0]}"):
+        ResultStore(path)
+    assert _snapshot(tmp_path) == before  # no tables added, no switch to WAL, no side file
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone() == (0,)
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == ("wal" if wal else "delete")
+
+
+CRASHED_WAL_WRITER = textwrap.dedent(
+    """
+    import os, sqlite3, sys
+
+    db = sqlite3.connect(sys.argv[1])
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")  # the rows live in the -wal only
+    for table in sys.argv[2].split("; "):
+        db.execute(f"CREATE TABLE {table}")
+    db.execute("INSERT INTO t VALUES (1)")
+    db.commit()
+    os._exit(0)  # the program stops without closing: its -wal and -shm stay
+    """
+)
+
+
+@pytest.mark.parametrize("tables", ["t (x)", "t (x); meta (key TEXT, value TEXT)"])
+def test_a_foreign_wal_database_keeps_its_wal_file_and_its_bytes(tmp_path, tables):
+    path = tmp_path / "app.db"
+    subprocess.run([sys.executable, "-c", CRASHED_WAL_WRITER, str(path), tables], check=True)
+    assert (tmp_path / "app.db-wal").stat().st_size > 0
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match="not a neuro_uhn results database"):
+        ResultStore(path)
+    after = _snapshot(tmp_path)
+    assert sorted(after) == sorted(before)  # the -wal and the -shm are still there
+    # the database and the writes only its -wal holds are byte-identical (the -shm is an
+    # index SQLite rebuilds; any reader may rewrite it)
+    assert {k: v for k, v in after.items() if not k.endswith("-shm")} == {
+        k: v for k, v in before.items() if not k.endswith("-shm")
+    }
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        assert db.execute("SELECT COUNT(*) FROM t").fetchone() == (1,)
+
+
 NOT_SQLITE = {
     "text": b"key,value\n1,2\n",
     "a PNG": b"\x89PNG\r\n\x1a\n" + bytes(100),
@@ -195,6 +244,34 @@ def test_every_row_add_reported_is_on_disk_after_sigkill(tmp_path, kill_after):
         keys = db.keys()
     assert {f"k{i}" for i in reported} <= keys  # nothing reported stored was lost
     assert keys <= {f"k{i}" for i in range(50)}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_cell_the_sweep_reports_finished_is_already_committed(tmp_path, workers):
+    """At the moment ``run_experiment`` reports cells finished (``on_rows``; the progress bar
+    counts the same rows after it), another process reading the file already sees each of
+    them: a store that kept a finished cell back (buffered, committed one call behind)
+    would lose it to a SIGKILL right after it was reported."""
+    data = np.random.default_rng(1).random((40, 16))
+    np.save(tmp_path / "d.npy", data)
+    path = tmp_path / "r.sqlite"
+    reported: list[str] = []
+
+    def committed() -> set[str]:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            return {k for (k,) in db.execute("SELECT key FROM results")}
+
+    def on_rows(rows):
+        keys = [r["key"] for r in rows]
+        assert keys, "a report without cells"
+        missing = set(keys) - committed()
+        assert not missing, f"{len(missing)} cells reported finished are not committed"
+        reported.extend(keys)
+
+    sweep = run_experiment("noise", tmp_path / "d.npy", store=path, workers=workers,
+                           n_memories=[3, 5], runs=2, levels=[0.1, 0.3],
+                           similarities=["dot", "manhattan"], on_rows=on_rows)  # fmt: skip
+    assert len(reported) == sweep.computed == len(sweep.rows) > 4  # several reports, all seen
 
 
 # --- CSV ----------------------------------------------------------------------------------

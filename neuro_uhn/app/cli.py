@@ -116,12 +116,12 @@ def _compare(args) -> int:
     from ..spiking import SpikingConfig, compare
 
     load_model(args.model)  # an unknown model is named as such, before anything is built
-    if args.out and args.mode == "continuous":
+    if args.out is not None and args.mode == "continuous":
         raise ValidationError(
             "--out is not used in --mode continuous (there are no spikes to draw); leave it out",
             argument="--out",
         )
-    if args.out:
+    if args.out is not None:
         _check_figure_folder(args.out, "--out", [f"raster_{Path(args.model).stem}.png"])
     problem = model_problem(
         args.problem or args.model,
@@ -167,7 +167,7 @@ def _compare(args) -> int:
                 f"{1e3 * row['T']:6.0f}  {row['agreement']:9.2f}  "
                 f"{row['median_relative_error']:17.4f}"
             )
-    if args.out and config.mode != "continuous":
+    if args.out is not None and config.mode != "continuous":
         from .figures import save
         from .plotting import raster_figure
 
@@ -401,10 +401,7 @@ def _run(args) -> int:
 
     dataset = load_dataset(args.dataset, seed=args.seed)
     plan(args.experiment, dataset, seed=args.seed, **options)
-    if args.store:
-        store = ResultStore(args.store)
-    else:
-        store = ResultStore(":memory:")
+    store = ResultStore(":memory:" if args.store is None else args.store)
     t0 = time.perf_counter()
     with store:
         sweep = run_experiment(
@@ -423,7 +420,7 @@ def _run(args) -> int:
         f"{len(sweep.rows)} cells ({sweep.computed} computed, {sweep.reused} from the store) "
         f"in {time.perf_counter() - t0:.1f} s"
     )
-    if args.csv:
+    if args.csv is not None:
         write_csv(sweep.rows, args.csv)
         print(f"table: {args.csv}")
     print(_summary_table(summarize(sweep.rows), summarize(sweep.rows, "fraction_identity")))
@@ -443,9 +440,10 @@ def _check_run_paths(args) -> None:
             "--store ':memory:' would keep nothing; give a file name (or leave --store out)",
             argument="--store",
         )
-    if args.store:
+    # given, even empty, a path is checked: "" is refused, never read as "no store"
+    if args.store is not None:
         check_output(args.store, "--store", inputs=inputs, what="results store")
-    if args.csv:
+    if args.csv is not None:
         check_output(
             args.csv,
             "--csv",
@@ -464,6 +462,11 @@ def _check_figure_folder(out: str, option: str, names: list[str]) -> None:
     """``out`` is (or can be) a folder, and the figures it will hold replace only figures."""
     from .._outputs import check_folder, check_output, is_png
 
+    if not out.strip():
+        raise ValidationError(
+            f"{option} is empty: give a folder for the figures (e.g. {option} figures-out)",
+            argument=option,
+        )
     if Path(out).exists() and not Path(out).is_dir():
         raise ValidationError(f"{option} {out!r} is a file, not a folder", argument=option)
     check_folder(Path(out), option, out, create=True)
@@ -565,8 +568,14 @@ def _circuit_parameters(text: str) -> dict[str, list[float] | None]:
     out: dict[str, list[float] | None] = {}
     for part in text.split(","):
         name, _, values = part.partition("=")
+        name = name.strip()
+        if name in out:  # the second would silently replace the first
+            raise argparse.ArgumentTypeError(
+                f"{name!r} is named twice in {text!r}; name each parameter once, with all its "
+                f"values: {name}=V1:V2:..."
+            )
         try:
-            out[name.strip()] = [float(v) for v in values.split(":")] if values.strip() else None
+            out[name] = [float(v) for v in values.split(":")] if values.strip() else None
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"expected NAME or NAME=V1:V2:..., separated by commas; got {part!r}"
@@ -662,6 +671,29 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class _Once(argparse._StoreAction):
+    """An option that takes a value, given at most once: argparse keeps the last of
+    ``--store a.sqlite --store b.sqlite`` and drops the first without a word."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_neuro_uhn_given", set())
+        if self.dest in given:
+            parser.error(
+                f"{option_string} is given twice ({getattr(namespace, self.dest)!r}, then "
+                f"{values!r}); give it once"
+            )
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _parser(**kwargs) -> argparse.ArgumentParser:
+    """An ArgumentParser whose options that take a value refuse to be given twice."""
+    parser = argparse.ArgumentParser(formatter_class=_Help, **kwargs)
+    parser.register("action", None, _Once)
+    parser.register("action", "store", _Once)
+    return parser
+
+
 def _defaults(obj) -> dict:
     """The default of each parameter of a function, or of each field of a dataclass: the CLI
     shows and uses the library's own defaults instead of repeating them."""
@@ -690,15 +722,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = model_names()
     figure_names = _figure_names()
-    parser = argparse.ArgumentParser(
-        prog="neuro-uhn", description=__doc__.splitlines()[0], formatter_class=_Help
-    )
+    parser = _parser(prog="neuro-uhn", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_parser)  # fmt: skip
 
     def command(name: str, help: str, **kwargs):
         return sub.add_parser(name, help=help, description=kwargs.pop("description", help),
-                              formatter_class=_Help, **kwargs)  # fmt: skip
+                              **kwargs)  # fmt: skip
 
     demo = command(
         "demo",
@@ -757,7 +788,7 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--n-memories", type=int, default=20, help="patterns stored")
     comp.add_argument("--n-queries", type=int, default=50, help="cues retrieved")
     comp.add_argument("--seed", type=_seed, default=0, help="random seed")
-    comp.add_argument("--out", default="", help="folder for a raster figure (none if not given)")
+    comp.add_argument("--out", default=None, help="folder for a raster figure (none if not given)")
     comp.set_defaults(func=_compare)
 
     bench = command(
@@ -845,8 +876,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "NAME=V1:V2:... separated by commas, e.g. inhibition=0:1,tau_m "
                           "(circuit: all at their default values; storage: none, the "
                           "defaults only)")  # fmt: skip
-    run.add_argument("--store", default="", help="SQLite results file (resumable)")
-    run.add_argument("--csv", default="", help="write the tidy table here")
+    run.add_argument("--store", default=None, help="SQLite results file (resumable)")
+    run.add_argument("--csv", default=None, help="write the tidy table here")
     run.add_argument(
         "--workers", type=_positive_int, default=None, help="local processes (default: CPUs)"
     )
@@ -887,7 +918,7 @@ def _terminate(signum, frame):
 
 def _interrupted(args) -> str:
     """What an interrupt leaves behind: only a sweep with a results file on disk resumes."""
-    if args.command == "run" and args.store:
+    if args.command == "run" and args.store is not None:
         return f"interrupted; finished cells are in {args.store}, rerun the same command to resume"
     if args.command == "figures":
         return (

@@ -82,6 +82,12 @@ class Dataset:
     stand_in: str | None = None
     labels: np.ndarray | None = None
 
+    def __post_init__(self):
+        from .._validation import check_shape
+
+        # whole numbers, never truncated: (8.5, 8) would be read as (8, 8) downstream
+        object.__setattr__(self, "image_shape", check_shape(self.image_shape, "image_shape"))
+
     @property
     def title(self) -> str:
         """``"MNIST"``, ``"CIFAR-10 stand-in (natural-image patches)"``, a file's stem..."""
@@ -119,6 +125,12 @@ def download(
     """
     if name not in _download.SOURCES:
         raise ValidationError(f"'name' must be one of {sorted(_download.SOURCES)}; got {name!r}")
+    if url is not None and (not isinstance(url, str) or not url.strip()):
+        raise ValidationError(
+            f"'url' must be the base address of a mirror such as 'https://host/mnist/'; got "
+            f"{url!r} (leave it out for the canonical {_download.SOURCES[name]['url']!r})",
+            argument="url",
+        )
     folder = _folder(cache_dir)
     _download.fetch(name, folder, base_url=url)
     return folder

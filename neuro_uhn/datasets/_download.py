@@ -50,7 +50,7 @@ def fetch(name: str, folder: Path, base_url: str | None = None) -> list[Path]:
             "(or pip install pooch)"
         ) from None
     source = SOURCES[name]
-    base = base_url or source["url"]
+    base = source["url"] if base_url is None else base_url
     if not base.endswith("/"):
         base += "/"
     folder.mkdir(parents=True, exist_ok=True)

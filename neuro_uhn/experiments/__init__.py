@@ -24,6 +24,7 @@ from ._definitions import (
     parse_label,
     split_labels,
 )
+from .rowsfile import RowsFile
 from .runner import Sweep, default_threshold, plan, run_experiment, summarize
 from .store import SCHEMA_VERSION, ResultStore, StoreError, write_csv
 
@@ -43,6 +44,7 @@ __all__ = [
     "ThresholdExperiment",
     "label_of",
     "ResultStore",
+    "RowsFile",
     "StoreError",
     "Sweep",
     "Task",

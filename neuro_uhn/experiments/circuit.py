@@ -11,8 +11,9 @@ Two ways to run it, one computation per point (:func:`point_config`, :func:`circ
 :class:`~neuro_uhn.experiments.CircuitExperiment`: cells in the results store, each point a
 task, cues drawn from the dataset; :func:`compute_circuit`), and :func:`circuit_sweep` on
 memories and cues of one's own, each finished point written at once to a JSON results file
-(temporary file, then rename), keyed by everything that changes it, so an interrupted sweep
-resumes where it stopped.
+(:class:`~neuro_uhn.experiments.rowsfile.RowsFile`: checked before the first point, merged
+under a lock so processes sharing it lose nothing), keyed by everything that changes it, so
+an interrupted sweep resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,7 @@ __all__ = [
     "point_config",
     "VALIDATION_METRICS",
     "circuit_sweep",
-    "save_rows",
+    "sweep_file",
     "validation_table",
     "validation_metrics",
 ]
@@ -155,9 +155,12 @@ def circuit_sweep(
     base : SpikingConfig, optional
         The configuration the sweep departs from (``mode="circuit"``; 200 ms per cue).
     results : path, optional
-        JSON file of finished points: rows found there are not recomputed.
+        JSON file of finished points (:func:`sweep_file`): rows found there are not
+        recomputed; it is checked before the first point, and several processes may share it.
     label : str
         Names the data in each row (e.g. "digits, N=20, σ=0.2").
+
+    Returns the rows of the points asked for, in the order of ``parameters``.
     """
     from ..spiking import SpikingConfig
 
@@ -172,18 +175,19 @@ def circuit_sweep(
         b"".join(np.ascontiguousarray(a).tobytes() for a in (M, Q, targets.astype(np.int64)))
         + repr((M.shape, Q.shape, str(model), repr(base))).encode()
     ).hexdigest()[:16]
-    path = Path(results) if results is not None else None
-    rows = _load(path)
-    done = {(r["data_key"], r["parameter"], r["value"]) for r in rows}
+    store = sweep_file(results) if results is not None else None
+    found: dict[tuple, dict[str, Any]] = {}
+    out = []
     for name, values in parameters.items():
         for value in values:
-            if (data_key, name, value) in done:
-                continue
-            if progress:
-                progress(f"circuit sweep: {name} = {value:g}")
-            summary = circuit_point(model, M, Q, targets, point_config(base, name, value))
-            rows.append(
-                {
+            key = (data_key, name, value)
+            if key not in found and store is not None:  # another process may have done it
+                found = {_sweep_key(r): r for r in store.rows()}
+            if key not in found:
+                if progress:
+                    progress(f"circuit sweep: {name} = {value:g}")
+                summary = circuit_point(model, M, Q, targets, point_config(base, name, value))
+                row = {
                     "data_key": data_key,
                     "label": label,
                     "model": str(getattr(model, "name", model)),
@@ -192,10 +196,25 @@ def circuit_sweep(
                     "unit": CIRCUIT_PARAMETERS[name][2],
                     **{k: float(summary.get(k, float("nan"))) for k in _METRICS},
                 }
-            )
-            if path is not None:
-                save_rows(path, rows)
-    return [r for r in rows if r["data_key"] == data_key and r["parameter"] in parameters]
+                if store is not None:
+                    found = {_sweep_key(r): r for r in store.add([row])}
+                else:
+                    found[key] = row
+            out.append(found[key])
+    return out
+
+
+def _sweep_key(row: Mapping[str, Any]) -> tuple[str, str, float]:
+    return str(row["data_key"]), str(row["parameter"]), float(row["value"])
+
+
+def sweep_file(path: str | os.PathLike):
+    """The :class:`~neuro_uhn.experiments.rowsfile.RowsFile` of a circuit sweep's points
+    (one row per data set, parameter and value), checked now."""
+    from .rowsfile import RowsFile
+
+    return RowsFile(path, what="circuit-sweep", key=_sweep_key,
+                    required=("data_key", "parameter", "value"))  # fmt: skip
 
 
 def check_parameters(
@@ -213,7 +232,16 @@ def check_parameters(
     if isinstance(parameters, str):
         parameters = [parameters]
     if not isinstance(parameters, Mapping):
-        parameters = {k: table[_known(k, table, what)][1] for k in parameters}
+        names = list(parameters)
+        for k in names:
+            _known(k, table, what)
+            if names.count(k) > 1:
+                raise ValidationError(
+                    f"'parameters' names {k!r} {names.count(k)} times; name each parameter "
+                    "once (with all its values: NAME=V1:V2)",
+                    argument="parameters",
+                )
+        parameters = {k: table[k][1] for k in names}
     out: dict[str, tuple[float, ...]] = {}
     for name, values in parameters.items():
         _known(name, table, what)
@@ -227,6 +255,17 @@ def check_parameters(
             if not number or not np.isfinite(v) or v < 0:
                 raise ValidationError(
                     f"'parameters': the values of {name!r} must be finite numbers >= 0; got {v!r}",
+                    argument="parameters",
+                )
+            if name in WHOLE_PARAMETERS and not (float(v).is_integer() and v >= 1):
+                raise ValidationError(
+                    f"'parameters': {name!r} is a count, its values must be whole numbers >= 1; "
+                    f"got {v!r}: give whole numbers (a fraction is never truncated)",
+                    argument="parameters",
+                )
+            if float(v) in checked:
+                raise ValidationError(
+                    f"'parameters': {name!r} has the value {v!r} twice; give each value once",
                     argument="parameters",
                 )
             checked.append(float(v))
@@ -248,8 +287,7 @@ def point_config(base, name: str | None, value: float | None, table=CIRCUIT_PARA
         return base
     where = table[_known(name, table)][0]
     if where == "config":
-        v = int(value) if name == "neurons_per_memory" else value
-        return base.replace(**{name: v})
+        return base.replace(**{name: _whole(name, value)})
     if where == "plasticity":  # a setting of storage by plasticity
         from ..spiking import StorageParams
 
@@ -276,8 +314,22 @@ def circuit_label(name: str | None, value: float | None, kind: str = "circuit") 
     :func:`~neuro_uhn.experiments.parse_label`); ``kind`` alone for the defaults."""
     if name is None:
         return kind
-    v = int(value) if name == "neurons_per_memory" else float(value)
+    v = _whole(name, value) if name in WHOLE_PARAMETERS else float(value)
     return f"{kind}({name}={v!r})"
+
+
+#: the sweep parameters that count something (neurons): whole numbers, never truncated
+WHOLE_PARAMETERS = frozenset({"neurons_per_memory"})
+
+
+def _whole(name: str, value):
+    """``value`` as an int for a parameter of :data:`WHOLE_PARAMETERS` (2.0 is 2, 2.5 an
+    error), else unchanged."""
+    if name not in WHOLE_PARAMETERS:
+        return value
+    from .._validation import check_whole
+
+    return check_whole(value, name, 1)
 
 
 #: measures a circuit cell stores beside the tidy table's columns (``row["measures"]``)
@@ -387,27 +439,3 @@ def _known(name: str, table=CIRCUIT_PARAMETERS, what: str = "circuit") -> str:
             argument="parameters",
         )
     return name
-
-
-def _load(path: Path | None) -> list[dict[str, Any]]:
-    if path is None or not path.exists():
-        return []
-    try:
-        rows = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise ValidationError(
-            f"results file {str(path)!r} is not a circuit-sweep results file ({err}); move it "
-            "aside or pass another path",
-            argument="results",
-        ) from None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise ValidationError(f"results file {str(path)!r} is not a list of rows",
-                              argument="results")  # fmt: skip
-    return rows
-
-
-def save_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write ``rows`` as JSON atomically (a temporary file, then a rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(rows, indent=1))
-    os.replace(tmp, path)

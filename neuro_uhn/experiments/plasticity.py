@@ -12,9 +12,11 @@ and reports:
   right, and its agreement with the set circuit;
 * the wall time of storage.
 
-Rows are written at once to a JSON file (resumable), keyed by the data and the settings
-(:func:`storage_sweep`); ``neuro-uhn run storage`` / ``run_experiment("storage", ...)`` runs
-the same :func:`storage_point` through the results store (:func:`compute_storage`).
+Rows are written at once to a JSON file (resumable, checked before the first point, shared
+safely by several processes: :class:`~neuro_uhn.experiments.rowsfile.RowsFile`), keyed by
+the data and the settings (:func:`storage_sweep`); ``neuro-uhn run storage`` /
+``run_experiment("storage", ...)`` runs the same :func:`storage_point` through the results
+store (:func:`compute_storage`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from .circuit import _load, save_rows
 
 __all__ = [
     "pearson",
@@ -128,10 +128,11 @@ def storage_sweep(
 
     Each point is a dict with ``model``, ``memories``, ``queries``, ``targets``, ``config`` and
     a ``label`` plus any descriptive fields (``sweep``, ``value``...), copied into its row.
+    ``results`` (a JSON file, :func:`sweep_file`) is checked before the first point; rows
+    found there are not recomputed, and several processes may share it.
     """
-    path = Path(results) if results is not None else None
-    rows = _load(path)
-    done = {r["key"] for r in rows}
+    store = sweep_file(results) if results is not None else None
+    found = {r["key"]: r for r in store.rows()} if store is not None else {}
     out = []
     for point in points:
         point = dict(point)
@@ -147,17 +148,34 @@ def storage_sweep(
                 )
             ).encode()  # fmt: skip
         ).hexdigest()[:16]
-        if key not in done:
+        if key not in found and store is not None:  # another process may have done it
+            found = {r["key"]: r for r in store.rows()}
+        if key not in found:
             if progress:
                 progress(f"storage: {point.get('label', '')}")
             metrics = storage_point(model, M, Q, targets, config=config)
-            rows.append({"key": key, "n_memories": len(M), "n_queries": len(Q),
-                         **point, **metrics})  # fmt: skip
-            done.add(key)
-            if path is not None:
-                save_rows(path, rows)
-        out.append(next(r for r in rows if r["key"] == key))
+            row = {"key": key, "n_memories": len(M), "n_queries": len(Q), **point, **metrics}
+            if store is not None:
+                found = {_row_key(r): r for r in store.add([row])}
+            else:
+                found[key] = row
+        out.append(found[key])
     return out
+
+
+def sweep_file(path: str | Path):
+    """The :class:`~neuro_uhn.experiments.rowsfile.RowsFile` of a storage sweep's points
+    (one row per point key), checked now."""
+    from .rowsfile import RowsFile
+
+    return RowsFile(path, what="storage-sweep", key=_row_key,
+                    required=("key", "n_memories", "n_queries", "accuracy_learned"))  # fmt: skip
+
+
+def _row_key(row: dict[str, Any]) -> str:
+    if not isinstance(row["key"], str):
+        raise TypeError(f"'key' is {row['key']!r}, not a string")
+    return row["key"]
 
 
 def compute_storage(images: np.ndarray, task) -> list[dict[str, Any]]:

@@ -145,11 +145,16 @@ def plan(
             f"unknown experiment {experiment!r}; expected one of {list(EXPERIMENTS)}"
         )
     exp = EXPERIMENTS[experiment]
-    # a single label is a list of one (a string would otherwise be split into characters)
     conventions, similarities, separations, models = (
-        [v] if isinstance(v, str) else v for v in (conventions, similarities, separations, models)
+        _labels(v, name, experiment)
+        for v, name in (
+            (conventions, "conventions"),
+            (similarities, "similarities"),
+            (separations, "separations"),
+            (models, "models"),
+        )
     )
-    conventions = tuple(conventions or exp.conventions)
+    conventions = conventions or exp.conventions
     for c in conventions:
         if c not in CONVENTIONS:
             raise ValidationError(f"'convention' must be one of {list(CONVENTIONS)}; got {c!r}")
@@ -199,25 +204,29 @@ def plan(
         n_memories=ns,
         classical_n_memories=classical_ns,
         n_features=images.shape[1],
-        similarities=tuple(similarities) if similarities else None,
-        separations=tuple(separations) if separations else None,
+        similarities=similarities,
+        separations=separations,
         levels=_check_levels(levels) if levels is not None else None,
         threshold=threshold,
-        models=tuple(models) if models is not None else None,
+        models=models,
         spiking=dict(spiking) if spiking is not None else None,
         parameters=_parameters(parameters),
     )
     _check_size(exp, opts, runs)
-    max_queries = _check_ints([max_queries or exp.extra.get("max_queries", 10**9)], "max_queries")[
-        0
-    ]
+    if max_queries is None:  # the experiment's default; 0 is a value, and refused
+        max_queries = exp.extra.get("max_queries", 10**9)
+    from .._validation import check_int
+
+    max_queries = check_int(max_queries, "max_queries", 1)
     # Each run draws its memories from its own block of the (seeded, shuffled) dataset. The
     # block size depends only on the experiment's defaults and the largest N asked for, so
     # adding N values later reuses the stored cells; small datasets cap it at their size
     # (runs beyond the first then use seeded random blocks: see block_indices).
     block = min(max(max(ns), max(exp.n_memories), max(classical_ns)), n_images)
     stand_in = getattr(dataset, "stand_in", None) or ""
-    shape = tuple(int(x) for x in dataset.image_shape)
+    from .._validation import check_shape
+
+    shape = check_shape(dataset.image_shape, "image_shape")
     context = dict(
         experiment=experiment,
         dataset=dataset.name,
@@ -240,6 +249,29 @@ def plan(
                 )  # fmt: skip
             tasks[key].cells.append(cell)
     return list(tasks.values())
+
+
+def _labels(values, name: str, experiment: str) -> tuple[str, ...] | None:
+    """A list option as a tuple: None keeps the experiment's defaults, a string is a list of
+    one (it would otherwise be split into characters), an empty list is refused (it would
+    otherwise run the defaults while the user asked for none)."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        return (values,)
+    if not hasattr(values, "__iter__"):
+        raise ValidationTypeError(
+            f"{name!r} must be a list of names; got {type(values).__name__} {values!r}",
+            argument=name,
+        )
+    values = tuple(values)
+    if not values:
+        raise ValidationError(
+            f"{name!r} is empty: name at least one, or leave it out for the {experiment} "
+            "experiment's defaults",
+            argument=name,
+        )
+    return values
 
 
 def _parameters(parameters) -> dict[str, Any] | tuple[str, ...] | None:

@@ -63,9 +63,14 @@ class ResultStore:
         self.timeout = float(timeout)
         created, sides = False, set()
         if self.path != ":memory:":
-            self._check_path()
             created = not os.path.lexists(self.path)
             sides = {x for x in _SIDE_FILES if not os.path.lexists(self.path + x)}
+            self._check_path()
+            try:
+                self._check_ours()  # read-only: a file that is not ours is never written
+            except BaseException:
+                _remove_ours(self.path, False, sides)  # side files a reader had to create
+                raise
         self._db = _connect(self.path, timeout)
         try:
             self._retrying(self._open)
@@ -172,7 +177,6 @@ class ResultStore:
     def _open(self) -> None:
         self._db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         if self.path != ":memory:":
-            self._check_ours()
             # Read first: a store already in WAL mode is left alone (switching takes a lock).
             mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":
@@ -184,21 +188,47 @@ class ResultStore:
         self._test_write()
 
     def _check_ours(self) -> None:
-        """Before anything is written: a database with tables must be a store of this
-        schema version; one that is not is refused and left byte-identical."""
-        self._db.execute("PRAGMA query_only = ON")
-        try:
-            objects = list(self._db.execute("SELECT type, name FROM sqlite_master"))
-            tables = {n for t, n in objects if t == "table"}
-            others = sorted(n for t, n in objects if t != "table" and not n.startswith("sqlite_"))
-            version = None
-            if "meta" in tables:
-                row = self._db.execute(
-                    "SELECT value FROM meta WHERE key='schema_version'"
-                ).fetchone()
-                version = None if row is None else row[0]
-        finally:
-            self._db.execute("PRAGMA query_only = OFF")
+        """Before anything is written, through a read-only connection: a database with
+        tables must be a store of this schema version, and one that another program marked
+        as its own (an ``application_id`` or ``user_version``, even without tables) is not
+        ours. A file that is not ours is refused and never opened for writing, so its bytes
+        and its ``-wal`` (the writes another program has not checkpointed) stay as they are.
+        """
+        if not os.path.exists(self.path) or os.path.getsize(self.path) == 0:
+            return  # nothing there yet: a new store
+        deadline = time.monotonic() + self.timeout
+        pause = 0.001
+        while True:
+            try:
+                found = _read_only_survey(self.path, self.timeout)
+                break
+            except sqlite3.Error as err:
+                if _is_lock(err) and time.monotonic() + pause <= deadline:
+                    time.sleep(pause * (0.5 + random.random()))
+                    pause = min(pause * 2, 0.05)
+                    continue
+                if _is_lock(err):
+                    raise StoreError(self._busy_message(err)) from None
+                text = str(err).lower()
+                if "unable to open" in text or "disk i/o" in text or "readonly" in text:
+                    # e.g. a WAL database without its -wal in a folder that takes no writes
+                    raise StoreError(
+                        f"results store {self.path!r} cannot be opened ({err}; it was left "
+                        "untouched): check that the path and its folder are writable, or pass "
+                        "another --store"
+                    ) from None
+                raise StoreError(
+                    f"results store {self.path!r} is not a neuro_uhn results database (SQLite "
+                    f"cannot read it: {err}; it was left untouched): move it aside or pass "
+                    "another --store"
+                ) from None
+        tables, others, version, marks = found
+        if marks:
+            raise StoreError(
+                f"results store {self.path!r} is not a neuro_uhn results database (an SQLite "
+                f"database another program marked as its own: {', '.join(marks)}; it was left "
+                "untouched): move it aside or pass another --store"
+            )
         if (tables or others) and (not {"meta", "results"} <= tables or version is None):
             raise StoreError(
                 f"results store {self.path!r} is not a neuro_uhn results database (an SQLite "
@@ -349,6 +379,36 @@ _MEASURES_TABLE = (
 def _connect(path: str, timeout: float) -> sqlite3.Connection:
     """The store's connection (a seam the tests use to open a read-only one)."""
     return sqlite3.connect(path, timeout=timeout, isolation_level=None)
+
+
+def _read_only_survey(path: str, timeout: float) -> tuple[set[str], list[str], str | None, list]:
+    """``(tables, other objects, schema_version or None, marks)`` of the database at
+    ``path``, read through a read-only connection (``mode=ro``: SQLite writes nothing to the
+    file nor to its ``-wal``, and a closing reader never checkpoints nor deletes them);
+    ``marks`` names a non-zero ``application_id`` or ``user_version``."""
+    uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    try:
+        objects = list(db.execute("SELECT type, name FROM sqlite_master"))
+        tables = {n for t, n in objects if t == "table"}
+        others = sorted(n for t, n in objects if t != "table" and not n.startswith("sqlite_"))
+        version = None
+        if "meta" in tables:
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            except sqlite3.OperationalError as err:  # a table named meta of other columns
+                if _is_lock(err):
+                    raise
+                row = None
+            version = None if row is None else str(row[0])
+        marks = [
+            f"{pragma} {value}"
+            for pragma in ("application_id", "user_version")
+            if (value := db.execute(f"PRAGMA {pragma}").fetchone()[0])
+        ]
+        return tables, others, version, marks
+    finally:
+        db.close()
 
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
