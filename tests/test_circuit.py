@@ -599,3 +599,21 @@ def test_a_memory_model_without_the_interface_is_refused_by_name(digits20):
         MemoryModel(lif, namespace={"tau_m": 10 * brian2.ms})
     with pytest.raises(TypeError, match="string or brian2.Equations"):
         MemoryModel(42)
+
+
+def test_softmax_runs_at_the_configured_beta_or_is_refused_with_the_reachable_range(digits20):
+    """β_eff = G/Δv is the configured β; a β whose drive would span more than ``soft_span``
+    escape widths between a typical self-match and the average memory is refused, naming
+    the largest β these memories allow (soft_span over the typical centred self-score,
+    computed here from the brute-force scores), never silently capped."""
+    M, _, _ = digits20
+    S = ref.pairwise(M, M, ref.dot)  # (cue j, memory k)
+    typical = np.median(np.diag(S) - S.mean(axis=1))
+    reachable = CircuitParams().soft_span / typical
+    inside = nu.UHN(similarity="dot", separation={"kind": "softmax", "beta": 0.5 * reachable})
+    net = SpikingUHN(inside, M, config=config())
+    assert net.plan.beta_predicted == pytest.approx(0.5 * reachable, rel=1e-12)
+    assert net.plan.gain == pytest.approx(0.5 * reachable * CircuitParams().escape_width)
+    beyond = nu.UHN(similarity="dot", separation={"kind": "softmax", "beta": 2 * reachable})
+    with pytest.raises(UnsupportedComponent, match=f"beta up to {reachable:.3g}"):
+        SpikingUHN(beyond, M, config=config())

@@ -69,6 +69,8 @@ class Comparison:
     #: convention, N > 1), and is the target (auto-association with ``targets``)
     winner_agrees: np.ndarray | None = None
     winner_correct: np.ndarray | None = None
+    #: circuit mode: the network's plan (its build-time constants; softmax: the β realised)
+    network_plan: object = None
 
     @property
     def agreement_where_abstract_correct(self) -> float:
@@ -112,6 +114,9 @@ class Comparison:
             out["fraction_z_scale_within_10pct"] = float(
                 np.mean(np.abs(self.z_scale - 1) <= 0.1)
             )
+        plan = getattr(self.network_plan, "beta_predicted", None)
+        if plan is not None:
+            out["beta_realised"] = float(plan)
         if self.winner_agrees is not None:
             out["winner_agreement"] = float(np.mean(self.winner_agrees))
         if self.winner_correct is not None:
@@ -278,6 +283,7 @@ def compare(
         score_gap=gap,
         spikes_per_query=spikes,
         z_scale=z_scale,
+        network_plan=net.plan,
         **blend,
     )
 

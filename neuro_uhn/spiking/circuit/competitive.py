@@ -62,11 +62,25 @@ def plan_competitive(kind: str, sep, model, sim_map, M, S, P, cfg) -> CircuitPla
         # β_eff = G/Δv. The membrane cannot span more than ``soft_span`` escape widths
         # between a typical self-match and the average memory and stay in the escape
         # regime (beyond it every strong memory fires at the step cap and the homeostat
-        # fails: measured on MNIST with β = 1, 0.08 agreement); a larger β is realised
-        # as that span, i.e. softmax(β_eff) with β_eff = soft_span/typical < β, which
-        # is near-max there anyway. ``beta_predicted`` reports the β realised.
-        G = min(float(sep.beta), c.soft_span / typical) * c.escape_width
-        beta_cfg, beta_pred = float(sep.beta), G / c.escape_width
+        # fails: measured on MNIST with β = 1, 0.08 agreement), so a β above
+        # soft_span/typical is refused, naming the reachable range, never silently capped.
+        # ``beta_predicted`` reports the β realised (the configured one).
+        reachable = c.soft_span / typical
+        beta = float(sep.beta)
+        if beta > reachable * (1 + 1e-9):
+            raise unsupported(
+                f"separation 'softmax' with beta={beta:g}",
+                "circuit",
+                f"escape-noise neurons realise softmax for beta up to {reachable:.3g} on these "
+                f"memories: a typical stored pattern's self-match lies {typical:.3g} score "
+                f"units above the average memory, and the membrane keeps soft_span="
+                f"{c.soft_span:g} escape widths of that in the escape regime (beyond it every "
+                "strong memory fires at the step cap: on MNIST at beta = 1, agreement 0.08). "
+                f"Use softmax(beta<={reachable:.3g}) (for these memories beta = 1 is "
+                "near-max anyway: use max), or raise CircuitParams.soft_span at that risk",
+            )
+        G = beta * c.escape_width
+        beta_cfg, beta_pred = beta, G / c.escape_width
         # a homeostat, not a veto: each spike lowers every exponent by a fraction of Δv
         inhibition = c.soft_inhibition * c.escape_width * cfg.inhibition
         self_w = 0.0
