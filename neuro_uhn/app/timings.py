@@ -1,0 +1,40 @@
+"""How long the commands take: the one table every estimate is quoted from.
+
+``neuro-uhn --help`` reads these strings, and README.md and docs/getting-started.md hold this
+table (``tests/test_docs.py`` checks their copies against :func:`markdown_table`), so an
+estimate is changed here and nowhere else. Each is a wall-clock range measured on
+:data:`MACHINE`: the low end with the machine to itself, the high end with other jobs
+sharing its cores.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MACHINE", "TIMES", "markdown_table", "estimate"]
+
+#: Where the times were measured.
+MACHINE = "a 2-core AMD EPYC machine"
+
+#: command -> wall-clock time, as every text quotes it.
+TIMES: dict[str, str] = {
+    "neuro-uhn demo": "30–45 s",
+    "neuro-uhn demo --spiking-queries 0": "5–10 s",
+    "neuro-uhn compare": "5–10 s",
+    "neuro-uhn compare --mode circuit": "35–50 s",
+    "neuro-uhn bench --quick": "10–20 s",
+    "neuro-uhn bench": "10–15 min",
+    "neuro-uhn figures --quick": "4–5 min",
+    "neuro-uhn figures": "about 40 min",
+    "a notebook, NEURO_UHN_QUICK=1": "15–100 s",
+}
+
+
+def estimate(command: str) -> str:
+    """The time of ``command`` (a key of :data:`TIMES`), e.g. ``"30–45 s"``."""
+    return TIMES[command]
+
+
+def markdown_table() -> str:
+    """The table README.md and docs/getting-started.md carry, exactly."""
+    lines = [f"| command | time on {MACHINE} |", "|---|---|"]
+    lines += [f"| `{cmd}` | {t} |" for cmd, t in TIMES.items()]
+    return "\n".join(lines)
