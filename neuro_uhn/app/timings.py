@@ -24,7 +24,7 @@ TIMES: dict[str, str] = {
     "neuro-uhn bench": "10–15 min",
     "neuro-uhn figures --quick": "4–5 min",
     "neuro-uhn figures": "about 40 min",
-    "a notebook, NEURO_UHN_QUICK=1": "15–100 s",
+    "NEURO_UHN_QUICK=1 jupyter execute notebooks/NAME.ipynb": "5 s (01) to 1 min (04)",
 }
 
 
