@@ -107,8 +107,8 @@ def _demo_report(result, args, out: Path) -> list[Path]:
         result.spiking[key],
         decoded=decoded,
         target=0,
-        title=f"uhn_best as a neural circuit, query 0 (a noisy cue of memory 0): memory "
-        f"populations' spikes; red: the decoded memory {decoded}",
+        title="uhn_best as a neural circuit: memory populations, query 0 (a noisy cue of "
+        "memory 0)",
     )
     save(fig, out / "raster.png")
     noisy = next(c for c in result.examples if c.startswith("gaussian"))

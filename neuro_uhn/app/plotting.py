@@ -129,12 +129,14 @@ def _raster(ax, comparison, query: int, title: str, decoded=None, target=None) -
     if target is not None:
         ax.axhline(int(target), color="C0", ls=":", lw=1.0, label=f"the cue's memory: {target}")
     n_mem = len(run.counts[query])
-    if not title:
-        title = f"memory neurons, query {query} ({cfg.mode} mode)"
-        if decoded is not None and busiest != marked:
-            title += f"; most spikes: memory {busiest}"
+    import textwrap
+
+    title = title or f"memory neurons, query {query} ({cfg.mode} mode)"
+    if decoded is not None and busiest != marked:
+        title += f" (most spikes: memory {busiest})"
     ax.set(xlabel="time (ms)", ylabel="memory (index)", xlim=(0, 1e3 * cfg.duration),
-           ylim=(-0.5, n_mem - 0.5), title=title)  # fmt: skip
+           ylim=(-0.5, n_mem - 0.5))  # fmt: skip
+    ax.set_title(textwrap.fill(title, 64), fontsize=9)
     integer_ticks(ax.yaxis)
     # below the axes: the legend never covers spikes
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)

@@ -25,6 +25,7 @@ TIMES: dict[str, str] = {
     "neuro-uhn figures --quick": "4–5 min",
     "neuro-uhn figures": "about 40 min",
     "NEURO_UHN_QUICK=1 jupyter execute notebooks/NAME.ipynb": "5 s (01) to 1 min (04)",
+    "jupyter execute notebooks/NAME.ipynb": "5 s (01) to 8 min (04)",
 }
 
 
