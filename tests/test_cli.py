@@ -319,3 +319,42 @@ def test_compare_says_what_it_does_before_the_wait(capsys, monkeypatch):
     monkeypatch.setattr(spiking, "compare", compare)
     assert main(["compare", "--mode", "circuit"]) == 130
     assert "building the circuit-mode network" in seen["stderr before"]
+
+
+def test_the_demo_progress_bar_weighs_each_step_by_its_time(monkeypatch):
+    """The spiking networks take most of the demo's time, so they carry most of the bar: its
+    ETA no longer reads 00:00 before a 20-s circuit step."""
+    import neuro_uhn._progress as progress
+    import neuro_uhn.spiking as spiking
+    from neuro_uhn.app import demo
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, *args, total=None, **kwargs):
+            self.total, self.steps, self.labels = total, [], []
+            bars.append(self)
+
+        def set_postfix_str(self, text, refresh=True):
+            self.labels.append(text)
+
+        def update(self, n=1):
+            self.steps.append((self.labels[-1], n))
+
+        def close(self):
+            pass
+
+    def compare(name, M, Q, **kwargs):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(z_spiking=M[: len(Q)])
+
+    monkeypatch.setattr(progress, "tqdm", Recorder)
+    monkeypatch.setattr(spiking, "compare", compare)
+    result = demo.run_demo(n_memories=20, spiking_queries=20, progress=True)
+    [bar] = bars
+    assert sum(n for _, n in bar.steps) == pytest.approx(bar.total)
+    spiking_share = sum(n for label, n in bar.steps if label.startswith("spiking")) / bar.total
+    assert spiking_share > 0.8
+    assert all("(about" in label for label in bar.labels if label.startswith("spiking"))
+    assert set(result.decoded) == set(demo.DEMO_NETWORKS)
