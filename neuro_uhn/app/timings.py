@@ -12,16 +12,17 @@ from __future__ import annotations
 __all__ = ["MACHINE", "TIMES", "markdown_table", "estimate"]
 
 #: Where the times were measured.
-MACHINE = "a 2-core AMD EPYC machine"
+#: (x86 virtual machines, AMD EPYC and Intel Xeon; Python 3.11)
+MACHINE = "2 cores"
 
 #: command -> wall-clock time, as every text quotes it.
 TIMES: dict[str, str] = {
-    "neuro-uhn demo": "30–45 s",
-    "neuro-uhn demo --spiking-queries 0": "5–10 s",
-    "neuro-uhn compare": "5–10 s",
+    "neuro-uhn demo": "30–50 s",
+    "neuro-uhn demo --spiking-queries 0": "4–10 s",
+    "neuro-uhn compare": "4–10 s",
     "neuro-uhn compare --mode circuit": "35–50 s",
-    "neuro-uhn bench --quick": "10–20 s",
-    "neuro-uhn bench": "10–15 min",
+    "neuro-uhn bench --quick": "7–20 s",
+    "neuro-uhn bench": "about 9 min",
     "neuro-uhn figures --quick": "4–5 min",
     "neuro-uhn figures": "about 40 min",
     "NEURO_UHN_QUICK=1 jupyter execute notebooks/NAME.ipynb": "5 s (01) to 1 min (04)",
