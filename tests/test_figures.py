@@ -221,3 +221,8 @@ def test_coinciding_convergence_lines_stay_distinguishable():
     assert len(styles) == 3  # no two drawn alike
     widths = [ln.get_linewidth() for ln in lines]
     assert widths == sorted(widths, reverse=True)  # earlier lines wider, underneath
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "decoded memory (nearest stored memory to the output)" in legend  # not "memory 0"
+    assert [ax.get_title() for ax in fig.axes[:3]] == [
+        "a, cue 0: decoded memory 0", "b, cue 0: decoded memory 7", "c, cue 0: decoded memory 0"
+    ]  # fmt: skip

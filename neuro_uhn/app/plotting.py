@@ -516,6 +516,16 @@ def spiking_dynamics_figure(
         ax.set_title(f"{label}, cue 0: {aim}{what}", fontsize=9)
         if k:
             ax.get_legend().remove()
+        else:  # one legend for every panel: the memory indices are in each panel's title
+            for text in ax.get_legend().get_texts():
+                if text.get_text().startswith(("decoded:", "most spikes")):
+                    text.set_text(
+                        "decoded memory (nearest stored memory to the output)"
+                        if mine is not None
+                        else "the memory with the most spikes"
+                    )
+                elif text.get_text().startswith("the cue's memory"):
+                    text.set_text("the cue's memory (target)")
     ax_agree = fig.add_subplot(grid[1, 0])
     ax_err = fig.add_subplot(grid[1, 1])
     for k, label in enumerate(labels):
