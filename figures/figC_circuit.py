@@ -158,7 +158,7 @@ def dynamics(out_dir: Path, *, quick: bool) -> Path:
     from matplotlib.figure import Figure
 
     from neuro_uhn import datasets
-    from neuro_uhn.app.plotting import _suptitle
+    from neuro_uhn.app.plotting import _suptitle, integer_ticks
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN
 
     images = datasets.load("digits").images
@@ -187,6 +187,8 @@ def dynamics(out_dir: Path, *, quick: bool) -> Path:
     i_idx, i_t = run.inhibitory_spikes[0]
     axes[1].plot(1e3 * i_t, i_idx, "|", color="C0", ms=5)
     axes[1].set(ylabel="inhibitory neuron", ylim=(-0.5, config.circuit.n_inhibitory - 0.5))
+    for ax in axes[:2]:  # population and neuron indices: whole numbers only
+        integer_ticks(ax.yaxis)
     th = 1e3 * config.circuit.v_threshold
     axes[2].plot(t, v[0], color="C3", lw=0.8, label=f"winner (memory {best})")
     axes[2].plot(t, v[1], color="0.3", lw=0.8, label=f"runner-up (memory {second})")

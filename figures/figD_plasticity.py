@@ -151,6 +151,7 @@ def make(out_dir, *, quick, store, workers, progress):
     from matplotlib.figure import Figure
 
     from neuro_uhn import datasets
+    from neuro_uhn.app.plotting import integer_ticks
     from neuro_uhn.experiments.plasticity import storage_sweep
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN
 
@@ -227,6 +228,8 @@ def make(out_dir, *, quick, store, workers, progress):
     axs[3].plot(x, [r["r_feature_to_memory"] for r in sel], "^-", label="r feature→memory")
     axs[3].set(xlabel="mean correlation between memories", ylim=(0, 1.03),
                title="interference: similar memories")  # fmt: skip
+    for a in axs[:2]:  # memories stored: whole numbers only
+        integer_ticks(a.xaxis)
     for a in axs:
         a.legend(fontsize=7)
     bottom.suptitle(f"Learned against set weights (digits, cues with σ = {SIGMA} noise, "

@@ -7,7 +7,7 @@ decoding window's end T grows, and when each cue's decoded memory settles."""
 
 import numpy as np
 
-from neuro_uhn import corruptions
+from neuro_uhn import corruptions, metrics
 from neuro_uhn.app import figures, plotting
 
 NAME = "spiking_dynamics"
@@ -26,7 +26,7 @@ def make(out_dir, *, quick, store, workers, progress):
     Q = corruptions.gaussian_noise(M[:n_q], sigma, np.random.default_rng(0))
     config = SpikingConfig(mode="spiking", duration=duration, seed=1)
     windows = list(np.geomspace(config.settle + 0.01, duration, 8))
-    comparisons = {}
+    comparisons, decoded = {}, {}
     for name in MODELS:
         model = load_model(name)
         bipolar = model.readout.to_dict()["kind"] == "sign"  # binary models store ±1 images
@@ -34,10 +34,13 @@ def make(out_dir, *, quick, store, workers, progress):
         comparisons[name] = compare(
             model, Mb, Qb, targets=np.arange(n_q), config=config, windows=windows
         )
+        # what the network retrieved for cue 0: the stored memory nearest to its output
+        decoded[name] = int(metrics.nearest_memory(comparisons[name].z_spiking[:1], Mb)[0])
     path = out_dir / "figS_spiking_dynamics.png"
     fig = plotting.spiking_dynamics_figure(
         comparisons,
         target=0,
+        decoded=decoded,
         title=f"Spiking dynamics (Brian2, fully spiking): {ds.title}, {n} memories, "
         f"{n_q} cues with zero-mean Gaussian noise σ = {sigma} (pixels in [0, 1])",
     )  # fmt: skip

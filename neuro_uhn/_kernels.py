@@ -1,8 +1,8 @@
 """Compiled (numba) kernels for the pairwise similarities that have no matrix-product form.
 
-Optional: install ``neuro_uhn[fast]``. Without numba, or for non-NumPy arrays, the chunked
-array-API path in :mod:`neuro_uhn._pairwise` computes the same numbers. numba is imported on
-first use only, so ``import neuro_uhn`` stays fast.
+numba is a core dependency. Where it cannot be installed, with ``NEURO_UHN_KERNELS=off``, or
+for non-NumPy arrays, the chunked array-API path in :mod:`neuro_uhn._pairwise` computes the
+same numbers. numba is imported on first use only, so ``import neuro_uhn`` stays fast.
 
 The L1 kernel computes a 4-query × 2-memory register block per inner loop (8 independent
 accumulators, 6 loads for 8 |q - m| terms) and tiles memories by 32 so a tile stays in cache

@@ -10,6 +10,7 @@ the user loses neither a file nor the sweep.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -18,7 +19,14 @@ from pathlib import Path
 
 from .errors import ValidationError
 
-__all__ = ["check_output", "is_our_json", "is_png", "same_file"]
+__all__ = [
+    "check_folder",
+    "check_output",
+    "is_our_json",
+    "is_png",
+    "output_folder",
+    "same_file",
+]
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -87,24 +95,60 @@ def check_output(
 
 
 def check_folder(folder: Path, option: str, text: str, create: bool = False) -> None:
-    """``folder`` exists (or, with ``create``, can be made) and takes a test write."""
+    """``folder`` exists and takes a test write; with ``create``, it may also be missing if
+    it can be made (its nearest existing parent is a folder that takes a test write).
+
+    Creates nothing: :func:`output_folder` makes the folder once the command's other checks
+    have passed.
+    """
     folder = Path(folder) if str(folder) else Path(".")
-    if create and not folder.exists():
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise ValidationError(
-                f"{option} {text!r}: cannot create the folder ({err.strerror})", argument=option
-            ) from None
-    if not folder.is_dir():
-        raise ValidationError(
-            f"{option} {text!r}: folder {str(folder)!r} does not exist", argument=option
-        )
+    probe = folder
+    if create:
+        while not probe.exists() and probe != probe.parent:
+            if probe.is_symlink():  # a dangling link: mkdir would fail on it
+                break
+            probe = probe.parent
+    if not probe.is_dir():
+        if probe.exists():
+            message = f"{option} {text!r}: {str(probe)!r} is not a folder"
+        else:
+            message = f"{option} {text!r}: folder {str(probe)!r} does not exist"
+        raise ValidationError(message, argument=option)
     try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".neuro_uhn-write-test-"):
+        with tempfile.TemporaryFile(dir=probe, prefix=".neuro_uhn-write-test-"):
             pass
     except OSError as err:
         raise ValidationError(
-            f"{option} {text!r}: cannot write in folder {str(folder)!r} ({err.strerror})",
+            f"{option} {text!r}: cannot write in folder {str(probe)!r} ({err.strerror})",
             argument=option,
         ) from None
+
+
+@contextlib.contextmanager
+def output_folder(folder: str | os.PathLike, option: str = "--out"):
+    """Make ``folder`` (and its missing parents) for a command's outputs; if the command then
+    fails or is interrupted, remove the folders made here that are still empty, so a failed
+    command leaves nothing behind (a folder holding something, such as a resumable results
+    store, is kept)."""
+    folder = Path(folder)
+    made = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        made.append(probe)  # deepest first
+        probe = probe.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValidationError(
+            f"{option} {str(folder)!r}: cannot create the folder ({err.strerror})",
+            argument=option,
+        ) from None
+    try:
+        yield folder
+    except BaseException:
+        for path in made:
+            try:
+                path.rmdir()  # only an empty folder
+            except OSError:
+                break
+        raise

@@ -83,7 +83,10 @@ def _coerce(comp: Component, param: str, value: Any, hint: Any) -> Any:
     if origin is typing.Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            raise ValidationError(f"{where} must be one of {list(allowed)}; got {value!r}")
+            from ._suggest import did_you_mean
+
+            hint = did_you_mean(value, [str(a) for a in allowed]) if isinstance(value, str) else ""
+            raise ValidationError(f"{where} must be one of {list(allowed)}; got {value!r}{hint}")
     return value
 
 
@@ -136,9 +139,13 @@ class Registry:
         for table in (self, *self._extra):
             if key in table._by_name:
                 return table._by_name[key]
+        from ._suggest import did_you_mean
+
         known = "".join(f"; {t.title}: {', '.join(t.names())}" for t in self._extra)
+        every = [n for t in (self, *self._extra) for n in t.names()]
         raise ValidationError(
-            f"unknown {self.kind} {name!r}; registered: {', '.join(self.names())}{known}"
+            f"unknown {self.kind} {name!r}{did_you_mean(name, every)}; "
+            f"registered: {', '.join(self.names())}{known}"
         )
 
     def make(self, spec: Any, **params: Any) -> Component:

@@ -202,5 +202,10 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
             f"{name!r} must be {expected}; got {type(value).__name__} {value!r}", argument=name
         )
     if value not in choices:
-        raise ValidationError(f"{name!r} must be {expected}; got {value!r}", argument=name)
+        from ._suggest import did_you_mean
+
+        raise ValidationError(
+            f"{name!r} must be {expected}; got {value!r}{did_you_mean(value, choices)}",
+            argument=name,
+        )
     return value

@@ -210,5 +210,10 @@ assert set(_APPLY) == set(CORRUPTIONS)
 def corrupt(images, name: str, level: float, image_shape=None, rng=None) -> np.ndarray:
     """The corruption ``name`` (one of :data:`CORRUPTIONS`) of ``images`` at ``level``."""
     if name not in _APPLY:
-        raise ValidationError(f"unknown corruption {name!r}; expected one of {sorted(_APPLY)}")
+        from ._suggest import did_you_mean
+
+        raise ValidationError(
+            f"unknown corruption {name!r}{did_you_mean(name, _APPLY)}; "
+            f"expected one of {sorted(_APPLY)}"
+        )
     return _APPLY[name](images, level, image_shape, rng)

@@ -232,8 +232,10 @@ class RandomProjection(_Fitted):
         try:
             from sklearn.random_projection import GaussianRandomProjection
         except ImportError:
+            from ._extras import install_hint
+
             raise ImportError(
-                "latent.RandomProjection needs scikit-learn: pip install 'neuro_uhn[datasets]'"
+                f"latent.RandomProjection needs scikit-learn: {install_hint('datasets')}"
             ) from None
         X = _images(X, "X")
         self._rp = GaussianRandomProjection(
@@ -257,9 +259,9 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise ImportError(
-            "latent.Autoencoder needs PyTorch: pip install 'neuro_uhn[torch]'"
-        ) from None
+        from ._extras import install_hint
+
+        raise ImportError(f"latent.Autoencoder needs PyTorch: {install_hint('torch')}") from None
     return torch
 
 

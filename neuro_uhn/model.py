@@ -157,9 +157,11 @@ def load_model(name_or_path: str | Path) -> UHN:
         if plain and bundled.is_file():  # a bare name never reaches outside models/
             path = bundled
         else:
+            from ._suggest import did_you_mean
+
             raise ValidationError(
-                f"unknown model {str(name_or_path)!r}: not a bundled model "
-                f"({', '.join(model_names())}) and not a .toml file"
+                f"unknown model {str(name_or_path)!r}{did_you_mean(name_or_path, model_names())}"
+                f": not a bundled model ({', '.join(model_names())}) and not a .toml file"
             )
     if not path.exists():
         raise MissingFile(f"model file {str(path)!r} does not exist")

@@ -62,7 +62,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
+try:
+    import torch
+except ModuleNotFoundError as err:  # name the extra that brings it, not just the module
+    if err.name != "torch":
+        raise
+    from ._extras import install_hint
+
+    raise ModuleNotFoundError(
+        f"neuro_uhn.nn needs PyTorch, which is not installed: {install_hint('torch')} "
+        "(for the CPU build where pip would pick a CUDA one, see the docs' Getting started)",
+        name="torch",
+    ) from None
 from torch import Tensor
 
 from ._config import get_memory_budget

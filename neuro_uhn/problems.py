@@ -133,7 +133,10 @@ def model_problem(
             what = "uniform random patterns (D=64)"
         Q = corruptions.gaussian_noise(M[targets], sigma, rng)
         return Problem(M, Q, None, targets, M, f"{n_memories} {what}, Gaussian noise σ={sigma}")
+    from ._suggest import did_you_mean
+
+    kinds = [*PROBLEM_KINDS, "bipolar", "sdm", "keys", "digits", "patterns"]
     raise ValidationError(
-        f"unknown problem kind {kind!r}; use a model name ({', '.join(PROBLEM_KINDS)}) or one "
-        "of bipolar, sdm, keys, digits, patterns"
+        f"unknown problem kind {kind!r}{did_you_mean(kind, kinds)}; use a model name "
+        f"({', '.join(PROBLEM_KINDS)}) or one of bipolar, sdm, keys, digits, patterns"
     )

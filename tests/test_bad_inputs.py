@@ -42,7 +42,7 @@ SPEC_CASES = [
         "unknown similarity",
         dict(similarity="dott"),
         ValueError,
-        "unknown similarity 'dott'; registered",
+        "unknown similarity 'dott' \\(did you mean 'dot'\\?\\); registered",
     ),
     (
         "unknown separation",
@@ -376,7 +376,7 @@ CLI_CASES = [  # (argv, the message the one line must carry)
     (["demo", "--n-memories", "0", "--spiking-queries", "0"], "'n_memories' must be in 1..1797"),
     (["demo", "--n-memories", "5000", "--spiking-queries", "0"], "'n_memories' must be in 1..1797"),
     (["demo", "--sigma", "-1", "--spiking-queries", "0"], "'sigma' must be a number >= 0"),
-    (["demo", "--mask", "1.5", "--spiking-queries", "0"], r"'fraction' must be in \[0, 1\]"),
+    (["demo", "--mask", "1.5", "--spiking-queries", "0"], r"'mask' must be in \[0, 1\]"),
     (["demo", "--seed", "-1"], r"argument --seed: expected an integer in 0\.\.4294967295"),
     (["demo", "--seed", "99999999999"], "argument --seed: expected an integer"),
     (["compare", "--model", "nosuch"], "unknown model 'nosuch'"),

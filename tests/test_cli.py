@@ -88,7 +88,7 @@ def test_spiking_bench_quick_reports_a_row_per_system(tmp_path, capsys):
     [
         (["demo", "--n-memories", "0"], "'n_memories' must be in 1..1797"),
         (["demo", "--sigma", "-1"], "'sigma' must be a number >= 0"),
-        (["demo", "--mask", "2"], "'fraction' must be in [0, 1]"),
+        (["demo", "--mask", "2"], "'mask' must be in [0, 1]"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(argv, message, capsys):
@@ -283,3 +283,167 @@ def test_an_empty_out_folder_is_refused(command, tmp_path, capsys, monkeypatch):
     assert _exit_code([*command, "--out", ""]) == 2
     assert "--out is empty: give a folder" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+# ------------------------------------------------------------------ what a new user trips on
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--sigma", "-1"],
+        ["demo", "--n-memories", "0"],
+        ["demo", "--spiking-queries", "500"],
+        ["compare", "--n-memories", "0"],
+        ["figures", "--only", "nonsense"],
+    ],
+    ids=["demo sigma", "demo n", "demo spiking queries", "compare n", "figures only"],
+)
+def test_a_failed_command_prints_nothing_and_leaves_no_folder(argv, tmp_path, capsys):
+    out = tmp_path / "new" / "out"
+    assert main([*argv, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no header before the error
+    assert "error:" in captured.err
+    assert not (tmp_path / "new").exists()
+
+
+def test_demo_without_scikit_learn_names_the_extra_and_leaves_nothing(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "import importlib.util as u; real = u.find_spec\n"
+        "u.find_spec = lambda n, *a: None if n == 'sklearn' else real(n, *a)\n"
+        "from neuro_uhn.app.cli import main; sys.exit(main(['demo', '--out', 'figs']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and 'pip install -e ".[demo]"' in done.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_demo_rerun_replaces_the_previous_set_of_figures(tmp_path, capsys):
+    for name in ("raster.png", "spiking_vs_abstract.png"):  # a previous run's figures
+        (tmp_path / name).write_bytes(b"\x89PNG\r\n\x1a\n")
+    argv = ["demo", "--n-memories", "20", "--spiking-queries", "0", "--out", str(tmp_path),
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.png"]
+
+
+def test_a_demo_rerun_keeps_files_that_are_not_its_figures(tmp_path, capsys):
+    (tmp_path / "raster.png").write_text("my notes")  # not a PNG: not ours to replace
+    argv = ["demo", "--n-memories", "20", "--spiking-queries", "0", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    assert (tmp_path / "raster.png").read_text() == "my notes"
+
+
+def test_bench_writes_no_json_unless_asked(tmp_path, monkeypatch):
+    from neuro_uhn.app.cli import build_parser
+
+    assert build_parser().parse_args(["bench"]).json == ""
+
+
+@pytest.mark.parametrize(("speedup", "text"), [(8.0, "8.0x faster"), (0.124, "8.1x slower"),
+                                               (1.0, "1.0x faster")])  # fmt: skip
+def test_bench_says_slower_when_it_is_slower(speedup, text):
+    from neuro_uhn.app.cli import times_faster
+
+    assert times_faster(speedup) == text
+
+
+def test_bench_prints_each_result_once(tmp_path, capsys, monkeypatch):
+    from neuro_uhn.app import bench
+
+    calls = {}
+    real = bench.run_bench
+
+    def small(**kw):
+        calls.update(kw)
+        return real(**{**kw, "dims": (64,), "n_memories": (50,), "n_queries": 20})
+
+    monkeypatch.setattr(bench, "run_bench", small)
+    monkeypatch.setattr(
+        bench,
+        "retrieval_speedup",
+        lambda **kw: {
+            "dot": {"speedup": 0.125, "seconds_per_query": 8e-6, "loop_seconds_per_query": 1e-6}
+        },
+    )
+    monkeypatch.setattr(bench, "plain_install_ratio", lambda **kw: {
+        "dot": 1.0, "manhattan_numpy": 3.0, "manhattan_numpy_vs_dot": 3.0, "n": 1, "d": 1,
+        "n_queries": 1})  # fmt: skip
+    monkeypatch.setattr("neuro_uhn.app.cli._bench_attention", lambda quick: [])
+    assert main(["bench", "--quick"]) == 0
+    captured = capsys.readouterr()
+    both = captured.out + captured.err
+    assert both.count("| float32 | 64 | 50 | manhattan |") == 1  # the table, and only it
+    assert "manhattan:" not in both  # no per-cell result lines beside the table
+    assert "8.0x slower" in captured.out and "0x faster" not in captured.out
+
+
+def test_help_is_plain_text_with_the_one_set_of_time_estimates(capsys):
+    from neuro_uhn.app.timings import TIMES
+
+    texts = []
+    for argv in ([], ["demo"], ["compare"], ["bench"], ["run"], ["figures"]):
+        with pytest.raises(SystemExit):
+            main([*argv, "--help"])
+        texts.append(" ".join(capsys.readouterr().out.split()))
+    assert not any("``" in t or ":func:" in t for t in texts)
+    top = texts[0]
+    for command in ("neuro-uhn demo", "neuro-uhn bench", "neuro-uhn figures"):
+        assert TIMES[command] in top
+    assert TIMES["neuro-uhn demo --spiking-queries 0"] in top
+
+
+def test_compare_says_what_it_does_before_the_wait(capsys, monkeypatch):
+    import neuro_uhn.spiking as spiking
+
+    seen = {}
+
+    def compare(*args, **kwargs):  # stands in for the long build and run
+        seen["stderr before"] = capsys.readouterr().err
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(spiking, "compare", compare)
+    assert main(["compare", "--mode", "circuit"]) == 130
+    assert "building the circuit-mode network" in seen["stderr before"]
+
+
+def test_the_demo_progress_bar_weighs_each_step_by_its_time(monkeypatch):
+    """The spiking networks take most of the demo's time, so they carry most of the bar: its
+    ETA no longer reads 00:00 before a 20-s circuit step."""
+    import neuro_uhn._progress as progress
+    import neuro_uhn.spiking as spiking
+    from neuro_uhn.app import demo
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, *args, total=None, **kwargs):
+            self.total, self.steps, self.labels = total, [], []
+            bars.append(self)
+
+        def set_postfix_str(self, text, refresh=True):
+            self.labels.append(text)
+
+        def update(self, n=1):
+            self.steps.append((self.labels[-1], n))
+
+        def close(self):
+            pass
+
+    def compare(name, M, Q, **kwargs):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(z_spiking=M[: len(Q)])
+
+    monkeypatch.setattr(progress, "tqdm", Recorder)
+    monkeypatch.setattr(spiking, "compare", compare)
+    result = demo.run_demo(n_memories=20, spiking_queries=20, progress=True)
+    [bar] = bars
+    assert sum(n for _, n in bar.steps) == pytest.approx(bar.total)
+    spiking_share = sum(n for label, n in bar.steps if label.startswith("spiking")) / bar.total
+    assert spiking_share > 0.8
+    assert all("(about" in label for label in bar.labels if label.startswith("spiking"))
+    assert set(result.decoded) == set(demo.DEMO_NETWORKS)

@@ -125,7 +125,7 @@ CASES = [
         "unknown similarity",
         dict(similarity="manhatan"),
         ValueError,
-        "unknown similarity 'manhatan'; registered: .*manhattan",
+        "unknown similarity 'manhatan' \\(did you mean 'manhattan'\\?\\); registered: .*manhattan",
     ),
     ("unknown separation", dict(separation="argmax"), ValueError, "unknown separation 'argmax'"),
     ("unknown readout", dict(readout="tanh"), ValueError, "unknown readout 'tanh'"),
@@ -226,3 +226,74 @@ def test_a_hetero_model_without_projection_names_projection():
     with pytest.raises(nu.ValidationError) as info:
         nu.load_model("attention").retrieve(M, Q)
     assert info.value.argument == "projection"
+
+
+@pytest.mark.parametrize(
+    ("call", "hint"),
+    [
+        (
+            lambda: nu.retrieve(np.eye(3), np.eye(3), similarity="manhatan", separation="max"),
+            "'manhattan'",
+        ),
+        (
+            lambda: nu.retrieve(np.eye(3), np.eye(3), similarity="dot", separation="sofmax"),
+            "'softmax'",
+        ),
+        (lambda: nu.UHN(similarity="dot", separation="max", readout="sing"), "'sign'"),
+        (
+            lambda: nu.retrieve(
+                np.eye(3), np.eye(3), similarity="inverse_euclidian", separation="max"
+            ),
+            "'inverse_euclidean'",
+        ),
+        (lambda: nu.load_model("hopfeld"), "'hopfield'"),
+        (lambda: __import__("neuro_uhn.datasets").datasets.load("mnits"), "'mnist'"),
+        (
+            lambda: __import__("neuro_uhn.corruptions").corruptions.corrupt(
+                np.eye(2), "gausian", 0.1
+            ),
+            "'gaussian'",
+        ),
+        (
+            lambda: __import__("neuro_uhn.experiments").experiments.plan(
+                "capcity", __import__("neuro_uhn.datasets").datasets.load("digits")
+            ),
+            "'capacity'",
+        ),
+        (lambda: __import__("neuro_uhn.problems").problems.model_problem("hopfeld"), "'hopfield'"),
+        (
+            lambda: nu.retrieve(
+                np.eye(3), np.eye(3), similarity="dot", separation="max", convention="papr"
+            ),
+            "'paper'",
+        ),
+    ],
+    ids=[
+        "similarity",
+        "separation",
+        "readout",
+        "paper form",
+        "model",
+        "dataset",
+        "corruption",
+        "experiment",
+        "problem",
+        "convention",
+    ],
+)
+def test_every_registry_suggests_the_closest_name(call, hint):
+    with pytest.raises(ValueError, match=f"did you mean {hint}"):
+        call()
+
+
+def test_importing_nn_without_torch_names_the_extra():
+    import subprocess
+    import sys
+
+    code = "import sys; sys.modules['torch'] = None\nimport neuro_uhn.nn"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: neuro_uhn.nn needs PyTorch")
+    assert 'pip install -e ".[torch]"' in last

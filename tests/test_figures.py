@@ -145,3 +145,84 @@ def test_plots_return_a_figure_keep_the_backend_and_say_quick(tmp_path):
     assert (tmp_path / "q.png").read_bytes().startswith(PNG_MAGIC)
     assert not plotting.sweep_figure(panels, x="n_memories", hue=("similarity",), xlabel="N",
                                      suptitle="t").get_suptitle().startswith("QUICK")  # fmt: skip
+
+
+def _fake_comparison(n_memories=20):
+    """A Comparison-shaped record of one cue: memory 7 spikes most, as in a circuit whose
+    output neurons still decode memory 0."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    memory = np.concatenate([np.full(30, 7), np.full(20, 0), rng.integers(0, n_memories, 10)])
+    times = np.sort(rng.uniform(0.0, 0.2, len(memory)))
+    counts = np.bincount(memory, minlength=n_memories).astype(float)
+    sweep = [{"T": t, "agreement": a, "median_relative_error": e}
+             for t, a, e in ((0.1, 0.9, 0.2), (0.2, 1.0, 0.1))]  # fmt: skip
+    return SimpleNamespace(
+        run=SimpleNamespace(spikes=[(memory, times)], counts=counts[None]),
+        config=SimpleNamespace(settle=0.05, duration=0.2, mode="circuit"),
+        sweep=sweep,
+        settling_time=np.array([0.06]),
+    )
+
+
+def _red_rows(ax):
+    return {int(y) for line in ax.get_lines() if line.get_color() == "C3" for y in line.get_ydata()}
+
+
+def test_the_raster_marks_the_decoded_memory_and_says_so():
+    from neuro_uhn.app import plotting
+
+    fig = plotting.raster_figure(_fake_comparison(), decoded=0, target=0)
+    ax = fig.axes[0]
+    assert _red_rows(ax) == {0}  # the decoded memory, not the one that spiked most (7)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("decoded: memory 0" in t for t in labels)
+    assert any("the cue's memory: 0" in t for t in labels)
+    assert "most spikes: memory 7" in ax.get_title()
+
+
+def test_without_the_decoded_memory_the_raster_names_what_it_marks():
+    from neuro_uhn.app import plotting
+
+    ax = plotting.raster_figure(_fake_comparison()).axes[0]
+    assert _red_rows(ax) == {7}
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("most spikes after settling: memory 7" in t for t in labels)
+    assert not any(t.startswith("decoded") for t in labels)
+
+
+def test_axes_that_count_things_have_whole_number_ticks():
+    from neuro_uhn.app import plotting
+
+    fig = plotting.raster_figure(_fake_comparison(n_memories=13))
+    ticks = fig.axes[0].yaxis.get_major_locator().tick_values(-0.5, 12.5)
+    assert all(float(t).is_integer() for t in ticks)
+    panels = [{"row": "r", "col": "c",
+               "correct": [{"n_memories": n, "mean": 0.5, "std": 0.1, "similarity": "dot"}
+                           for n in (10, 20, 30)],
+               "identity": []}]  # fmt: skip
+    fig = plotting.sweep_figure(panels, x="n_memories", hue=("similarity",), xlabel="N",
+                                suptitle="t")  # fmt: skip
+    ticks = fig.axes[0].xaxis.get_major_locator().tick_values(10, 30)
+    assert all(float(t).is_integer() for t in ticks)
+
+
+def test_coinciding_convergence_lines_stay_distinguishable():
+    from neuro_uhn.app import plotting
+
+    comps = {k: _fake_comparison() for k in ("a", "b", "c")}
+    fig = plotting.spiking_dynamics_figure(comps, title="t", decoded={"a": 0, "b": 7, "c": 0})
+    agree = fig.axes[3]  # the agreement panel: every curve is 0.9 then 1.0
+    lines = [ln for ln in agree.get_lines() if ln.get_label() in comps]
+    styles = {(ln.get_marker(), ln.get_linestyle()) for ln in lines}
+    assert len(styles) == 3  # no two drawn alike
+    widths = [ln.get_linewidth() for ln in lines]
+    assert widths == sorted(widths, reverse=True)  # earlier lines wider, underneath
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "decoded memory (nearest stored memory to the output)" in legend  # not "memory 0"
+    assert [ax.get_title() for ax in fig.axes[:3]] == [
+        "a, cue 0: decoded memory 0", "b, cue 0: decoded memory 7", "c, cue 0: decoded memory 0"
+    ]  # fmt: skip

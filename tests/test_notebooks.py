@@ -119,6 +119,11 @@ def test_executes_in_quick_mode(path, tmp_path, monkeypatch):
         if o.output_type == "error"
     ]  # fmt: skip
     assert not errors
+    warned = [
+        o["text"] for c in book.cells if c.cell_type == "code" for o in c.outputs
+        if o.output_type == "stream" and o.get("name") == "stderr" and "Warning" in o["text"]
+    ]  # fmt: skip
+    assert not warned, f"the notebook printed warnings: {warned}"  # e.g. tqdm's IProgress
     check = "".join(o.get("text", "") for o in book.cells[-1].outputs)
     assert check.split() == [sys.executable, "1"]
     images = [

@@ -1,5 +1,6 @@
-"""Every Python block of README.md runs on its own: a fresh interpreter, an empty folder,
-within a few minutes, and leaves that folder empty."""
+"""The README's two commands for a fresh machine: the first sets up and runs the demo with
+only what the demo needs; the second sets up and runs the tests, and is exactly what CI
+(``.ci/run``) runs. (Every Python block of the README runs in tests/test_docs.py.)"""
 
 from __future__ import annotations
 
@@ -10,25 +11,106 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.M | re.S)
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = re.findall(r"^```bash\n(python3 -m venv .*?)\n```", README, re.M | re.S)
 
 
-def test_the_readme_has_python_blocks():
-    assert len(BLOCKS) >= 2
+def _steps(command: str) -> list[str]:
+    return [s.strip() for s in command.split("&&")]
+
+
+def test_the_readme_gives_two_one_line_commands():
+    assert len(COMMANDS) == 2 and all("\n" not in c for c in COMMANDS), COMMANDS
+    demo, tests = map(_steps, COMMANDS)
+    assert demo[-1] == "neuro-uhn demo" and tests[-1] == "python -m pytest -q"
+
+
+def test_the_demo_command_installs_only_the_demo_extra():
+    demo = _steps(COMMANDS[0])
+    installs = [s for s in demo if s.startswith("pip install")]
+    assert installs == ['pip install -e ".[demo]"']
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert [r.split(">")[0] for r in extras["demo"]] == ["scikit-learn"]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (ROOT / ".ci/run").read_text(encoding="utf-8")
+    tests = _steps(COMMANDS[1])
+    ci_lines = [ln.split("#")[0].strip() for ln in ci.splitlines()]
+    ci_steps = [ln.replace("python -m pip", "pip").replace(" --quiet", "") for ln in ci_lines]
+    for step in tests[2:]:  # after the venv and its activation (CI's venv has its own name)
+        assert step in ci_steps, f"CI does not run {step!r}"
+    assert "ruff check ." in ci_steps
+    assert any(s.startswith("mkdocs build --strict") or "mkdocs build --strict" in s
+               for s in ci_steps)  # fmt: skip
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(len(BLOCKS)), ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_readme_block_runs_alone(index, tmp_path):
-    env_dir = tmp_path / "cwd"
-    env_dir.mkdir()
-    done = subprocess.run(
-        [sys.executable, "-c", BLOCKS[index]],
-        cwd=env_dir,
-        capture_output=True,
-        text=True,
-        timeout=300,
+def test_the_demo_runs_with_only_what_its_extra_installs(tmp_path):
+    """A small demo (abstract models and one spiking cue) with every installed distribution
+    outside neuro_uhn's core requirements and the demo extra (and what they require) made
+    unimportable: what the first command installs is enough. (Modules such as pytest, which
+    Brian2 imports when it finds them, are blocked too: the demo must not need them.)"""
+    import json
+    import tomllib
+    from importlib import metadata
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    allowed = _closure(project["dependencies"] + project["optional-dependencies"]["demo"])
+    blocked = sorted(
+        module
+        for module, dists in metadata.packages_distributions().items()
+        if not any(_norm(d) in allowed or _norm(d) == "neuro-uhn" for d in dists)
     )
-    assert done.returncode == 0, f"README block {index} failed:\n{done.stderr[-3000:]}"
-    assert not any(env_dir.iterdir()), f"block {index} wrote {list(env_dir.iterdir())}"
+    assert "torch" in blocked or "torch" not in metadata.packages_distributions()
+    code = (
+        "import json, sys\n"
+        f"BLOCKED = set(json.loads({json.dumps(json.dumps(blocked))}))\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in BLOCKED:\n"
+        "            raise ModuleNotFoundError(f'blocked: {name}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from neuro_uhn.app.cli import main\n"
+        "sys.exit(main(['demo', '--n-memories', '20', '--spiking-queries', '1', '--out', 'f',"
+        " '--no-progress']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == [
+        "demo.png", "raster.png", "spiking_vs_abstract.png"
+    ]  # fmt: skip
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """The distributions ``requirements`` bring, recursively as installed here (their own
+    requirements without extras)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen: set[str] = set()
+    todo = [Requirement(r) for r in requirements]
+    while todo:
+        req = todo.pop()
+        if req.marker and not req.marker.evaluate({"extra": ""}):
+            continue
+        name = _norm(req.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            todo += [Requirement(r) for r in metadata.requires(name) or []]
+        except metadata.PackageNotFoundError:
+            continue
+    return seen

@@ -126,10 +126,10 @@ def run_bench(
     """Measure every (dtype, d, n, similarity) cell; see the module docstring.
 
     ``bar`` shows a progress bar with an ETA on stderr (weighted by each cell's n·d, so the
-    estimate holds although the big cells take far longer); ``progress`` gets one line per
-    finished cell.
+    estimate holds although the big cells take far longer); without the bar, ``progress``
+    gets one line naming each finished cell (its results are in the records only).
     """
-    from tqdm.auto import tqdm
+    from .._progress import tqdm
 
     rng = np.random.default_rng(seed)
     records: list[BenchRecord] = []
@@ -189,18 +189,12 @@ def _measure(dtypes, dims, n_memories, n_queries, loop_queries, similarities, re
                             max_abs_error=err,
                         )
                     )
-                    r = records[-1]
-                    meter.set_postfix_str(f"{dtype} d={d} n={n} {name}", refresh=False)
+                    # where the run is, not its results: those are printed once, as a table
+                    cell = f"{dtype} d={d} n={n} {name}"
+                    meter.set_postfix_str(cell, refresh=False)
                     meter.update(n * d * work[name])
-                    if progress:
-                        line = (
-                            f"{dtype} d={d} n={n} {name}: {r.of_matmul:.2f} of matmul, "
-                            f"{r.vs_loop:.0f}x loop, {r.vs_dot:.2f}x dot"
-                        )
-                        if meter.disable:
-                            progress(line)
-                        else:
-                            meter.write(line)
+                    if progress and meter.disable:
+                        progress(f"measured {cell}")
 
 
 def plain_install_ratio(
@@ -377,8 +371,8 @@ def run_attention_bench(
                             "vs_sdpa": t / base[mode],
                         }
                     )  # fmt: skip
-                    if progress:
-                        progress(f"L={L} S={S} d={d} {name} {mode}: {t / base[mode]:.2f}x SDPA")
+                    if progress:  # where the run is; the results are printed once, as a table
+                        progress(f"attention L={L} S={S} d={d}: measured {name}, {mode}")
     finally:
         torch.set_num_threads(old_threads)
     return out

@@ -1,5 +1,7 @@
 """The ``neuro-uhn`` command: ``demo`` (the main job), ``run``, ``figures``, ``compare``, ``bench``.
 
+Help texts are plain text (no reST markup); time estimates come from :mod:`.timings`.
+
 Errors a user can fix are printed as one line and exit with status 2; ``--debug`` shows the
 traceback.
 """
@@ -15,35 +17,61 @@ import time
 from pathlib import Path
 
 from ..errors import ValidationError
+from .timings import estimate
 
 __all__ = ["main"]
 
+DESCRIPTION = (
+    "Universal Hopfield Networks from the command line: demo (the main job), compare, "
+    "bench, run, figures."
+)
+
+
+#: What ``neuro-uhn demo`` writes into its folder: every run replaces the whole set (a run
+#: without the spiking networks removes the previous run's rasters).
+DEMO_FIGURES = ("demo.png", "raster.png", "spiking_vs_abstract.png")
+
 
 def _demo(args) -> int:
-    from .demo import run_demo
-    from .figures import save
-    from .plotting import demo_figure
+    from .._outputs import is_png, output_folder
+    from .demo import check_options, run_demo
 
-    _check_figure_folder(args.out, "--out", ["demo.png", "raster.png", "spiking_vs_abstract.png"])
+    # every check first: a command that fails prints nothing and creates nothing
+    check_options(args.n_memories, args.sigma, args.mask, args.spiking_queries)
+    _check_figure_folder(args.out, "--out", list(DEMO_FIGURES))
     t0 = time.perf_counter()
     print(
         f"neuro_uhn demo: {args.n_memories} scikit-learn digits (8x8) stored; every one "
         f"queried once per corruption (seed {args.seed}); then "
         + (
-            f"the first {args.spiking_queries} noisy cues through the spiking network"
+            f"the first {args.spiking_queries} noisy cues through the spiking networks"
             if args.spiking_queries
             else "no spiking network (--spiking-queries 0)"
         ),
         flush=True,
     )
-    result = run_demo(
-        n_memories=args.n_memories,
-        sigma=args.sigma,
-        mask=args.mask,
-        seed=args.seed,
-        spiking_queries=args.spiking_queries,
-        progress=not args.no_progress,
-    )
+    with output_folder(args.out) as out:
+        result = run_demo(
+            n_memories=args.n_memories,
+            sigma=args.sigma,
+            mask=args.mask,
+            seed=args.seed,
+            spiking_queries=args.spiking_queries,
+            progress=not args.no_progress,
+        )
+        paths = _demo_report(result, args, out)
+    for stale in sorted(set(DEMO_FIGURES) - {p.name for p in paths}):
+        if (out / stale).is_file() and is_png(out / stale):
+            (out / stale).unlink()  # the previous run's, which this run did not redraw
+    print(f"\nfigures: {', '.join(map(str, paths))}   ({time.perf_counter() - t0:.1f} s in all)")
+    return 0
+
+
+def _demo_report(result, args, out: Path) -> list[Path]:
+    """The demo's tables on stdout and its figures in ``out``; returns the figures' paths."""
+    from .figures import save
+    from .plotting import demo_figure
+
     print(
         "identity = nearest stored memory to the output is the cue's memory; "
         "SSE = the paper's criterion (sum of squared error <= 60 per 784 pixels); "
@@ -57,41 +85,46 @@ def _demo(args) -> int:
             f"{r.model:<36} {r.corruption:<20} {r.identity_accuracy:>8.2f} "
             f"{r.sse_accuracy:>6.2f} {1e3 * r.seconds:>8.2f}"
         )
-    out = Path(args.out)
     save(demo_figure(result), out / "demo.png")
     paths = [out / "demo.png"]
-    if result.spiking:
-        from .plotting import raster_figure, spiking_images_figure
+    if not result.spiking:
+        return paths
+    from .demo import demo_config
+    from .plotting import raster_figure, spiking_images_figure
 
-        print(
-            f"\nspiking networks (Brian2) vs abstract model, first {args.spiking_queries} "
-            "noisy cues, 200 ms each (50 ms settling), 4 neurons per memory; 'circuit' is the "
-            "neural circuit (LIF neurons, lateral inhibition, z from output neurons), "
-            "'hybrid' the rate-model sampler:\n"
-        )
-        print(_comparison_table({f"{m} / {mode}": c for (m, mode), c in result.spiking.items()}))
-        best = result.spiking[("uhn_best", "circuit")]
-        fig = raster_figure(
-            best,
-            title="uhn_best, neural circuit: memory populations, query 0",
-        )
-        save(fig, out / "raster.png")
-        noisy = next(c for c in result.examples if c.startswith("gaussian"))
-        stored, cues, _ = result.examples[noisy]
-        fig = spiking_images_figure(
-            result.spiking[("uhn_best", "circuit")],
-            result.image_shape,
-            title=f"uhn_best (manhattan / max) as a neural circuit, z read from its output "
-            f"neurons: scikit-learn digits, "
-            f"N = {result.n_memories} stored, cues with zero-mean Gaussian noise "
-            f"σ = {args.sigma} (pixels in [0, 1])",
-            stored=stored,
-            cues=cues,
-        )
-        save(fig, out / "spiking_vs_abstract.png")
-        paths += [out / "raster.png", out / "spiking_vs_abstract.png"]
-    print(f"\nfigures: {', '.join(map(str, paths))}   ({time.perf_counter() - t0:.1f} s in all)")
-    return 0
+    circuit = demo_config("circuit", args.seed)
+    print(
+        f"\nspiking networks (Brian2) vs abstract model, first {args.spiking_queries} "
+        f"noisy cues, {1e3 * circuit.duration:.0f} ms each ({1e3 * circuit.settle:.0f} ms "
+        f"settling), {circuit.neurons_per_memory} neurons per memory; 'circuit' is the "
+        "neural circuit (LIF neurons, lateral inhibition, z from output neurons), "
+        "'hybrid' the rate-model sampler:\n"
+    )
+    print(_comparison_table({f"{m} / {mode}": c for (m, mode), c in result.spiking.items()}))
+    key = ("uhn_best", "circuit")
+    decoded = int(result.decoded[key][0])
+    fig = raster_figure(
+        result.spiking[key],
+        decoded=decoded,
+        target=0,
+        title="uhn_best as a neural circuit: memory populations, query 0 (a noisy cue of "
+        "memory 0)",
+    )
+    save(fig, out / "raster.png")
+    noisy = next(c for c in result.examples if c.startswith("gaussian"))
+    stored, cues, _ = result.examples[noisy]
+    fig = spiking_images_figure(
+        result.spiking[key],
+        result.image_shape,
+        title=f"uhn_best (manhattan / max) as a neural circuit, z read from its output "
+        f"neurons: scikit-learn digits, "
+        f"N = {result.n_memories} stored, cues with zero-mean Gaussian noise "
+        f"σ = {args.sigma} (pixels in [0, 1])",
+        stored=stored,
+        cues=cues,
+    )
+    save(fig, out / "spiking_vs_abstract.png")
+    return paths + [out / "raster.png", out / "spiking_vs_abstract.png"]
 
 
 def _comparison_table(comparisons) -> str:
@@ -136,6 +169,22 @@ def _compare(args) -> int:
         neurons_per_memory=args.neurons_per_memory,
         target=args.target,
     )
+    print(f"{args.model}: {problem.description}; {args.n_queries} queries")
+    # building (a circuit calibrates on its stored patterns) and simulating take a while:
+    # say what is happening before the wait, not after it
+    print(
+        f"building the {config.mode}-mode network and simulating {args.n_queries} queries × "
+        f"{1e3 * config.duration:.0f} ms"
+        + (
+            f" (the circuit: {estimate('neuro-uhn compare --mode circuit')} on 2 cores at the "
+            "default sizes)"
+            if config.mode == "circuit"
+            else ""
+        )
+        + " ...",
+        file=sys.stderr,
+        flush=True,
+    )
     result = compare(
         args.model,
         problem.memories,
@@ -146,7 +195,6 @@ def _compare(args) -> int:
         config=config,
         convention=args.convention,
     )
-    print(f"{args.model}: {problem.description}; {args.n_queries} queries")
     print(
         f"{config.mode} mode, T = {1e3 * config.duration:.0f} ms (decoded after "
         f"{1e3 * config.settle:.0f} ms), {config.neurons_per_memory} neuron(s) per memory, "
@@ -168,11 +216,18 @@ def _compare(args) -> int:
                 f"{row['median_relative_error']:17.4f}"
             )
     if args.out is not None and config.mode != "continuous":
+        from .. import metrics
+        from .._outputs import output_folder
         from .figures import save
         from .plotting import raster_figure
 
-        path = Path(args.out) / f"raster_{Path(args.model).stem}.png"
-        save(raster_figure(result), path)
+        items = problem.truth if problem.truth is not None else problem.projection
+        items = problem.memories if items is None else items
+        decoded = int(metrics.nearest_memory(result.z_spiking[:1], items)[0])
+        target = None if problem.targets is None else int(problem.targets[0])
+        with output_folder(args.out) as out:
+            path = out / f"raster_{Path(args.model).stem}.png"
+            save(raster_figure(result, decoded=decoded, target=target), path)
         print(f"\nfigure: {path}")
     return 0
 
@@ -214,9 +269,7 @@ def _bench(args) -> int:
         kw = dict(n_memories=tuple(args.n_memories))
     label = machine_label()
     print(f"machine: {label}")
-    records = run_bench(
-        progress=(lambda s: print("  " + s, file=sys.stderr)), bar=not args.no_progress, **kw
-    )
+    records = run_bench(bar=not args.no_progress, **kw)
     speed = retrieval_speedup(
         n=1000 if not args.quick else 200, n_queries=200 if args.quick else 1000
     )
@@ -231,8 +284,8 @@ def _bench(args) -> int:
     )
     for name, r in speed.items():
         print(
-            f"  {name:<10} {r['speedup']:5.0f}x faster ({1e6 * r['seconds_per_query']:.1f} vs "
-            f"{1e6 * r['loop_seconds_per_query']:.1f} µs per query)"
+            f"  {name:<10} {times_faster(r['speedup']):>13} ({1e6 * r['seconds_per_query']:.1f} "
+            f"vs {1e6 * r['loop_seconds_per_query']:.1f} µs per query)"
         )
     print(f"\n{format_plain_install(plain)}")
     if attention:
@@ -257,12 +310,21 @@ def _bench(args) -> int:
     return 0
 
 
+def times_faster(speedup: float) -> str:
+    """``t(other) / t(ours)`` in words: ``"3.2x faster"``, or ``"8.0x slower"`` below 1."""
+    if speedup >= 1:
+        return f"{speedup:.1f}x faster"
+    return f"{1 / speedup:.1f}x slower" if speedup > 0 else "not measured"
+
+
 def _bench_attention(quick: bool) -> list:
     """The attention row group (needs the ``torch`` extra; skipped with a note without it)."""
     import importlib.util
 
     if importlib.util.find_spec("torch") is None:
-        print("  (attention rows skipped: pip install 'neuro_uhn[torch]')", file=sys.stderr)
+        from .._extras import install_hint
+
+        print(f"  (attention rows skipped: {install_hint('torch')})", file=sys.stderr)
         return []
     from .bench import run_attention_bench
 
@@ -459,7 +521,8 @@ def _check_run_paths(args) -> None:
 
 
 def _check_figure_folder(out: str, option: str, names: list[str]) -> None:
-    """``out`` is (or can be) a folder, and the figures it will hold replace only figures."""
+    """``out`` is (or can be made) a folder, and the figures it will hold replace only
+    figures. Creates nothing (``output_folder`` does, once every check has passed)."""
     from .._outputs import check_folder, check_output, is_png
 
     if not out.strip():
@@ -470,8 +533,9 @@ def _check_figure_folder(out: str, option: str, names: list[str]) -> None:
     if Path(out).exists() and not Path(out).is_dir():
         raise ValidationError(f"{option} {out!r} is a file, not a folder", argument=option)
     check_folder(Path(out), option, out, create=True)
-    for name in names:
-        check_output(Path(out) / name, option, ours=is_png, what="PNG figure")
+    if Path(out).is_dir():
+        for name in names:
+            check_output(Path(out) / name, option, ours=is_png, what="PNG figure")
 
 
 def _summary_table(sse, ident) -> str:
@@ -516,17 +580,19 @@ def _fmt(v) -> str:
 
 
 def _figures(args) -> int:
+    from .._outputs import output_folder
     from .figures import make_figures
 
     _check_figure_folder(args.out, "--out", [])
     t0 = time.perf_counter()
-    made = make_figures(
-        args.out,
-        quick=args.quick,
-        only=args.only,
-        workers=args.workers,
-        progress=not args.no_progress,
-    )
+    with output_folder(args.out):
+        made = make_figures(
+            args.out,
+            quick=args.quick,
+            only=args.only,
+            workers=args.workers,
+            progress=not args.no_progress,
+        )
     for name, paths, seconds in made:
         print(f"{name:<28} {seconds:>7.1f} s  {', '.join(map(str, paths))}")
     print(f"{len(made)} figure scripts in {time.perf_counter() - t0:.1f} s")
@@ -722,7 +788,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = model_names()
     figure_names = _figure_names()
-    parser = _parser(prog="neuro-uhn", description=__doc__.splitlines()[0])
+    parser = _parser(prog="neuro-uhn", description=DESCRIPTION)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_parser)  # fmt: skip
@@ -733,8 +799,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command(
         "demo",
-        "store digits, corrupt cues, retrieve with several models (about 1 min on 2 cores; "
-        "--spiking-queries 0: seconds)",
+        "store digits, corrupt cues, retrieve with several models, then run 20 cues through "
+        f"the spiking networks ({estimate('neuro-uhn demo')} on 2 cores; --spiking-queries 0: "
+        f"{estimate('neuro-uhn demo --spiking-queries 0')})",
     )
     from . import demo as demo_module
 
@@ -749,13 +816,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--spiking-queries",
         type=int,
-        default=20,
+        default=demo_module.SPIKING_QUERIES,
         help="noisy cues also run through the Brian2 networks (0 = none)",
     )
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
 
-    comp = command("compare", "spiking (Brian2) vs abstract retrieval on one model")
+    comp = command(
+        "compare",
+        "spiking (Brian2) vs abstract retrieval on one model "
+        f"({estimate('neuro-uhn compare')}; --mode circuit: "
+        f"{estimate('neuro-uhn compare --mode circuit')})",
+    )
     comp.add_argument(
         "--model",
         default="uhn_best",
@@ -793,8 +865,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = command(
         "bench",
-        "batched vs per-query loop vs matmul, as ratios (full: about 15 min on 2 cores; "
-        "--quick: about 30 s)",
+        f"batched vs per-query loop vs matmul, as ratios (full: {estimate('neuro-uhn bench')} "
+        f"on 2 cores; --quick: {estimate('neuro-uhn bench --quick')})",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     bench.add_argument(
@@ -809,7 +881,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     bench.add_argument("--n-memories", type=_positive_int_list, default=[100, 1000, 10000],
                        help="memory counts, comma-separated")  # fmt: skip
-    bench.add_argument("--json", default="bench.json", help="write results here ('' = don't)")
+    bench.add_argument("--json", default="", help="also write the results to this JSON file")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(func=_bench)
 
@@ -889,8 +961,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     figs = command(
         "figures",
-        "regenerate the figures (paper's and spiking ones; full: about 40 min on 2 cores, "
-        "--quick: about 3 min)",
+        "regenerate the figures (paper's and spiking ones; full: "
+        f"{estimate('neuro-uhn figures')} on 2 cores, --quick: "
+        f"{estimate('neuro-uhn figures --quick')})",
     )
     figs.add_argument("--quick", action="store_true", help="small sweeps, titles say QUICK")
     figs.add_argument(

@@ -12,10 +12,9 @@ import numpy as np
 
 from .. import corruptions, metrics
 from ..datasets import load_digits
-from ..errors import ValidationError
 from ..model import UHN, load_model
 
-__all__ = ["DEMO_MODELS", "DemoRow", "DemoResult", "run_demo"]
+__all__ = ["DEMO_MODELS", "DemoRow", "DemoResult", "check_options", "run_demo"]
 
 #: (label, model, convention, patterns): "bipolar" models see images thresholded at 0.5.
 DEMO_MODELS: list[tuple[str, object, str, str]] = [
@@ -39,6 +38,15 @@ DEMO_MODELS: list[tuple[str, object, str, str]] = [
 #: The spiking networks of the demo: the neural circuit for the paper's best model and for
 #: the MCHN, and the hybrid rate model (a sampler, the baseline) for the best model.
 DEMO_NETWORKS = (("uhn_best", "circuit"), ("mchn", "circuit"), ("uhn_best", "hybrid"))
+
+#: Rough seconds per step on 2 cores, which weigh the progress bar so that its ETA holds:
+#: a retrieval of the abstract model, and (build, per cue) for each spiking network.
+_ABSTRACT_SECONDS = 0.15
+_NETWORK_SECONDS = {
+    ("uhn_best", "circuit"): (8.0, 0.6),
+    ("mchn", "circuit"): (4.0, 0.15),
+    ("uhn_best", "hybrid"): (0.5, 0.04),
+}
 
 
 def demo_config(mode: str, seed: int):
@@ -72,10 +80,52 @@ class DemoResult:
     )
     #: spiking vs abstract: (model, mode) -> neuro_uhn.spiking.Comparison
     spiking: dict[tuple[str, str], object] = field(default_factory=dict)
+    #: (model, mode) -> per spiking cue, the stored memory nearest to the network's output
+    #: (what it retrieved; the raster marks it)
+    decoded: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
 
 #: The demo's defaults (the command line shows and uses these).
-N_MEMORIES, SIGMA, MASK = 100, 0.3, 0.5
+N_MEMORIES, SIGMA, MASK, SPIKING_QUERIES = 100, 0.3, 0.5, 20
+#: How many digits scikit-learn bundles.
+N_DIGITS = 1797
+
+
+def check_options(
+    n_memories: int = N_MEMORIES,
+    sigma: float = SIGMA,
+    mask: float = MASK,
+    spiking_queries: int = SPIKING_QUERIES,
+) -> None:
+    """Every check :func:`run_demo` makes, without loading or computing anything: the command
+    line calls it before it prints or creates anything. Also checks that scikit-learn (the
+    digits) is installed."""
+    import importlib.util
+
+    from .._validation import check_int, check_real
+    from ..corruptions import _fraction
+    from ..errors import DatasetUnavailable, ValidationError
+
+    check_int(n_memories, "n_memories")
+    if not 1 <= n_memories <= N_DIGITS:
+        raise ValidationError(
+            f"'n_memories' must be in 1..{N_DIGITS}; got {n_memories}", argument="n_memories"
+        )
+    check_real(sigma, "sigma", 0)
+    _fraction(mask, "mask")
+    check_int(spiking_queries, "spiking_queries")
+    if not 0 <= spiking_queries <= n_memories:
+        raise ValidationError(
+            f"'spiking_queries' must be in 0..n_memories={n_memories}; got {spiking_queries}",
+            argument="spiking_queries",
+        )
+    if importlib.util.find_spec("sklearn") is None:
+        from .._extras import install_hint
+
+        raise DatasetUnavailable(
+            "the demo stores scikit-learn's bundled digits, and scikit-learn is not "
+            f"installed: {install_hint('demo')}"
+        )
 
 
 def run_demo(
@@ -92,16 +142,12 @@ def run_demo(
     With ``spiking_queries`` > 0, the first that many noisy cues also go through the Brian2
     networks of :data:`DEMO_NETWORKS` (the neural circuit for ``uhn_best`` and ``mchn``, the
     hybrid rate model for ``uhn_best``), configured by :func:`demo_config`.
-    ``progress`` shows a progress bar with an ETA on stderr. Each model is called once on
-    two queries before it is timed, so ``seconds`` excludes one-off compilation (numba).
+    ``progress`` shows a progress bar with an ETA on stderr, its steps weighed by how long
+    each takes. Each model is called once on two queries before it is timed, so ``seconds``
+    excludes one-off compilation (numba).
     """
+    check_options(n_memories, sigma, mask, spiking_queries)
     X, shape = load_digits()
-    if not 1 <= n_memories <= len(X):
-        raise ValidationError(f"'n_memories' must be in 1..{len(X)}; got {n_memories}")
-    if not isinstance(spiking_queries, int) or not 0 <= spiking_queries <= n_memories:
-        raise ValidationError(
-            f"'spiking_queries' must be in 0..n_memories={n_memories}; got {spiking_queries!r}"
-        )
     rng = np.random.default_rng(seed)
     M = X[rng.permutation(len(X))[:n_memories]]
     cues = {
@@ -111,10 +157,20 @@ def run_demo(
     threshold = metrics.paper_threshold(M.shape[1])
     result = DemoResult(n_memories=n_memories, image_shape=shape)
     target = np.arange(n_memories)
-    from tqdm.auto import tqdm
+    from .._progress import tqdm
 
-    steps = len(cues) * len(DEMO_MODELS) + (len(DEMO_NETWORKS) if spiking_queries else 0)
-    bar = tqdm(total=steps, desc="demo", unit="model", disable=not progress, dynamic_ncols=True)
+    networks = DEMO_NETWORKS if spiking_queries else ()
+    weight = {
+        net: build + spiking_queries * per_cue for net, (build, per_cue) in _NETWORK_SECONDS.items()
+    }
+    total = len(cues) * len(DEMO_MODELS) * _ABSTRACT_SECONDS + sum(weight[n] for n in networks)
+    bar = tqdm(
+        total=total,
+        desc="demo",
+        disable=not progress,
+        dynamic_ncols=True,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}",
+    )
     for corruption, Q in cues.items():
         outputs = {}
         for label, model, convention, patterns in DEMO_MODELS:
@@ -140,21 +196,27 @@ def run_demo(
                 )
             )
             outputs[label] = Z_img[:n_examples]
-            bar.update()
+            bar.update(_ABSTRACT_SECONDS)
         result.examples[corruption] = (M[:n_examples], Q[:n_examples], outputs)
-    if spiking_queries:
+    if networks:
         from ..spiking import compare
 
         Q = next(iter(cues.values()))[:spiking_queries]
-        for name, mode in DEMO_NETWORKS:
-            bar.set_postfix_str(f"spiking network: {name} / {mode}", refresh=True)
-            result.spiking[(name, mode)] = compare(
+        for name, mode in networks:
+            bar.set_postfix_str(
+                f"spiking network {name} / {mode}: building, then {spiking_queries} cues "
+                f"(about {weight[(name, mode)]:.0f} s)",
+                refresh=True,
+            )
+            c = compare(
                 name,
                 M,
                 Q,
                 targets=target[:spiking_queries],
                 config=demo_config(mode, seed),
             )
-            bar.update()
+            result.spiking[(name, mode)] = c
+            result.decoded[(name, mode)] = metrics.nearest_memory(c.z_spiking, M)
+            bar.update(weight[(name, mode)])
     bar.close()
     return result

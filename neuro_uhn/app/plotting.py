@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "integer_ticks",
     "demo_figure",
     "raster_figure",
     "spiking_images_figure",
@@ -98,35 +99,69 @@ def demo_figure(result):
     return fig
 
 
-def _raster(ax, comparison, query: int, title: str) -> int:
-    """The memory neurons' spikes for one query into ``ax``; returns the decoded winner."""
+def integer_ticks(axis) -> None:
+    """Ticks at whole numbers only: for axes that count or index things (memories, cues)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _raster(ax, comparison, query: int, title: str, decoded=None, target=None) -> int:
+    """The memory neurons' spikes for one query into ``ax``; returns the memory it marks.
+
+    The marked memory is ``decoded`` when given (the stored memory nearest to the network's
+    output for this query, what was retrieved), else the memory with the most spikes after
+    settling; the legend says which of the two it is. ``target``: the cue's own memory, a
+    dotted line.
+    """
     run, cfg = comparison.run, comparison.config
     memory, times = run.spikes[query]
-    winner = int(np.argmax(run.counts[query]))
-    others = memory != winner
+    busiest = int(np.argmax(run.counts[query]))
+    if decoded is None:
+        marked, what = busiest, f"most spikes after settling: memory {busiest}"
+    else:
+        marked = int(decoded)
+        what = f"decoded: memory {marked} (nearest stored memory to the output)"
+    others = memory != marked
     ax.axvspan(0, 1e3 * cfg.settle, color="0.9", label="settling (not decoded)")
     ax.plot(1e3 * times[others], memory[others], "|", color="0.4", ms=4, label="other memories")
-    ax.plot(1e3 * times[~others], memory[~others], "|", color="C3", ms=6,
-            label=f"decoded winner: memory {winner}")  # fmt: skip
+    ax.plot(1e3 * times[~others], memory[~others], "|", color="C3", ms=6, label=what)
+    if target is not None:
+        ax.axhline(int(target), color="C0", ls=":", lw=1.0, label=f"the cue's memory: {target}")
     n_mem = len(run.counts[query])
-    ax.set(xlabel="time (ms)", ylabel="memory neuron (index)", xlim=(0, 1e3 * cfg.duration),
-           ylim=(-0.5, n_mem - 0.5),
-           title=title or f"memory neurons, query {query} ({cfg.mode} mode)")  # fmt: skip
+    import textwrap
+
+    title = title or f"memory neurons, query {query} ({cfg.mode} mode)"
+    if decoded is not None and busiest != marked:
+        title += f" (most spikes: memory {busiest})"
+    ax.set(xlabel="time (ms)", ylabel="memory (index)", xlim=(0, 1e3 * cfg.duration),
+           ylim=(-0.5, n_mem - 0.5))  # fmt: skip
+    ax.set_title(textwrap.fill(title, 64), fontsize=9)
+    integer_ticks(ax.yaxis)
     # below the axes: the legend never covers spikes
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=7, frameon=False)
-    return winner
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)
+    return marked
 
 
-def raster_figure(comparison, query: int = 0, title: str = "", *, ax=None):
-    """Spike raster of the memory neurons for one query (the decoded winner marked) and,
-    beside it, agreement and output error against the decoding window's end T. With ``ax``
-    only the raster is drawn, into that axes; returns the figure."""
+def raster_figure(
+    comparison, query: int = 0, title: str = "", *, decoded=None, target=None, ax=None
+):
+    """Spike raster of the memory neurons for one query and, beside it, agreement and output
+    error against the decoding window's end T. Returns the figure.
+
+    ``decoded``: the index of the stored memory nearest to the network's output for this
+    query (``neuro_uhn.metrics.nearest_memory(comparison.z_spiking, M)[query]``), marked in
+    red as what was retrieved; without it the memory with the most spikes is marked, and the
+    legend says so (in the circuit the two can differ: the output neurons integrate releases
+    from every memory that fires). ``target``: the cue's own memory, a dotted line. With
+    ``ax`` only the raster is drawn, into that axes.
+    """
     if ax is not None:
-        _raster(ax, comparison, query, title)
+        _raster(ax, comparison, query, title, decoded, target)
         return ax.figure
-    fig = _figure(figsize=(10, 3.8), layout="constrained")
+    fig = _figure(figsize=(10, 4.0), layout="constrained")
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
-    _raster(ax, comparison, query, title)
+    _raster(ax, comparison, query, title, decoded, target)
     T = [1e3 * r["T"] for r in comparison.sweep]
     ax2.plot(T, [r["agreement"] for r in comparison.sweep], "s-", color="C0",
              label="agreement (left axis)")  # fmt: skip
@@ -181,6 +216,7 @@ def _label(row: dict, hue: tuple[str, ...]) -> str:
 
 
 MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*", "h", "p")
+LINESTYLES = ("-", "--", ":", "-.")
 
 
 def _curve(
@@ -321,6 +357,8 @@ def sweep_figure(
                 ax.axvline(v, color="0.35", lw=1.0, ls=(":", "-.", "--")[k % 3], label=text)
             if xscale == "log":
                 _log_x(ax, xs)
+            elif all(float(v).is_integer() for v in xs):  # counts (memories, thresholds)
+                integer_ticks(ax.xaxis)
             ax.set_ylim(-0.03, 1.03)
             title = f"{col}\n{row}" + (f" — {metric[1].split(' (')[0]}" if metric else "")
             if not metric and not panel["correct"]:
@@ -453,45 +491,54 @@ def spiking_dynamics_figure(
     *,
     title: str,
     target: int | None = None,
+    decoded: dict[str, int] | None = None,
 ):
     """How a spiking network reaches its answer, per model (a :class:`Comparison` each).
 
-    Top: the memory neurons' spikes for the first cue (the decoded winner in red, the
-    settling interval shaded; ``target``: the memory that cue should retrieve). Bottom: over
-    all cues, agreement with the abstract model and the median relative error of the output
-    when decoding only the spikes in [settle, T].
+    Top: the memory neurons' spikes for the first cue, the settling interval shaded, the
+    memory marked in red as in :func:`raster_figure`: ``decoded[label]`` (the stored memory
+    nearest to that model's output for cue 0) when given, else the one with the most spikes;
+    ``target``: the memory that cue should retrieve. Bottom: over all cues, agreement with
+    the abstract model and the median relative error of the output when decoding only the
+    spikes in [settle, T].
     """
-    from matplotlib.ticker import MaxNLocator
-
     labels = list(comparisons)
-    fig = _figure(figsize=(4.2 * max(2, len(labels)), 6.4), layout="constrained")
+    decoded = decoded or {}
+    fig = _figure(figsize=(4.2 * max(2, len(labels)), 6.6), layout="constrained")
     grid = fig.add_gridspec(2, max(2, len(labels)))
     for k, label in enumerate(labels):
         c = comparisons[label]
         ax = fig.add_subplot(grid[0, k])
-        memory, times = c.run.spikes[0]
-        winner = int(np.argmax(c.run.counts[0]))
-        hit = memory == winner
-        ax.axvspan(0, 1e3 * c.config.settle, color="0.9", label="settling (not decoded)")
-        ax.plot(1e3 * times[~hit], memory[~hit], "|", color="0.35", ms=4, label="other memories")
-        ax.plot(1e3 * times[hit], memory[hit], "|", color="C3", ms=6,
-                label="decoded winner")  # fmt: skip
-        n_mem = len(c.run.counts[0])
-        ax.set(xlim=(0, 1e3 * c.config.duration), ylim=(-0.5, n_mem - 0.5),
-               xlabel="time (ms)", ylabel="memory neuron (index)")  # fmt: skip
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         aim = "" if target is None else f"target memory {target}, "
-        ax.set_title(f"{label}, cue 0: {aim}decoded memory {winner}", fontsize=9)
-        if k == 0:
-            ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+        mine = decoded.get(label)
+        marked = _raster(ax, c, 0, " ", mine, target)
+        what = f"decoded memory {marked}" if mine is not None else f"most spikes: {marked}"
+        ax.set_title(f"{label}, cue 0: {aim}{what}", fontsize=9)
+        if k:
+            ax.get_legend().remove()
+        else:  # one legend for every panel: the memory indices are in each panel's title
+            for text in ax.get_legend().get_texts():
+                if text.get_text().startswith(("decoded:", "most spikes")):
+                    text.set_text(
+                        "decoded memory (nearest stored memory to the output)"
+                        if mine is not None
+                        else "the memory with the most spikes"
+                    )
+                elif text.get_text().startswith("the cue's memory"):
+                    text.set_text("the cue's memory (target)")
     ax_agree = fig.add_subplot(grid[1, 0])
     ax_err = fig.add_subplot(grid[1, 1])
     for k, label in enumerate(labels):
         sweep = comparisons[label].sweep
         T = np.array([1e3 * s["T"] for s in sweep])
         err = np.array([s["median_relative_error"] for s in sweep], dtype=float)
-        ax_agree.plot(T, [s["agreement"] for s in sweep], "-o", ms=3, color=f"C{k}", label=label)
-        ax_err.plot(T, np.maximum(err, 1e-4), "-o", ms=3, color=f"C{k}", label=label)
+        # lines that coincide (agreement 1.0 for several models) stay visible: each has its
+        # own marker and dash, and earlier lines are drawn wider underneath later ones
+        style = dict(color=f"C{k}", marker=MARKERS[k % len(MARKERS)], ls=LINESTYLES[k % 4],
+                     lw=1.0 + 1.2 * (len(labels) - 1 - k), ms=3 + 2 * (len(labels) - 1 - k),
+                     markerfacecolor="none", label=label)  # fmt: skip
+        ax_agree.plot(T, [s["agreement"] for s in sweep], **style)
+        ax_err.plot(T, np.maximum(err, 1e-4), **style)
     ax_agree.set(xlabel="decoding window end T (ms)", ylabel="same memory as abstract",
                  ylim=(-0.03, 1.05), title="agreement over all cues")  # fmt: skip
     ax_err.set(xlabel="decoding window end T (ms)", yscale="log",

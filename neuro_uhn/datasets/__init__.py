@@ -256,9 +256,11 @@ def _digits() -> _Found:
     try:
         from sklearn.datasets import load_digits as sk_digits
     except ImportError:
+        from .._extras import install_hint
+
         raise DatasetUnavailable(
             "the digits dataset ships with scikit-learn, which is not installed: "
-            "pip install 'neuro_uhn[datasets]'"
+            f"{install_hint('demo')}"
         ) from None
     bunch = sk_digits()
     source = "scikit-learn's bundled 8×8 handwritten digits (sklearn.datasets.load_digits)"
@@ -334,9 +336,11 @@ def load(
     elif name == "digits":
         found = _digits()
     else:
+        from .._suggest import did_you_mean
+
         raise ValidationError(
-            f"unknown dataset {name!r}: expected one of {', '.join(DATASET_NAMES)}, or a path "
-            "to a .npy/.npz file of images"
+            f"unknown dataset {name!r}{did_you_mean(name, DATASET_NAMES)}: expected one of "
+            f"{', '.join(DATASET_NAMES)}, or a path to a .npy/.npz file of images"
         )
     order = np.random.default_rng(int(seed)).permutation(len(found.pixels))
     if n is not None:

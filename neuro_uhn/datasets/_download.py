@@ -45,9 +45,10 @@ def fetch(name: str, folder: Path, base_url: str | None = None) -> list[Path]:
     try:
         import pooch
     except ImportError:
+        from .._extras import install_hint
+
         raise DatasetUnavailable(
-            "downloading datasets needs pooch: pip install 'neuro_uhn[datasets]' "
-            "(or pip install pooch)"
+            f"downloading datasets needs pooch: {install_hint('datasets')} (or pip install pooch)"
         ) from None
     source = SOURCES[name]
     base = source["url"] if base_url is None else base_url

@@ -120,8 +120,10 @@ def _pillow():
     try:
         from PIL import Image
     except ImportError:
+        from .._extras import install_hint
+
         raise DatasetUnavailable(
-            "reading Tiny ImageNet's JPEGs needs Pillow: pip install 'neuro_uhn[datasets]' "
+            f"reading Tiny ImageNet's JPEGs needs Pillow: {install_hint('datasets')} "
             "(or pip install pillow)"
         ) from None
     return Image

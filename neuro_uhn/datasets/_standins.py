@@ -40,9 +40,11 @@ def _photos() -> tuple[np.ndarray, ...]:
         import skimage.data
         from sklearn.datasets import load_sample_images
     except ImportError:
+        from .._extras import install_hint
+
         raise DatasetUnavailable(
             "the natural-image stand-ins need scikit-image and scikit-learn: "
-            "pip install 'neuro_uhn[datasets]'"
+            f"{install_hint('datasets')}"
         ) from None
     sample = load_sample_images()
     sklearn_photos = {

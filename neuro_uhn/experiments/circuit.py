@@ -434,8 +434,11 @@ def base_config(settings: Mapping[str, Any]):
 
 def _known(name: str, table=CIRCUIT_PARAMETERS, what: str = "circuit") -> str:
     if name not in table:
+        from .._suggest import did_you_mean
+
         raise ValidationError(
-            f"'parameters' must name {what} parameters {sorted(table)}; got {name!r}",
+            f"'parameters' must name {what} parameters {sorted(table)}; got {name!r}"
+            f"{did_you_mean(name, table)}",
             argument="parameters",
         )
     return name

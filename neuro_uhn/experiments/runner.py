@@ -141,8 +141,11 @@ def plan(
             f"'experiment' must be one of {list(EXPERIMENTS)}; got {type(experiment).__name__}"
         )
     if experiment not in EXPERIMENTS:
+        from .._suggest import did_you_mean
+
         raise ValidationError(
-            f"unknown experiment {experiment!r}; expected one of {list(EXPERIMENTS)}"
+            f"unknown experiment {experiment!r}{did_you_mean(experiment, EXPERIMENTS)}; "
+            f"expected one of {list(EXPERIMENTS)}"
         )
     exp = EXPERIMENTS[experiment]
     conventions, similarities, separations, models = (
@@ -365,9 +368,9 @@ def _execute(
         try:
             from dask.distributed import Client, as_completed
         except ImportError:
-            raise NeuroUHNError(
-                "--scheduler needs Dask: pip install 'neuro_uhn[distributed]'"
-            ) from None
+            from .._extras import install_hint
+
+            raise NeuroUHNError(f"--scheduler needs Dask: {install_hint('distributed')}") from None
         try:
             client = Client(scheduler, timeout="20s")
         except (ValueError, TypeError) as err:
@@ -495,7 +498,7 @@ def run_experiment(
         workers = max(1, min(int(workers), len(todo) or 1))
         bar = None
         if progress and n_todo:
-            from tqdm.auto import tqdm
+            from .._progress import tqdm
 
             bar = tqdm(
                 total=n_todo,

@@ -1,0 +1,42 @@
+"""How long the commands take: the one table every estimate is quoted from.
+
+``neuro-uhn --help`` reads these strings, and README.md and docs/getting-started.md hold this
+table (``tests/test_docs.py`` checks their copies against :func:`markdown_table`), so an
+estimate is changed here and nowhere else. Each is a wall-clock range measured on
+:data:`MACHINE`: the low end with the machine to itself, the high end with other jobs
+sharing its cores.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MACHINE", "TIMES", "markdown_table", "estimate"]
+
+#: Where the times were measured.
+#: (x86 virtual machines, AMD EPYC and Intel Xeon; Python 3.11)
+MACHINE = "2 cores"
+
+#: command -> wall-clock time, as every text quotes it.
+TIMES: dict[str, str] = {
+    "neuro-uhn demo": "30–50 s",
+    "neuro-uhn demo --spiking-queries 0": "4–10 s",
+    "neuro-uhn compare": "4–10 s",
+    "neuro-uhn compare --mode circuit": "35–50 s",
+    "neuro-uhn bench --quick": "7–20 s",
+    "neuro-uhn bench": "about 9 min",
+    "neuro-uhn figures --quick": "4–5 min",
+    "neuro-uhn figures": "about 40 min",
+    "NEURO_UHN_QUICK=1 jupyter execute notebooks/NAME.ipynb": "5 s (01) to 1 min (04)",
+    "jupyter execute notebooks/NAME.ipynb": "5 s (01) to 8 min (04)",
+}
+
+
+def estimate(command: str) -> str:
+    """The time of ``command`` (a key of :data:`TIMES`), e.g. ``"30–45 s"``."""
+    return TIMES[command]
+
+
+def markdown_table() -> str:
+    """The table README.md and docs/getting-started.md carry, exactly."""
+    lines = [f"| command | time on {MACHINE} |", "|---|---|"]
+    lines += [f"| `{cmd}` | {t} |" for cmd, t in TIMES.items()]
+    return "\n".join(lines)
