@@ -379,6 +379,16 @@ def _mean_counts_per_copy(net, q, copies):
     return run.counts.mean(axis=0), run.counts.std(axis=0, ddof=1) / np.sqrt(copies)
 
 
+def _gain(mean, se, expected, x):
+    """The weights' scale the counts imply: ``1 + k`` for the least-squares ``k`` (weighted
+    by 1/se²) in ``mean = expected + k·x``, with ``x`` the part of each count that scales
+    with the feature→memory weights; pooled over the memories, it sees a common scale error
+    that no single memory's count shows."""
+    w = 1 / se**2
+    k = np.sum(w * x * (mean - expected)) / np.sum(w * x**2)
+    return 1 + k
+
+
 @pytest.mark.slow
 def test_spiking_mode_mean_counts_match_the_rate_model_within_standard_errors(monkeypatch):
     """Poisson features → synaptic traces → linear transfer: by Campbell's theorem the mean
@@ -394,18 +404,24 @@ def test_spiking_mode_mean_counts_match_the_rate_model_within_standard_errors(mo
                         input_rate=400.0, seed=11, batch_size=24)  # fmt: skip
     model = nu.UHN(similarity="dot", separation="identity")
     expected = cfg.memory_rate * (q[0] - a) / (b - a) * cfg.window
+    x = cfg.memory_rate * q[0] / (b - a) * cfg.window  # the weight-borne part of each count
     net = SpikingUHN(model, M, config=cfg)
     mean, se = _mean_counts_per_copy(net, q, 24)
     z = (mean - expected) / se
     assert np.all(np.abs(z) <= 4), (mean, expected, z)
-    # the test's power: the same network with every input weight 10 % too strong
+    # pooled over the five memories the weights' scale is measured to about 2 %: 1.003 here,
+    # 0.976-1.003 over seeds and copy counts; a 5 % error (1.049) is inside that spread, so
+    # the bound is what the noise allows
+    assert abs(_gain(mean, se, expected, x) - 1) <= 0.035
+    # the test's power: the same network with every input weight 10 % too strong (measured
+    # 1.103, and 1.077 with 48 copies), which no single memory's count shows at 4 SE
     from neuro_uhn.spiking.rate.network import RateNetwork
 
     original = RateNetwork._weights
     monkeypatch.setattr(RateNetwork, "_weights", lambda self: 1.1 * original(self))
     wrong = SpikingUHN(model, M, config=cfg)
     mean, se = _mean_counts_per_copy(wrong, q, 24)
-    assert np.any(np.abs((mean - expected) / se) > 4)
+    assert _gain(mean, se, expected, x) - 1 >= 0.06
 
 
 def test_builders_are_found_through_the_mro_and_subclasses_that_change_scores_are_named():
