@@ -429,6 +429,8 @@ def _run(args) -> int:
         models=args.models,
         max_queries=args.max_queries,
     )
+    if args.network is not None:  # capacity, noise, mask: the neural circuit too
+        options["networks"] = args.network
     if args.experiment == "spiking":
         options["spiking"] = {
             "mode": args.spiking_mode or "spiking",
@@ -445,6 +447,9 @@ def _run(args) -> int:
         if args.duration is not None:
             options["spiking"] = {"duration": args.duration}
         options["conventions"] = args.convention or ["standard"]
+    elif "circuit" in (args.network or ()) and args.spiking_mode is None:
+        if args.duration is not None:
+            options["spiking"] = {"duration": args.duration}
     else:
         for flag, value in (("--spiking-mode", args.spiking_mode), ("--duration", args.duration)):
             if value is not None:
@@ -943,6 +948,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, default=None,
                      help=f"spiking, circuit, storage: simulated s per query "
                           f"({sim['duration']}, {circ})")  # fmt: skip
+    run.add_argument("--network", type=lambda text: _names_list(text, ["abstract", "circuit"],
+                                                                 "network"),
+                     default=None, help="capacity, noise, mask: abstract, circuit or "
+                     "abstract,circuit (the neural circuit on the same memories and cues, "
+                     "standard convention; --duration and --max-queries apply; default: "
+                     "abstract)")  # fmt: skip
     run.add_argument("--parameters", type=_circuit_parameters, default=None,
                      help="circuit, storage: the parameters swept one at a time, NAME or "
                           "NAME=V1:V2:... separated by commas, e.g. inhibition=0:1,tau_m "

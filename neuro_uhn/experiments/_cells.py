@@ -32,6 +32,7 @@ __all__ = [
     "Task",
     "compute_abstract",
     "compute_spiking",
+    "task_data",
     "COLUMNS",
     "COMPUTE_VERSION",
     "block_indices",
@@ -158,20 +159,28 @@ def _top_half_zeroed(X: np.ndarray, image_shape) -> np.ndarray:
     return out.reshape(X.shape)
 
 
+def task_data(images: np.ndarray, task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A task's dataset rows, memories and corrupted cues: every memory is corrupted with the
+    task's RNG and the first ``min(N, max_queries)`` are the cues (cue ``i`` retrieves memory
+    ``i``), so every network of the task sees the same cues."""
+    idx = block_indices(len(images), task.block_size, task.run, task.seed)
+    M = np.ascontiguousarray(images[idx[: task.n_memories]])
+    rng = task_rng(task.seed, task.corruption, task.level, task.n_memories, task.run)
+    if task.corruption == "flip":
+        M = corruptions.to_bipolar(M)
+    Q = corrupt(M, task.corruption, task.level, task.image_shape, rng)
+    return idx, M, Q[: min(len(M), task.max_queries)]
+
+
 def compute_abstract(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
     """The abstract model for every cell of ``task``: the components its labels name."""
     from ..model import UHN
     from ..retrieval import Memory
 
     rows: list[dict[str, Any]] = []
-    idx = block_indices(len(images), task.block_size, task.run, task.seed)
-    M = np.ascontiguousarray(images[idx[: task.n_memories]])
-    rng = task_rng(task.seed, task.corruption, task.level, task.n_memories, task.run)
+    idx, M, Q = task_data(images, task)
     bipolar = task.corruption == "flip"
-    if bipolar:
-        M = corruptions.to_bipolar(M)
-    Q = corrupt(M, task.corruption, task.level, task.image_shape, rng)
-    targets = np.arange(len(M))
+    targets = np.arange(len(Q))
     outputs: dict[tuple, np.ndarray] = {}
     scores: dict[tuple, np.ndarray] = {}  # one similarity matrix serves every separation
     for cell in task.cells:
@@ -202,7 +211,9 @@ def compute_abstract(images: np.ndarray, task: Task) -> list[dict[str, Any]]:
                 cell,
                 task,
                 n_queries=len(Q),
-                fraction_correct=float(np.mean(metrics.sse_correct(Z, P, cell.threshold))),
+                fraction_correct=float(
+                    np.mean(metrics.sse_correct(Z, P[: len(Q)], cell.threshold))
+                ),
                 fraction_identity=float(np.mean(metrics.identity_correct(Z, P, targets))),
                 seconds=time.perf_counter() - t_cell,
             )

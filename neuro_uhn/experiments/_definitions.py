@@ -4,6 +4,8 @@ is computed.
 An experiment yields its *cells* — (convention, similarity, separation, read-out,
 association, network, n_memories, corruption, level, threshold) — as the product of its
 axes (:meth:`Experiment.grid`), and says how to compute one task (:meth:`Experiment.compute`).
+The capacity, noise and mask experiments also run in the neural circuit (``networks``:
+``"abstract"``, ``"circuit"`` or both; :mod:`neuro_uhn.experiments.networks`).
 :func:`neuro_uhn.experiments.plan` is generic: it checks the options, asks the experiment for
 its grid and groups the cells into tasks. Defaults follow the official code's
 ``plotting.py`` presets (``../shared/paper.md`` §4.4).
@@ -64,6 +66,11 @@ class Options:
     models: tuple[str, ...] | None = None
     spiking: dict[str, Any] | None = None
     parameters: dict[str, Any] | tuple[str, ...] | None = None
+    #: the networks each cell is computed on (``"abstract"``, ``"circuit"``)
+    networks: tuple[str, ...] = ("abstract",)
+    #: ``probe(similarity, separation, readout, settings)``: why the circuit cannot run a
+    #: model (an UnsupportedComponent) or None (:func:`~.networks.circuit_probe`)
+    probe: Any = field(default=None, compare=False, repr=False)
 
 
 #: Why an option an experiment does not use is refused (see Experiment.unused).
@@ -98,6 +105,8 @@ class Experiment:
     #: the paper convention's threshold is the official ``normalize_error_threshold``
     threshold_per_size: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the networks its cells can be computed on (``networks=``; the first is the default)
+    networks: tuple[str, ...] = ("abstract",)
     #: options this experiment does not use: giving one is an error, never silently dropped
     unused: ClassVar[frozenset[str]] = frozenset({"models", "max_queries", "spiking", "parameters"})
     #: why, where it differs from the common reasons
@@ -111,11 +120,17 @@ class Experiment:
     def corruption_for(self, convention: str) -> tuple[str, ...]:
         return self.corruptions.get(convention, self.corruptions.get("*", ()))
 
-    def refuse_unused(self, **given: Any) -> None:
+    def refuse_unused(self, networks: tuple[str, ...] = ("abstract",), **given: Any) -> None:
+        # the circuit network reads max_queries and spiking (its simulation's settings)
+        unused = self.unused - ({"max_queries", "spiking"} if "circuit" in networks else set())
         for name, value in given.items():
-            if value is not None and name in self.unused:
+            if value is not None and name in unused:
                 why = {**_WHY_UNUSED, **self.why_unused}.get(
-                    name, "it applies to the spiking, circuit and storage experiments only"
+                    name,
+                    "it applies to the circuit network (networks=['circuit'], --network "
+                    "circuit) and the spiking, circuit and storage experiments only"
+                    if "circuit" in self.networks
+                    else "it applies to the spiking, circuit and storage experiments only",
                 )
                 raise ValidationError(
                     f"{name!r} is not used by the {self.name} experiment ({why}); leave it out",
@@ -149,6 +164,7 @@ class Experiment:
 
     def grid(self, opts: Options) -> Iterator[dict[str, Any]]:
         """Every cell of one run, as the keyword arguments of :class:`Cell` that vary."""
+        settings = self._settings(opts) if "circuit" in opts.networks else ""
         for convention in opts.conventions:
             for corruption in self.corruption_for(convention):
                 axes = itertools.product(
@@ -160,7 +176,7 @@ class Experiment:
                     self.thresholds_for(convention, opts),
                 )
                 for level, n, sim, sep, association, threshold in axes:
-                    yield dict(
+                    cell = dict(
                         convention=convention,
                         similarity=sim,
                         separation=sep,
@@ -172,17 +188,61 @@ class Experiment:
                         level=level,
                         threshold=threshold,
                     )
+                    for network in opts.networks:
+                        if network == "abstract":
+                            yield cell
+                        elif self._circuit_runs(cell, settings, opts):
+                            yield {**cell, "network": "circuit", "settings": settings}
+
+    def _settings(self, opts: Options) -> str:
+        """The circuit cells' ``settings``: canonical JSON of the simulation's settings."""
+        from .networks import circuit_settings
+
+        return circuit_settings(opts.spiking)
+
+    def _circuit_runs(self, cell: dict[str, Any], settings: str, opts: Options) -> bool:
+        """Whether the circuit runs ``cell``'s model (refused, or with the experiment's
+        default components left out with a warning, when it cannot)."""
+        from .networks import check_circuit_cell
+
+        return check_circuit_cell(
+            opts.probe, self.name, cell["similarity"], cell["separation"], cell["readout"],
+            settings, defaults=opts.similarities is None and opts.separations is None,
+        )  # fmt: skip
 
     def task_key(self, cell) -> tuple:
-        """Cells with one key form one task: they share a memory block and corrupted cues."""
-        return (cell.n_memories, cell.corruption, cell.level, cell.run)
+        """Cells with one key form one task: they share a memory block and corrupted cues.
+        A circuit cell is a task of its own (each is a simulation: they run in parallel);
+        its memories and cues are those of the abstract cells of its block."""
+        key = (cell.n_memories, cell.corruption, cell.level, cell.run)
+        if cell.network == "circuit":
+            return (*key, cell.network, cell.settings, cell.convention, cell.similarity,
+                    cell.separation, cell.readout, cell.association, cell.threshold)  # fmt: skip
+        return key
+
+    def setup_calls(self, tasks) -> tuple[str, ...]:
+        """What a Dask worker calls before it computes ``tasks`` (:attr:`worker_setup`, and
+        Brian2's import on its main thread when a cell runs the circuit)."""
+        if any(c.network == "circuit" for t in tasks for c in t.cells):
+            return tuple(dict.fromkeys((*self.worker_setup, "neuro_uhn.spiking.device:brian")))
+        return self.worker_setup
 
     # --- the computation -----------------------------------------------------------------
     def compute(self, images, task) -> list[dict[str, Any]]:
-        """Every cell of ``task`` as a row of the tidy table (the abstract model)."""
+        """Every cell of ``task`` as a row of the tidy table (the abstract model; the
+        circuit's cells in the circuit, on the same memories and cues)."""
+        from dataclasses import replace
+
         from ._cells import compute_abstract
 
-        return compute_abstract(images, task)
+        circuit = [c for c in task.cells if c.network == "circuit"]
+        if not circuit:
+            return compute_abstract(images, task)
+        from .networks import compute_circuit_cells
+
+        abstract = [c for c in task.cells if c.network != "circuit"]
+        rows = compute_abstract(images, replace(task, cells=abstract)) if abstract else []
+        return rows + compute_circuit_cells(images, replace(task, cells=circuit))
 
 
 def _kind(label: str, what: str) -> str:
@@ -274,6 +334,8 @@ class SpikingExperiment(Experiment):
         default_factory=lambda: {"mode": "spiking", "duration": 0.3, "target": "numpy"}
     )
     unused: ClassVar[frozenset[str]] = frozenset({"similarities", "separations", "parameters"})
+    #: its networks are its own (its cells' ``network`` labels), not ``networks=``
+    networks: tuple[str, ...] = ()
     #: Brian2's import installs a signal handler, so only a main thread may import it; and
     #: through ``_device.brian``, which closes the debug log a bare import leaves in the temp
     #: folder when the worker is stopped
@@ -446,6 +508,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     for e in [
         Experiment(
             name="capacity",
+            networks=("abstract", "circuit"),
             paper_figure="Fig. 2",
             description="fraction retrieved vs number of stored memories, Gaussian noise σ = 0.5",
             similarities=PAPER_SIMILARITIES,
@@ -457,6 +520,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             name="noise",
+            networks=("abstract", "circuit"),
             paper_figure="Fig. 3 (top)",
             description="fraction retrieved vs Gaussian noise σ, 100 memories",
             similarities=PAPER_SIMILARITIES,
@@ -470,6 +534,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             name="mask",
+            networks=("abstract", "circuit"),
             paper_figure="Fig. 3 (bottom)",
             description="fraction retrieved vs fraction of the image masked (bottom rows), "
             "50 memories",

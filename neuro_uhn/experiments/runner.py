@@ -128,6 +128,7 @@ def plan(
     max_queries: int | None = None,
     spiking: dict[str, Any] | None = None,
     parameters: Sequence[str] | dict[str, Sequence[float]] | None = None,
+    networks: Sequence[str] | None = None,
 ) -> list[Task]:
     """The tasks (and their cells) of ``experiment`` on ``dataset`` (a :class:`Dataset`).
 
@@ -135,6 +136,12 @@ def plan(
     :meth:`~Experiment.grid` (once per run), and the cells with one
     :meth:`~Experiment.task_key` (by default those that share a memory block and a set of
     corrupted cues: n_memories, corruption, level, run) form one task.
+
+    ``networks`` (capacity, noise, mask): ``["abstract"]`` (default), ``["circuit"]`` or
+    both: each cell also computed by the neural circuit, in the standard convention, on the
+    same memories and cues (:mod:`neuro_uhn.experiments.networks`); ``spiking`` then
+    overrides the circuit's simulation settings and ``max_queries`` caps the cues of every
+    cell. A model the circuit does not realise is refused here.
     """
     if not isinstance(experiment, str):
         raise ValidationTypeError(
@@ -148,6 +155,9 @@ def plan(
             f"expected one of {list(EXPERIMENTS)}"
         )
     exp = EXPERIMENTS[experiment]
+    from .networks import check_networks
+
+    networks = check_networks(networks, experiment, exp.networks)
     conventions, similarities, separations, models = (
         _labels(v, name, experiment)
         for v, name in (
@@ -157,6 +167,15 @@ def plan(
             (models, "models"),
         )
     )
+    if "circuit" in networks:
+        if conventions and "paper" in conventions:
+            raise ValidationError(
+                "the circuit network runs in the standard convention only (the official "
+                "pipeline's reciprocal distances and sum-normalisations have no circuit form): "
+                "pass conventions=['standard'] (--convention standard)",
+                argument="conventions",
+            )
+        conventions = conventions or ("standard",)
     conventions = conventions or exp.conventions
     for c in conventions:
         if c not in CONVENTIONS:
@@ -165,6 +184,7 @@ def plan(
             only = " and ".join(repr(k) for k in exp.conventions)
             raise ValidationError(f"the {experiment} experiment runs in the {only} convention only")
     exp.refuse_unused(
+        networks,
         similarities=similarities,
         separations=separations,
         threshold=threshold,
@@ -202,6 +222,10 @@ def plan(
             f"{n_images} images"
         )
     images = dataset.images
+    if "circuit" in networks:  # the circuit's settings, checked before any cell is planned
+        from .networks import circuit_settings
+
+        circuit_settings(_spiking(spiking))
     opts = Options(
         conventions=conventions,
         n_memories=ns,
@@ -212,8 +236,10 @@ def plan(
         levels=_check_levels(levels) if levels is not None else None,
         threshold=threshold,
         models=models,
-        spiking=dict(spiking) if spiking is not None else None,
+        spiking=_spiking(spiking),
         parameters=_parameters(parameters),
+        networks=networks,
+        probe=_probe(images, ns) if "circuit" in networks else None,
     )
     _check_size(exp, opts, runs)
     if max_queries is None:  # the experiment's default; 0 is a value, and refused
@@ -275,6 +301,29 @@ def _labels(values, name: str, experiment: str) -> tuple[str, ...] | None:
             argument=name,
         )
     return values
+
+
+def _spiking(spiking) -> dict[str, Any] | None:
+    """A copy of ``spiking`` (the experiment checks the settings)."""
+    from collections.abc import Mapping
+
+    if spiking is None:
+        return None
+    if not isinstance(spiking, Mapping):
+        raise ValidationTypeError(
+            f"'spiking' must be a mapping of simulation settings; got {spiking!r}",
+            argument="spiking",
+        )
+    return dict(spiking)
+
+
+def _probe(images: np.ndarray, ns: tuple[int, ...]):
+    """The circuit's support check, on the first run's largest memory block (the first rows:
+    :func:`block_indices`), so a network too large or data it cannot encode is refused too."""
+    from .networks import circuit_probe
+
+    memories = images[: max(ns)]
+    return circuit_probe(memories, _fingerprint(memories))
 
 
 def _parameters(parameters) -> dict[str, Any] | tuple[str, ...] | None:
@@ -384,7 +433,7 @@ def _execute(
                 f"cannot reach the Dask scheduler at {scheduler!r}: {err}"
             ) from None
         try:
-            calls = EXPERIMENTS[tasks[0].experiment].worker_setup
+            calls = EXPERIMENTS[tasks[0].experiment].setup_calls(tasks)
             if calls:
                 client.register_plugin(_setup_plugin(calls), name="neuro_uhn-setup")
             [images_f] = client.scatter([images], broadcast=True)
@@ -460,7 +509,8 @@ def run_experiment(
     **options
         Forwarded to :func:`plan`: ``conventions``, ``runs``, ``similarities``,
         ``separations``, ``n_memories``, ``levels``, ``threshold``, ``models``,
-        ``max_queries``, ``spiking``, ``parameters`` (the circuit experiment's).
+        ``max_queries``, ``spiking``, ``parameters`` (the circuit experiment's),
+        ``networks`` (capacity, noise, mask: ``["circuit"]`` or ``["abstract", "circuit"]``).
     """
     from .. import datasets as _datasets
 
