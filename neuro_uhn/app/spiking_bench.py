@@ -151,7 +151,16 @@ def nengo_wta(
         out = nengo.Node(size_in=M.shape[1])
         nengo.Connection(wta.output, out, transform=M.T, synapse=None)
         probe = nengo.Probe(wta.output, synapse=0.01)
-    sim = nengo.Simulator(net, progress_bar=False)
+    return _run_nengo(
+        nengo.Simulator(net, progress_bar=False), t0, current, probe, Qn, goal, duration,
+        leader=lambda utilities: np.argmax(utilities, axis=1),  # (steps, n_items)
+        system="nengo_spa WTA (LIF), exact similarity", M=M, neurons=n_neurons * len(M),
+    )  # fmt: skip
+
+
+def _run_nengo(sim, t0, current, probe, Qn, goal, duration, *, leader, system, M, neurons):
+    """Each cue through a built Nengo simulator (reset between cues); the record, with the
+    item ``leader(probe data)`` picks at each step (accuracy at the end, settling)."""
     build = time.perf_counter() - t0
     correct, settle, wall = [], [], 0.0
     for q, g in zip(Qn, goal):
@@ -160,21 +169,20 @@ def nengo_wta(
         t0 = time.perf_counter()
         sim.run(duration)
         wall += time.perf_counter() - t0
-        utilities = sim.data[probe]  # (steps, n_items)
-        leader = np.argmax(utilities, axis=1)
-        correct.append(leader[-1] == g)
-        wrong = np.nonzero(leader != leader[-1])[0]
+        lead = leader(sim.data[probe])
+        correct.append(lead[-1] == g)
+        wrong = np.nonzero(lead != lead[-1])[0]
         settle.append(sim.trange()[wrong[-1] + 1] if len(wrong) else sim.trange()[0])
     sim.close()
     return SpikingBenchRecord(
-        system="nengo_spa WTA (LIF), exact similarity",
+        system=system,
         n_memories=len(M),
         n_features=M.shape[1],
-        n_queries=len(Q),
-        neurons=n_neurons * len(M),
+        n_queries=len(Qn),
+        neurons=neurons,
         duration=duration,
         build_seconds=build,
-        wall_per_query_per_sim_second=wall / (len(Q) * duration),
+        wall_per_query_per_sim_second=wall / (len(Qn) * duration),
         accuracy=float(np.mean(correct)),
         accuracy_abstract=float("nan"),
         median_settling_ms=1e3 * float(np.median(settle)),
@@ -211,31 +219,9 @@ def nengo_end_to_end(
         out = nengo.Node(size_in=M.shape[1])
         nengo.Connection(wta.output, out, transform=M.T, synapse=None)
         probe = nengo.Probe(out, synapse=0.01)
-    sim = nengo.Simulator(net, progress_bar=False)
-    build = time.perf_counter() - t0
-    correct, settle, wall = [], [], 0.0
-    for q, g in zip(Qn, goal):
-        sim.reset()
-        current["q"] = q
-        t0 = time.perf_counter()
-        sim.run(duration)
-        wall += time.perf_counter() - t0
-        z = sim.data[probe]  # (steps, D): the decoded output
-        leader = metrics.nearest_memory(z, M)
-        correct.append(leader[-1] == g)
-        wrong = np.nonzero(leader != leader[-1])[0]
-        settle.append(sim.trange()[wrong[-1] + 1] if len(wrong) else sim.trange()[0])
-    sim.close()
-    return SpikingBenchRecord(
-        system="nengo_spa WTA (LIF), spiking query end to end",
-        n_memories=len(M),
-        n_features=M.shape[1],
-        n_queries=len(Q),
+    return _run_nengo(
+        nengo.Simulator(net, progress_bar=False), t0, current, probe, Qn, goal, duration,
+        leader=lambda z: metrics.nearest_memory(z, M),  # the decoded output's nearest memory
+        system="nengo_spa WTA (LIF), spiking query end to end", M=M,
         neurons=n_neurons * len(M) + query_neurons * M.shape[1],
-        duration=duration,
-        build_seconds=build,
-        wall_per_query_per_sim_second=wall / (len(Q) * duration),
-        accuracy=float(np.mean(correct)),
-        accuracy_abstract=float("nan"),
-        median_settling_ms=1e3 * float(np.median(settle)),
-    )
+    )  # fmt: skip

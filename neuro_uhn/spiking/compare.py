@@ -111,9 +111,7 @@ class Comparison:
             )
         if self.z_scale is not None and np.isfinite(self.z_scale).any():
             out["median_z_scale"] = float(np.nanmedian(self.z_scale))
-            out["fraction_z_scale_within_10pct"] = float(
-                np.mean(np.abs(self.z_scale - 1) <= 0.1)
-            )
+            out["fraction_z_scale_within_10pct"] = float(np.mean(np.abs(self.z_scale - 1) <= 0.1))
         plan = getattr(self.network_plan, "beta_predicted", None)
         if plan is not None:
             out["beta_realised"] = float(plan)

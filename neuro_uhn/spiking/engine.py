@@ -19,8 +19,9 @@ import numpy as np
 
 from ..errors import ValidationError
 from .device import BRIAN_LOCK, Standalone, brian
+from .layout import Copies
 
-__all__ = ["SpikingRun", "Batch", "Engine", "sub_seed"]
+__all__ = ["SpikingRun", "Batch", "Built", "NetworkKind", "Engine", "sub_seed"]
 
 #: What a sub-seed is for (the spawn key's first element).
 SEED_BATCH, SEED_CALIBRATION, SEED_STORAGE = 0, 1, 2
@@ -79,6 +80,58 @@ class SpikingRun:
         return np.stack(
             [np.bincount(i[(t >= start) & (t < stop)], minlength=n) for i, t in self.spikes]
         ).astype(float)
+
+
+@dataclass
+class Built:
+    """A built network: its Brian2 objects by name (``built["i_to_e"]``), the namespace they
+    run with, and the K copies of a batch. Each kind's record extends it."""
+
+    copies: Copies
+    namespace: dict
+    objects: dict = field(default_factory=dict)
+
+    @property
+    def K(self) -> int:
+        return self.copies.K
+
+    def add(self, obj):
+        """Add a Brian2 object under its name."""
+        self.objects[obj.name] = obj
+        return obj
+
+    def __getitem__(self, name: str):
+        return self.objects[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.objects
+
+
+class NetworkKind:
+    """What the engine runs: a network kind plans in its constructor (NumPy) and says how
+    to build, feed, run, collect and decode; see the module docstring. The defaults here are
+    what every kind shares."""
+
+    config: object
+    M: np.ndarray
+    sim_map: object
+    channels: tuple[int, ...]
+
+    @property
+    def n_inputs(self) -> int:
+        """Values per query."""
+        return self.M.shape[1]
+
+    @property
+    def n_features(self) -> int:
+        """Feature neurons per copy (thermometer units and on/off channels included)."""
+        return self.sim_map.W.shape[1] * len(self.channels)
+
+    def prepare(self) -> None:
+        """Work the plan needs before a build (storage by plasticity); none by default."""
+
+    def calibrate(self, engine) -> None:
+        """Constants measured on the built network (the circuit's decoder); none by default."""
 
 
 @dataclass

@@ -95,6 +95,7 @@ class SimilarityMap:
 #: The largest (patterns × memories) score matrix a plan computes, in bytes.
 SCORE_BUDGET = 2**30
 
+
 def check_score_budget(n_patterns: int, n_memories: int) -> None:
     """Refuse a planning score matrix over :data:`SCORE_BUDGET`, naming its size."""
     size = 8 * n_patterns * n_memories

@@ -274,7 +274,7 @@ class SpikingUHN:
         net = self._circuit("population_of_memory")
         if net.storage is None:
             return np.arange(self.n_memories)
-        if net._pending is not None:
+        if net.waiting:
             raise ValidationError("the memories are stored at build: call build() first")
         return net.storage.population_of
 

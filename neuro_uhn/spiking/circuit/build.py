@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import Built
 from ..layout import Copies
 from . import readout
 from .neurons import ESCAPE_THRESHOLD, memory_equations, quiet_release_warning
@@ -23,24 +24,17 @@ __all__ = ["CircuitBuild", "build_circuit", "neuron_values", "needs"]
 
 
 @dataclass
-class CircuitBuild:
-    """One built circuit: its Brian2 objects by name (``net["i_to_e"]``), the namespace they
-    run with, and where each neuron of each copy sits."""
+class CircuitBuild(Built):
+    """One built circuit (:class:`~neuro_uhn.spiking.engine.Built`), and where each neuron
+    of each copy sits."""
 
-    copies: Copies
-    n_populations: int
-    neurons_per_memory: int
-    n_features: int  # feature neurons per copy
-    dt: Any  # brian2 quantity
-    namespace: dict
-    outputs: readout.OutputLayout
-    objects: dict[str, Any] = field(default_factory=dict)
+    n_populations: int = 0
+    neurons_per_memory: int = 1
+    n_features: int = 0  # feature neurons per copy
+    dt: Any = None  # brian2 quantity
+    outputs: readout.OutputLayout | None = None
     #: neurons per copy of every group a user can record from
     sizes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def K(self) -> int:
-        return self.copies.K
 
     @property
     def n_memory_neurons(self) -> int:
@@ -49,16 +43,9 @@ class CircuitBuild:
 
     def add(self, obj, size: int | None = None):
         """Add a Brian2 object under its name (``size``: neurons per copy, if a group)."""
-        self.objects[obj.name] = obj
         if size is not None:
             self.sizes[obj.name] = size
-        return obj
-
-    def __getitem__(self, name: str):
-        return self.objects[name]
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.objects
+        return super().add(obj)
 
     def connect(self, b2, source, target, pre_local, post_local, name: str, **kwargs):
         """Block-diagonal synapses ``source → target`` (the same per-copy connections in
@@ -146,7 +133,8 @@ def build_circuit(
     layout = readout.OutputLayout(
         n_out=plan.P_on.shape[1], signed=plan.signed_output, neurons=c.output_neurons
     )
-    net = CircuitBuild(Copies(K), N, n, F, dt, ns, layout)
+    net = CircuitBuild(Copies(K), ns, n_populations=N, neurons_per_memory=n, n_features=F,
+                       dt=dt, outputs=layout)  # fmt: skip
 
     features = net.add(b2.PoissonGroup(K * F, rates=0 * Hz, dt=dt, name="features"), F)
 

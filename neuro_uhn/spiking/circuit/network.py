@@ -29,7 +29,7 @@ import numpy as np
 from ...errors import ValidationError
 from ...readout import IdentityReadout
 from ..device import BRIAN_LOCK
-from ..engine import SEED_CALIBRATION, SEED_STORAGE, Batch, SpikingRun, sub_seed
+from ..engine import SEED_CALIBRATION, SEED_STORAGE, Batch, NetworkKind, SpikingRun, sub_seed
 from ..mapping import circuit_similarity_map
 from ..registry import unsupported
 from . import competitive, graded, latch  # noqa: F401  (they register the separations)
@@ -42,7 +42,7 @@ from .storage import PlasticStorage
 __all__ = ["CircuitNetwork"]
 
 
-class CircuitNetwork:
+class CircuitNetwork(NetworkKind):
     """The circuit for one spec, memories ``M`` and projection ``P`` (see the module)."""
 
     #: The fewest stored patterns the decoder is calibrated on (when N allows).
@@ -78,15 +78,6 @@ class CircuitNetwork:
                                     config.circuit.output_neurons)  # fmt: skip
 
     # ------------------------------------------------------------------ sizes
-    @property
-    def n_inputs(self) -> int:
-        return self.M.shape[1]
-
-    @property
-    def n_features(self) -> int:
-        """Feature neurons per copy (thermometer units and on/off channels included)."""
-        return self.sim_map.W.shape[1] * len(self.channels)
-
     @property
     def n_populations(self) -> int:
         """Memory populations (storage="plasticity": the network's capacity)."""
@@ -150,6 +141,11 @@ class CircuitNetwork:
         if "gate" in built:  # a build-time constant, the same for every query
             values[built["gate"].R] = np.full(built.K, float(self._gate_count))
         return values
+
+    @property
+    def waiting(self) -> bool:
+        """storage="plasticity": memories wait to be presented (at the next build)."""
+        return self.storage is not None and self._pending is not None
 
     # ------------------------------------------------------------------ build
     def prepare(self) -> None:

@@ -16,13 +16,10 @@ counts (:meth:`RateNetwork.decode`). The neural circuit is :mod:`neuro_uhn.spiki
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
 from ...readout import IdentityReadout
-from ..engine import Batch, SpikingRun
+from ..engine import Batch, Built, NetworkKind, SpikingRun
 from ..layout import Copies
 from ..mapping import RECIPROCAL_FLOOR, map_paper_similarity, map_similarity
 from .separation import map_paper_separation, map_separation
@@ -30,30 +27,11 @@ from .separation import map_paper_separation, map_separation
 __all__ = ["RateNetwork", "RateBuild"]
 
 
-@dataclass
-class RateBuild:
-    """The built rate network: Brian2 objects by name, their namespace, K copies."""
-
-    copies: Copies
-    namespace: dict
-    objects: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def K(self) -> int:
-        return self.copies.K
-
-    def add(self, obj):
-        self.objects[obj.name] = obj
-        return obj
-
-    def __getitem__(self, name: str):
-        return self.objects[name]
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.objects
+class RateBuild(Built):
+    """The built rate network (see :class:`~neuro_uhn.spiking.engine.Built`)."""
 
 
-class RateNetwork:
+class RateNetwork(NetworkKind):
     """The rate model's network for one spec, memories ``M`` and projection ``P``."""
 
     def __init__(self, model, M: np.ndarray, P: np.ndarray, config, convention: str, resolved):
@@ -67,15 +45,6 @@ class RateNetwork:
         self.channels = self.sim_map.channels if config.mode == "spiking" else (1,)
 
     # ------------------------------------------------------------------ sizes
-    @property
-    def n_inputs(self) -> int:
-        return self.M.shape[1]
-
-    @property
-    def n_features(self) -> int:
-        """Feature neurons per copy (thermometer units and on/off channels included)."""
-        return self.sim_map.W.shape[1] * len(self.channels)
-
     @property
     def n_neurons(self) -> int:
         """Neurons per copy: features, memory neurons, the normaliser, outputs."""
@@ -120,12 +89,6 @@ class RateNetwork:
         return values
 
     # ------------------------------------------------------------------ build
-    def prepare(self) -> None:
-        """Nothing to do before a build (the plan is M and P themselves)."""
-
-    def calibrate(self, engine) -> None:
-        """Nothing to calibrate: the decoder's constants are the rate scale and the window."""
-
     def _weights(self) -> np.ndarray:
         """Feature→memory weights per channel, scaled so the mean current is W·φ."""
         W = np.concatenate([c * self.sim_map.W for c in self.channels], axis=1)
