@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
+import neuro_uhn as nu
 from neuro_uhn.errors import SilentNetworkWarning, ValidationError, ValidationTypeError
 from neuro_uhn.spiking import CircuitParams, SpikingConfig, SpikingUHN, StorageParams
 
@@ -114,7 +115,7 @@ def test_a_network_too_large_is_refused_before_anything_is_allocated():
     M = np.random.default_rng(0).random((200, 784))
     cfg = circuit(circuit=CircuitParams(output_neurons=10_000))
     with pytest.raises(ValidationError, match=r"synapses per query copy.*output_neurons=10000"):
-        SpikingUHN("mchn", M, config=cfg)
+        SpikingUHN(nu.UHN(similarity="euclidean", separation="max"), M, config=cfg)
 
 
 @pytest.mark.parametrize("mode", ["circuit", "hybrid"])
