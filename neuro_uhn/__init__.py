@@ -12,7 +12,6 @@ from . import separation as separation
 from . import similarity as similarity
 from ._config import memory_budget as memory_budget
 from ._config import use_compiled_kernels as use_compiled_kernels
-from ._progress import settle_notebook_tqdm as _settle_notebook_tqdm
 from .dynamics import IterationResult as IterationResult
 from .dynamics import energy as energy
 from .dynamics import has_energy as has_energy
@@ -29,8 +28,6 @@ from .model import load_model as load_model
 from .model import model_names as model_names
 from .retrieval import Memory as Memory
 from .retrieval import retrieve as retrieve
-
-_settle_notebook_tqdm()  # no "IProgress not found" warning in notebooks without ipywidgets
 
 __version__ = "0.1.0"
 

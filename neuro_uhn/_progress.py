@@ -20,21 +20,3 @@ def tqdm(*args, **kwargs):
     else:
         from tqdm.std import tqdm as bar
     return bar(*args, **kwargs)
-
-
-def settle_notebook_tqdm() -> None:
-    """Inside a Jupyter kernel without ipywidgets: import ``tqdm.autonotebook`` once with its
-    "IProgress not found" warning silenced, so that every later ``from tqdm.auto import
-    tqdm`` (code not yet going through :func:`tqdm` above) gets the text bar tqdm falls back
-    to anyway, without printing the warning into the notebook. Does nothing elsewhere."""
-    import sys
-
-    if "ipykernel" not in sys.modules or "tqdm.autonotebook" in sys.modules:
-        return
-    if importlib.util.find_spec("ipywidgets") is not None:
-        return  # the widget works: nothing to silence
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import tqdm.autonotebook  # noqa: F401

@@ -74,7 +74,7 @@ def run_spiking_bench(
     50; an integer gives both sides that many (an equal neuron budget). ``show_bar``: a
     progress bar with an ETA on stderr (on a terminal), one step per system.
     """
-    from tqdm.auto import tqdm
+    from .._progress import tqdm
 
     ours = 1 if neurons_per_memory is None else int(neurons_per_memory)
     theirs = 50 if neurons_per_memory is None else int(neurons_per_memory)

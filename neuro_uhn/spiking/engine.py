@@ -258,7 +258,7 @@ class Engine:
 
     def run(self, Q: np.ndarray, progress: bool | None = None) -> list[Batch]:
         """Every cue, in batches of K copies (the last one padded); one Batch per batch."""
-        from tqdm.auto import tqdm
+        from .._progress import tqdm
 
         with BRIAN_LOCK:
             if not self.is_built:

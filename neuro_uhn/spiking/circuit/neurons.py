@@ -102,6 +102,8 @@ class MemoryModel:
         (:data:`NAMESPACE_NAMES`) are set from ``CircuitParams``: change them there, where the
         calibration sees them.
 
+    Notes
+    -----
     The calibration (gain, bias, decoder) assumes the default LIF membrane: a model that
     changes the firing curve much changes what it achieves, and the decoder's calibration run
     on the stored patterns absorbs only the overall rate.
