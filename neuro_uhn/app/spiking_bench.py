@@ -140,8 +140,7 @@ def nengo_wta(
         from nengo_spa.networks.selection import WTA
     except ImportError:
         return None
-    K = M / np.linalg.norm(M, axis=1, keepdims=True)
-    Qn = Q / np.linalg.norm(Q, axis=1, keepdims=True)
+    K, Qn = _unit_rows(M), _unit_rows(Q)  # keys and cues unit-normalised
     t0 = time.perf_counter()
     with nengo.Network(seed=seed) as net:
         current = {"q": np.zeros(M.shape[1])}
@@ -156,6 +155,10 @@ def nengo_wta(
         leader=lambda utilities: np.argmax(utilities, axis=1),  # (steps, n_items)
         system="nengo_spa WTA (LIF), exact similarity", M=M, neurons=n_neurons * len(M),
     )  # fmt: skip
+
+
+def _unit_rows(X):
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
 def _run_nengo(sim, t0, current, probe, Qn, goal, duration, *, leader, system, M, neurons):
@@ -204,8 +207,7 @@ def nengo_end_to_end(
         from nengo_spa.networks.selection import WTA
     except ImportError:
         return None
-    K = M / np.linalg.norm(M, axis=1, keepdims=True)
-    Qn = Q / np.linalg.norm(Q, axis=1, keepdims=True)
+    K, Qn = _unit_rows(M), _unit_rows(Q)  # keys and cues unit-normalised
     t0 = time.perf_counter()
     with nengo.Network(seed=seed) as net:
         current = {"q": np.zeros(M.shape[1])}

@@ -69,8 +69,8 @@ class Comparison:
     #: convention, N > 1), and is the target (auto-association with ``targets``)
     winner_agrees: np.ndarray | None = None
     winner_correct: np.ndarray | None = None
-    #: circuit mode: the network's plan (its build-time constants; softmax: the β realised)
-    network_plan: object = None
+    #: circuit mode, softmax: the β the escape-noise neurons realise (the configured one)
+    beta_realised: float | None = None
 
     @property
     def agreement_where_abstract_correct(self) -> float:
@@ -112,9 +112,8 @@ class Comparison:
         if self.z_scale is not None and np.isfinite(self.z_scale).any():
             out["median_z_scale"] = float(np.nanmedian(self.z_scale))
             out["fraction_z_scale_within_10pct"] = float(np.mean(np.abs(self.z_scale - 1) <= 0.1))
-        plan = getattr(self.network_plan, "beta_predicted", None)
-        if plan is not None:
-            out["beta_realised"] = float(plan)
+        if self.beta_realised is not None:
+            out["beta_realised"] = self.beta_realised
         if self.winner_agrees is not None:
             out["winner_agreement"] = float(np.mean(self.winner_agrees))
         if self.winner_correct is not None:
@@ -281,7 +280,7 @@ def compare(
         score_gap=gap,
         spikes_per_query=spikes,
         z_scale=z_scale,
-        network_plan=net.plan,
+        beta_realised=getattr(net.plan, "beta_predicted", None),
         **blend,
     )
 

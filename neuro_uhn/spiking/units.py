@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ValidationError, ValidationTypeError
 
-__all__ = ["UNITS", "in_unit", "seconds", "hertz", "volts"]
+__all__ = ["UNITS", "in_unit", "seconds"]
 
 #: The units a parameter can be declared in, and the words the messages use.
 UNITS = {"second": "seconds", "hertz": "hertz", "volt": "volts"}
@@ -42,11 +42,3 @@ def in_unit(value: Any, name: str, unit: str) -> float:
 
 def seconds(value: Any, name: str) -> float:
     return in_unit(value, name, "second")
-
-
-def hertz(value: Any, name: str) -> float:
-    return in_unit(value, name, "hertz")
-
-
-def volts(value: Any, name: str) -> float:
-    return in_unit(value, name, "volt")

@@ -210,13 +210,7 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     sp, c = cfg.plasticity, cfg.circuit
     n = cfg.neurons_per_memory
     cap = learned.occupied.size
-    n_free = int(np.count_nonzero(~learned.occupied))
-    if len(X) > n_free:
-        raise ValidationError(
-            f"the network is full: {len(X)} pattern(s) to store but {n_free} free memory "
-            f"population(s) of capacity {cap} (set SpikingConfig(plasticity="
-            "StorageParams(capacity=...)) to build a larger one)"
-        )
+    check_room(learned, len(X))
     F, n_cols = X.shape[1], T.shape[1]
     dt = cfg.dt * b2.second
     # time grid: slot k = gap | allocation | encoding, on a grid of `unit` seconds; the
@@ -353,6 +347,17 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     return net, ns
 
 
+def check_room(learned: Learned, n: int) -> None:
+    """A clear error when ``n`` patterns do not fit the free populations."""
+    free = int(np.count_nonzero(~learned.occupied))
+    if n > free:
+        raise ValidationError(
+            f"the network is full: {n} pattern(s) to store but {free} free memory "
+            f"population(s) of capacity {learned.occupied.size} (set SpikingConfig(plasticity="
+            "StorageParams(capacity=...)) to build a larger one)"
+        )
+
+
 def _grid(*times: float) -> float:
     """The largest step (>= 1 ms) that divides every time, for the TimedArrays."""
     for unit in (0.01, 0.005, 0.002, 0.001):
@@ -469,13 +474,7 @@ class PlasticStorage:
         return np.clip(np.concatenate(cols, axis=1), 0, 1)
 
     def check_room(self, n: int) -> None:
-        free = int(np.count_nonzero(~self.learned.occupied))
-        if n > free:
-            raise ValidationError(
-                f"the network is full: {n} pattern(s) to store but {free} free memory "
-                f"population(s) of capacity {self.capacity} (set SpikingConfig(plasticity="
-                "StorageParams(capacity=...)) to build a larger one)"
-            )
+        check_room(self.learned, n)
 
     def check_patterns(self, X: np.ndarray, P: np.ndarray) -> None:
         """Refuse what the network cannot store faithfully: an encoding outside the feature
@@ -543,7 +542,6 @@ class PlasticStorage:
         projection row, and return the retrieval plan from everything learned so far."""
         from ..device import brian
 
-        self.check_room(len(encoded))
         store(brian(), self.learned, encoded, self.teacher(P), self.config, seed=seed,
               target=self.target(len(encoded)))  # fmt: skip
         return learned_plan(self.learned, self.calibration, self.form, self.sim_map, self.config)

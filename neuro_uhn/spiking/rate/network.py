@@ -24,11 +24,7 @@ from ..layout import Copies
 from ..mapping import RECIPROCAL_FLOOR, map_paper_similarity, map_similarity
 from .separation import map_paper_separation, map_separation
 
-__all__ = ["RateNetwork", "RateBuild"]
-
-
-class RateBuild(Built):
-    """The built rate network (see :class:`~neuro_uhn.spiking.engine.Built`)."""
+__all__ = ["RateNetwork"]
 
 
 class RateNetwork(NetworkKind):
@@ -76,7 +72,7 @@ class RateNetwork(NetworkKind):
             phi = np.concatenate([np.clip(c * phi, 0, None) for c in self.channels], axis=1)
         return phi, self.sim_map.common(Q)
 
-    def input_values(self, built: RateBuild, b2, Q):
+    def input_values(self, built: Built, b2, Q):
         """The per-query variables of a batch: {variable view: values}."""
         N, n = len(self.M), self.config.neurons_per_memory
         phi, common = self._inputs(Q)
@@ -134,7 +130,7 @@ class RateNetwork(NetworkKind):
             parts.append("act : 1")
         return sum((b2.Equations(p) for p in parts[1:]), b2.Equations(parts[0]))
 
-    def build_objects(self, b2, K: int) -> RateBuild:
+    def build_objects(self, b2, K: int) -> Built:
         cfg, sep = self.config, self.sep_map
         N, n, F = len(self.M), cfg.neurons_per_memory, self.n_features
         n_out = self.P.shape[1]
@@ -149,7 +145,7 @@ class RateNetwork(NetworkKind):
             ns["rmax"] = cfg.max_rate * b2.Hz
         if cfg.mode == "spiking":
             ns["tau"] = cfg.tau_syn * b2.second
-        built = RateBuild(Copies(K), ns)
+        built = Built(Copies(K), ns)
         copies = built.copies
 
         if cfg.mode == "spiking":
@@ -266,7 +262,7 @@ class RateNetwork(NetworkKind):
         return float(np.max(S))
 
     # ------------------------------------------------------------------ simulate
-    def schedule(self, built: RateBuild, net, b2) -> None:
+    def schedule(self, built: Built, net, b2) -> None:
         """The runs of one batch (recorded once by a standalone device, replayed by runtime)."""
         cfg, ns = self.config, built.namespace
         if cfg.mode == "continuous":
@@ -291,7 +287,7 @@ class RateNetwork(NetworkKind):
             if similarity is not None:
                 _set_active(similarity, True)
 
-    def collect(self, built: RateBuild, b2) -> Batch:
+    def collect(self, built: Built, b2) -> Batch:
         cfg, K = self.config, built.K
         N, n = len(self.M), cfg.neurons_per_memory
         J = np.asarray(built["outputs"].J[:]).reshape(K, -1)
