@@ -80,16 +80,17 @@ def test_max_picks_the_reference_argmax(similarity, score, bar):
 
 
 def _column_counts(net, b, start=None):
-    """Output-column counts of query b, straight from the Brian2 spike monitor: a column is a
-    population of ``output_neurons`` neurons (the reference neuron is the last one)."""
+    """Output-column counts of cue b, straight from the Brian2 spike monitor: the cues are
+    shown in sequence (cue b from ``b · period``), a column is a population of
+    ``output_neurons`` neurons."""
     mon = net["output_spikes"]
     i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / nu_second())
     m = net.config.circuit.output_neurons
     n_data = net.P.shape[1] * (2 if np.any(net.P < 0) else 1)  # on columns, [off columns]
-    per_copy = n_data * m + 1  # each column a population of m, then the reference
-    mine = (i // per_copy == b) & (t >= (net.config.settle if start is None else start))
-    local = i[mine] % per_copy
-    return np.bincount(np.where(local < n_data * m, local // m, n_data), minlength=n_data + 1)
+    period = net.engine.built.sequence.period
+    t0 = b * period + (net.config.settle if start is None else start)
+    mine = (t >= t0) & (t < b * period + net.config.duration)
+    return np.bincount(i[mine] // m, minlength=n_data)
 
 
 def test_z_is_read_from_the_output_neurons(digits20):
@@ -97,60 +98,21 @@ def test_z_is_read_from_the_output_neurons(digits20):
     net = SpikingUHN("uhn_best", M, config=config())
     run = net.run(Q[:4])
     m = net.config.circuit.output_neurons
-    assert run.n_output_columns == M.shape[1] + 1  # on outputs (P = M >= 0), the reference
-    assert len(net["outputs"]) == 4 * (M.shape[1] * m + 1)  # 4 copies
-    # gated (max): a linear decoder whose constants are fixed at build time, not per query
-    assert net.gated and net.gate_count >= 1
-    unit = np.abs(M).max() / (m * net.gate_count)
+    assert run.n_output_columns == M.shape[1]  # on outputs (P = M >= 0)
+    assert len(net["outputs"]) == M.shape[1] * m  # one network: the cues in sequence
+    # a linear decoder whose constants are fixed at build time, not per query
+    dec = net.decoder
+    T = net.config.window
     Z = net.decode(run)
     for b in range(4):
         counts = _column_counts(net, b)
-        np.testing.assert_allclose(Z[b], unit * counts[:-1])
+        expected = dec.P_scale * (counts / (m * T) - dec.baseline) / dec.gain
+        np.testing.assert_allclose(Z[b], expected)
     twice = [(np.r_[i, i], np.r_[t, t]) for i, t in run.output_spikes]
     doubled = net.decode(dataclasses.replace(run, output_spikes=twice))
-    np.testing.assert_allclose(doubled, 2 * Z)  # linear: no normaliser
+    # affine in the counts: doubling them doubles z plus the baseline's share, no normaliser
+    np.testing.assert_allclose(doubled, 2 * Z + dec.P_scale * dec.baseline / dec.gain)
     np.testing.assert_allclose(net.retrieve(Q[:4]), net.decode(net.run(Q[:4])), atol=0)
-
-
-def test_without_the_gate_the_decoder_divides_by_the_calibrated_rate(digits20):
-    M, Q, _ = digits20
-    cfg = config(circuit=CircuitParams(readout_gate=0.0, output_neurons=2))
-    net = SpikingUHN("uhn_best", M, config=cfg)
-    Z = net.decode(net.run(Q[:2]))
-    assert not net.gated and "gate" not in net.cell_types
-    with pytest.raises(KeyError):
-        net["gate"]
-    unit = np.abs(M).max() / (2 * net.reference_rate * net.config.window)
-    for b in range(2):
-        counts = _column_counts(net, b)
-        np.testing.assert_allclose(Z[b], unit * counts[:-1])
-
-
-@pytest.mark.parametrize("inhibition", [1.0, 0.0])  # 0: the knockout's high memory rates
-def test_the_gate_closes_the_outputs_after_its_count(digits20, inhibition):
-    """The gate neuron counts the reference neuron's spikes from ``settle`` on and, at its
-    count, vetoes every output neuron: from its first spike (plus the veto's delay and a
-    millisecond) no output neuron of that copy fires again, even at the knockout's rates;
-    the reference has fired ``gate_count`` times since settle when the gate fires."""
-    M, Q, _ = digits20
-    net = SpikingUHN("uhn_best", M, config=config(inhibition=inhibition))
-    run = net.run(Q[:6])
-    assert net["gate"].R[0] == net.gate_count  # the Brian2 neuron's threshold count
-    assert run.gate_times.shape == (6,)
-    closed = 0
-    for b, (col, t) in enumerate(run.output_spikes):
-        ref_t = np.sort(t[(col == run.n_output_columns - 1) & (t >= net.config.settle)])
-        if len(ref_t) < net.gate_count:
-            assert np.isnan(run.gate_times[b])  # it stayed open, and says so
-            continue
-        closed += 1
-        # the gate fires in the step of the gate_count-th reference spike (plus one step)
-        assert abs(run.gate_times[b] - ref_t[int(net.gate_count) - 1]) <= 2e-4
-        t_close = run.gate_times[b] + net.config.circuit.delay + 1e-3
-        assert np.count_nonzero(t > t_close + 1e-9) == 0, f"query {b}: outputs after the veto"
-        # the reference spikes that arrive during the veto's delay pass
-        assert net.gate_count <= len(ref_t) <= net.gate_count + 3 + 0.05 * net.gate_count
-    assert closed >= 3
 
 
 def nu_second():
@@ -159,24 +121,43 @@ def nu_second():
     return brian2.second
 
 
-def test_the_gated_read_out_gives_the_winners_row_at_its_scale():
-    """With the gate, z for max is the winner's row of P at its own scale, whatever the
-    winner's rate: the scale (z·m)/(m·m) against the brute-force argmax's memory m. Without
-    the gate it follows the rate. Measured here: gated median 1.02 (5-95 %: 0.99-1.18);
-    ungated median 1.01 but 0.65-1.30, 0.71 of the cues within (0.75, 1.3)."""
+def test_the_normalised_read_out_gives_the_winners_row_whatever_its_rate():
+    """z for max is the winner's row of P at its own scale: the scale (z·m)/(m·m) against the
+    brute-force argmax's memory m stays within 10 % on most cues, and it does not follow the
+    memories' rate: with every memory driven half a gap more during the cue (``offset``) the
+    winner fires far more, and the median scale moves by less than 0.1."""
     M, Q, _ = digits(20, 24, seed=5)
     best = ref.pairwise(M, Q, ref.euclidean).argmax(1)
     model = nu.UHN(similarity="euclidean", separation="max")
-    scales = {}
-    for gate in (0.5, 0.0):
-        net = SpikingUHN(model, M, config=config(circuit=CircuitParams(readout_gate=gate)))
-        Z = net.decode(net.run(Q))
+    scales, spikes = {}, {}
+    for gain in (0.5, 1.0):  # the offset, in gaps
+        cfg = config(circuit=CircuitParams(offset=gain))
+        net = SpikingUHN(model, M, config=cfg)
+        run = net.run(Q)
+        Z = net.decode(run)
         m = M[best]
-        scales[gate] = (Z * m).sum(1) / (m * m).sum(1)
+        scales[gain] = (Z * m).sum(1) / (m * m).sum(1)
+        spikes[gain] = np.median(run.counts.max(1))
     assert 0.9 <= np.median(scales[0.5]) <= 1.1
-    assert np.mean((scales[0.5] > 0.75) & (scales[0.5] < 1.3)) >= 0.9
-    # the gate is what fixes it: the same circuit ungated gives z at the winner's rate
-    assert np.median(np.abs(scales[0.0] - 1)) > np.median(np.abs(scales[0.5] - 1))
+    assert np.mean(np.abs(scales[0.5] - 1) <= 0.1) >= 0.85
+    assert spikes[1.0] > 1.2 * spikes[0.5]  # the winner's rate rises ...
+    assert abs(np.median(scales[1.0]) - np.median(scales[0.5])) < 0.1  # ... z's scale not
+
+
+def test_cues_in_sequence_return_to_rest_between_them(digits20):
+    """One network shows the cues one after another: in the pauses the memories fall silent
+    by their own dynamics (no reset), and a cue's winner does not depend on the cue before."""
+    M, Q, _ = digits20
+    model = nu.UHN(similarity="euclidean", separation="max")
+    order = [0, 1, 2, 3, 4, 5]
+    net = SpikingUHN(model, M, config=config(batch_size=6))
+    run = net.run(Q[order])
+    t = np.asarray(net["memory_spikes"].t[:] / nu_second())
+    seq = net.engine.built.sequence
+    in_pause = (t - seq.period * np.floor(t / seq.period)) >= seq.duration
+    assert np.mean(in_pause) <= 0.02, "memory spikes between cues"
+    rev = SpikingUHN(model, M, config=config(batch_size=6, seed=4)).run(Q[order[::-1]])
+    np.testing.assert_array_equal(run.counts.argmax(1), rev.counts.argmax(1)[::-1])
 
 
 def test_query_inputs_hold_only_the_feature_rates(digits20):
@@ -207,20 +188,16 @@ def test_no_score_is_computed_outside_brian2(digits20, monkeypatch):
     monkeypatch.setattr(nu, "retrieve", forbidden)
     net.retrieve(Q[:3])
     net.run(Q[:3])
-    # what is set on the network per batch: the feature rates, and build-time constants (the
-    # read-out gate's count) that are the same whatever the queries
+    # what is set on the network per batch: the feature rates (the stimulus TimedArray, one
+    # row per cue in sequence) and nothing else
     import brian2
 
-    set_on = [
-        {(v.group_name, v.name): np.asarray(x / brian2.Hz if v.name == "rates" else x)
-         for v, x in net.engine.kind.input_values(net.engine.built, brian2, batch).items()}
-        for batch in (Q[:3], Q[3:6])
-    ]  # fmt: skip
-    assert ("features", "rates") in set_on[0]
-    for key in set_on[0]:
-        if key != ("features", "rates"):
-            np.testing.assert_array_equal(set_on[0][key], set_on[1][key], err_msg=str(key))
-    assert set(set_on[0]) == {("features", "rates"), ("gate", "R")}
+    kind, built = net.engine.kind, net.engine.built
+    per = net.engine.per_batch
+    values = kind.input_values(built, brian2, Q[:per])
+    assert list(values) == [built.namespace["stimulus"]]
+    np.testing.assert_allclose(np.asarray(next(iter(values.values())) / brian2.Hz),
+                               kind.rates(Q[:per]))  # fmt: skip
 
 
 @pytest.mark.slow
@@ -296,7 +273,9 @@ def test_sdm_threshold_fires_iff_within_the_radius():
     counts = net.run(Q).counts
     dist = -ref.pairwise(A, Q, ref.hamming)
     clear = np.abs(dist - radius) >= 4  # away from the boundary
-    fired = counts >= 3
+    # within the radius a population latches at tens of spikes (measured 39-67); outside it
+    # fires at most a few noise spikes (measured <= 6: the input's shot noise)
+    fired = counts >= 10
     np.testing.assert_array_equal(fired[clear], (dist <= radius)[clear])
 
 
@@ -314,8 +293,8 @@ def test_dales_law_no_neuron_has_synapses_of_both_signs(digits20):
             code = " ".join(str(p.code) for p in obj._pathways)
             targets = set(re.findall(r"(\w+)_post \+=", code))
             assert "-=" not in code, obj.name
-            # gi, gf: memory neurons' inhibition; gv: the output neurons' veto (the gate)
-            sign = "inhibitory" if targets <= {"gi", "gf", "gv"} else "excitatory"
+            # gi, gf: memory neurons' inhibition; g: the output dendrites' shunt
+            sign = "inhibitory" if targets <= {"gi", "gf", "g"} else "excitatory"
             assert sign == types[source], (obj.name, source, targets)
             if "w" in obj.variables:
                 assert np.all(np.asarray(obj.w[:]) >= 0), obj.name
@@ -358,7 +337,7 @@ def test_circuit_parameters_take_units_and_reject_bad_values():
         SpikingConfig(mode="circuit", inhibition=True)
     with pytest.raises(TypeError, match="'circuit'"):
         SpikingConfig(mode="circuit", circuit={"tau_m": 0.01})
-    assert SpikingConfig(mode="circuit").dt == pytest.approx(1e-4)
+    assert SpikingConfig(mode="circuit").dt == pytest.approx(2.5e-4)
 
 
 def test_compare_runs_the_circuit(digits20):
@@ -525,7 +504,7 @@ def test_dense_associative_memory_runs_as_a_circuit():
 
 # --------------------------------------------------------------------------- Brian2 users
 ADAPTING = (
-    "dv/dt = (v_rest - v + gb + I_syn - w_a) / tau_m + sigma * sqrt(2 / tau_m) * xi"
+    "dv/dt = (v_rest - v + I_syn - w_a) / tau_m + sigma * sqrt(2 / tau_m) * xi"
     " : volt (unless refractory)\n"
     "dw_a/dt = -w_a / tau_a : volt  # spike-triggered adaptation current\n"
 )
@@ -539,7 +518,7 @@ def test_a_memory_model_of_ones_own_runs_and_retrieves(digits20):
     from neuro_uhn.spiking import MemoryModel
 
     M, Q, _ = digits20
-    eqs = brian2.Equations(ADAPTING) + brian2.Equations(MemoryModel.SYNAPSES + MemoryModel.BIAS)
+    eqs = brian2.Equations(ADAPTING) + brian2.Equations(MemoryModel.SYNAPSES)
     model = MemoryModel(
         eqs,  # brian2.Equations or a string
         reset="v = v_reset; w_a += b_a",
@@ -561,7 +540,7 @@ def test_a_memory_model_of_ones_own_runs_and_retrieves(digits20):
     assert all(w_a[b, winners[b]].max() > 0 for b in range(len(Q)))  # the winner adapts
     # equations alone take the default threshold and reset
     plain = CircuitParams(memory_model=MemoryModel.MEMBRANE.format(flag="(unless refractory)")
-                          + MemoryModel.SYNAPSES + MemoryModel.BIAS)  # fmt: skip
+                          + MemoryModel.SYNAPSES)  # fmt: skip
     net = SpikingUHN("uhn_best", M, config=config(circuit=plain))
     assert np.mean(net.run(Q[:4]).counts.argmax(1) == S[:4].argmax(1)) >= 0.75
 
@@ -573,23 +552,23 @@ def test_a_memory_model_without_the_interface_is_refused_by_name(digits20):
     from neuro_uhn.spiking import MemoryModel
 
     M, _, _ = digits20
-    lif = "dv/dt = (v_rest - v + I_bias + ge - gf - gi) / tau_m : volt (unless refractory)\n"
+    lif = "dv/dt = (v_rest - v + ge - gf - gi) / tau_m : volt (unless refractory)\n"
     decays = {v: f"d{v}/dt = -{v} / tau_e : volt\n" for v in ("ge", "gf", "gi", "gs")}
 
     def build(eqs, model="uhn_best"):
         SpikingUHN(model, M, config=config(circuit=CircuitParams(memory_model=eqs)))
 
-    # Manhattan's thermometer code has relays (gf); max has lateral inhibition (gi) and
+    # every circuit has the pooled feed-forward inhibition (gf); max has lateral inhibition (gi) and
     # self-excitation (gs); every variable is named with what targets it
     with pytest.raises(ValidationError, match="'gf'.*feed-forward"):
-        build(lif.replace(" - gf", "") + decays["ge"] + decays["gi"] + "I_bias : volt")
+        build(lif.replace(" - gf", "") + decays["ge"] + decays["gi"])
     with pytest.raises(ValidationError, match="'gs'.*self-excitation"):
-        build(lif + decays["ge"] + decays["gf"] + decays["gi"] + "I_bias : volt")
+        build(lif + decays["ge"] + decays["gf"] + decays["gi"])
     with pytest.raises(ValidationError, match="'ge' must be in volts"):
         build(lif.replace("+ ge ", "+ ge * mV ") + "ge : 1\n" + decays["gf"] + decays["gi"]
-              + decays["gs"] + "I_bias : volt")  # fmt: skip
+              + decays["gs"])  # fmt: skip
     # without competition (inhibition=0, threshold's latch has no I→E) gi is not needed
-    ok = lif.replace(" - gi", "") + decays["ge"] + decays["gf"] + decays["gs"] + "I_bias : volt"
+    ok = lif.replace(" - gi", "") + decays["ge"] + decays["gf"] + decays["gs"]
     SpikingUHN("uhn_best", M, config=config(inhibition=0, circuit=CircuitParams(memory_model=ok)))
     with pytest.raises(ValidationError, match="'gi'.*lateral inhibition"):
         build(ok)

@@ -80,32 +80,41 @@ class CircuitParams:
     tau_inhibitory : float, s
         Membrane time constant of the inhibitory neurons.
     n_inhibitory : int
-        Inhibitory neurons per copy of the circuit.
+        Inhibitory neurons per copy of the circuit (each memory spike reaches all of them).
     e_to_i : float
-        Jump of an inhibitory neuron's membrane per memory spike, in gaps: above 1 every
-        memory spike recruits the inhibition (a first-spike race); below 1 the inhibitory
-        neurons integrate several memory spikes (within ``tau_inhibitory``) before they fire.
+        Unitary EPSP of a memory spike on an inhibitory neuron, in gaps (0.3: 3 mV): an
+        inhibitory neuron needs about four coincident memory spikes (a population's volley)
+        within ``tau_inhibitory`` to fire, so no single spike recruits the inhibition.
+    inhibitory_bias : float
+        Tonic drive of the inhibitory neurons, in gaps (below 1; default 0): near threshold
+        they respond to fewer memory spikes, but fire spontaneously and inhibit every memory
+        between cues too.
+    inhibitory_noise : float, V
+        Membrane noise of the inhibitory neurons: they integrate the same memory spikes, and
+        the noise keeps them from firing in lockstep (an asynchronous population).
     inhibitory_gain : float
-        Inhibition one memory spike causes, summed over the inhibitory population, in units of
-        the rest-to-threshold gap (scaled by ``SpikingConfig.inhibition``).
+        Inhibition one memory spike causes on average, summed over the inhibitory
+        population, in units of the rest-to-threshold gap (scaled by
+        ``SpikingConfig.inhibition``).
     self_excitation : float
         Recurrent excitation within a memory population, as a multiple of the inhibition a
-        spike causes (integrated over the synaptic time courses): 1 cancels it for the winner.
-        The default 0.25 keeps the competition going after the first spikes instead of
-        latching the first population to cross threshold (digits, N = 1000, Euclidean/max:
-        agreement 0.70 at 1.5, 0.80 at 0.75, 0.83 at 0.5, 0.90 at 0.25).
+        spike causes (integrated over the synaptic time courses): it favours the population
+        that fires most (a decisive competition), and below 1 the winner's own inhibition
+        outweighs it, so no population holds itself without input and the network returns to
+        rest when a cue ends.
     drive : float
         Margin of a typical stored pattern's self-match over the average memory, in gaps.
     offset : float
-        Resting drive of the average memory, in gaps (below 1: subthreshold).
+        Drive of the average memory during a cue, in gaps (below 1: subthreshold). It is
+        carried by the cue unit's synapses, so between cues every memory is at rest.
     escape_rate : float, Hz
         ``ρ₀``, the escape rate at threshold (softmax).
     escape_width : float, V
         ``Δv`` of the escape noise (softmax): ``β_eff = G/Δv``.
     soft_span : float
         Softmax: the largest drive difference, in escape widths, between a typical stored
-        pattern's self-match and the average memory; β is capped at ``soft_span / typical
-        centred self-score`` (``plan.beta_predicted`` reports it).
+        pattern's self-match and the average memory; a β above ``soft_span / typical
+        centred self-score`` is refused (``plan.beta_predicted`` reports the β realised).
     soft_inhibition : float
         Softmax: inhibition one memory spike causes, in units of ``Δv`` (a homeostat that
         holds the total rate; it lowers every exponent alike, so the shares stay softmax).
@@ -114,15 +123,47 @@ class CircuitParams:
         decorrelates the neurons of one population).
     connection_p : float
         Probability that a feature→memory synapse exists (weights scaled by ``1/p``).
+    feature_pool : int or None
+        Poisson feature neurons per input feature, each at most ``SpikingConfig.input_rate``
+        (a pool keeps single neurons at physiological rates while the feature delivers
+        ``feature_pool × input_rate`` spikes per second). ``None``: 5, or 1 for the
+        thermometer units of ``manhattan`` (its ``levels`` units already pool one pixel).
+    pool_inhibitory : int
+        Neurons of the pooled feed-forward inhibitory population. The feature→memory
+        weights are split per feature into a non-negative excitatory part and the part all
+        memories share, which the features deliver to this population; it inhibits every
+        memory alike (Dale's law, without one relay per feature).
+    pool_rate : float, Hz
+        Rate of one pooled feed-forward inhibitory neuron on a typical stored pattern (its
+        spikes are linear in its input, so the shared part is exact in the mean; a high rate
+        keeps its shot noise small, which the threshold separation needs: at 100 Hz memories
+        10 bits beyond SDM's radius fired).
+    pause : float, s
+        Time without input between two cues shown in sequence to one network: the synaptic
+        currents, the depression and the inhibition decay, so the next cue starts from rest.
     output_neurons : int
-        Output neurons per output column (on, off): each memory neuron reaches every one of
-        them through its own synapse with release probability |P|/max|P|, so a column's count
-        estimates the projection from ``output_neurons`` times as many releases.
-    readout_gate : float
-        Max, top-k (k = 1) and softmax: the output gate closes after this fraction of the
-        reference neuron's typical spike count in the decoding window (calibrated on the
-        stored patterns); 0 turns the gate off (the decoder then divides by the calibrated
-        rate, and z scales with it).
+        Output neurons per output column (on, off): a column's count estimates the projection
+        from ``output_neurons`` noisy neurons.
+    output_tau : float, s
+        Decay of the memory→output and normalisation conductances (slow, NMDA-like): the
+        output dendrites average the memory spikes over tens of ms.
+    output_drive : float
+        Depolarisation of an output neuron's dendrite, in gaps, by the winner's row at
+        ``|P| = max|P|`` (at the nominal rate for the graded codes and threshold).
+    output_noise : float, V
+        Membrane noise of the output neurons: with it their rate is a smooth, nearly linear
+        function of the drive, which the linear decoder reads.
+    output_bias : float
+        Tonic drive of the output neurons, in gaps (at 1, threshold: their rate rises from
+        the first synaptic input; the decoder removes the baseline).
+    normalisation : float
+        Max, top-1 and softmax: the normalisation pool's shunting conductance on the output
+        dendrites at the nominal memory rate, as a multiple of their leak. The larger, the
+        less z follows the memories' total rate (the leak's share, about 1/(1 +
+        normalisation), is not divided out).
+    normalisation_neurons : int
+        Neurons of the normalisation pool (inhibitory; every memory spike reaches them, and
+        each of their spikes reaches every output neuron).
     memory_model : MemoryModel, str or brian2.Equations, optional
         A memory-neuron model of your own (see :class:`neuro_uhn.spiking.MemoryModel`).
     """
@@ -137,10 +178,12 @@ class CircuitParams:
     e_inhibitory: float = _volts(default=-80e-3)
     delay: float = _seconds(low=0, default=1e-3)
     tau_inhibitory: float = _seconds(low=0, low_open=True, default=8e-3)
-    n_inhibitory: int = param(kind="int", low=1, high=10_000, default=10)
-    e_to_i: float = param(low=0, default=1.2)
-    inhibitory_gain: float = param(low=0, default=2.0)
-    self_excitation: float = param(low=0, default=0.25)
+    n_inhibitory: int = param(kind="int", low=1, high=10_000, default=20)
+    e_to_i: float = param(low=0, default=0.3)
+    inhibitory_bias: float = param(low=0, high=1, high_open=True, default=0.0)
+    inhibitory_noise: float = _volts(low=0, default=3e-3)
+    inhibitory_gain: float = param(low=0, default=1.0)
+    self_excitation: float = param(low=0, default=0.65)
     drive: float = param(low=0, low_open=True, default=1.5)
     offset: float = param(default=0.5)
     escape_rate: float = _hertz(low=0, low_open=True, default=20.0)
@@ -149,8 +192,17 @@ class CircuitParams:
     soft_span: float = param(low=0, low_open=True, default=8.0)
     noise: float = _volts(low=0, default=1e-3)
     connection_p: float = param(low=0, low_open=True, high=1, default=1.0)
+    feature_pool: int | None = param(kind="int", low=1, high=1000, optional=True, default=None)
+    pool_inhibitory: int = param(kind="int", low=1, high=10_000, default=40)
+    pool_rate: float = _hertz(low=0, low_open=True, default=500.0)
+    pause: float = _seconds(low=0, default=0.1)
     output_neurons: int = param(kind="int", low=1, high=10_000, default=8)
-    readout_gate: float = param(low=0, high=1, default=0.5)
+    output_tau: float = _seconds(low=0, low_open=True, default=25e-3)
+    output_drive: float = param(low=0, low_open=True, default=2.0)
+    output_noise: float = _volts(low=0, default=3e-3)
+    output_bias: float = param(default=0.9)
+    normalisation: float = param(low=0, low_open=True, default=20.0)
+    normalisation_neurons: int = param(kind="int", low=1, high=10_000, default=50)
     memory_model: Any = None
 
     def __post_init__(self) -> None:
@@ -209,6 +261,10 @@ class StorageParams:
         Mean recruitment drive of the recruited population, in rest-to-threshold gaps.
     teach_rate : float, Hz
         Rate of an output neuron driven by its teaching input at ``|P| = max|P|``.
+    input_rate : float, Hz
+        Rate of a feature neuron at the feature's largest value during a presentation
+        (storage is one shot, so it needs more input spikes than a retrieval: at 200 Hz the
+        learned feature weights correlated 0.91 with the set ones, at 1 kHz 0.95 or more).
     occupancy_spikes : float
         Spikes of a neuron in one presentation that mark it occupied.
     """
@@ -221,6 +277,7 @@ class StorageParams:
     recruit_rate: float = _hertz(low=0, low_open=True, default=200.0)
     recruit_drive: float = param(low=0, low_open=True, default=5.0)
     teach_rate: float = _hertz(low=0, low_open=True, default=1000.0)
+    input_rate: float = _hertz(low=0, low_open=True, default=1000.0)
     occupancy_spikes: float = param(low=0, default=2.0)
 
     def __post_init__(self) -> None:
@@ -255,12 +312,13 @@ class SpikingConfig:
     settle : float, s
         Spikes before this time are not decoded (the synaptic trace and the competition settle).
     dt : float, s
-        Integration step. Default 0.1 ms in circuit mode (1 kHz inputs: two spikes of one
-        feature neuron in one step would merge in its relay), 0.25 ms in the rate modes.
+        Integration step, default 0.25 ms (in circuit mode the fastest time constant is the
+        2 ms refractory period and 5 ms synapses; halving dt to 0.125 ms changes the
+        validation's agreement within its seed noise: docs/circuit.md).
     input_rate : float, Hz
-        Spiking and circuit modes: feature-neuron rate for the largest feature value. Default
-        200 Hz in spiking mode, 1000 Hz in circuit mode (about 1000 Hz per active feature is
-        needed on digits; at 200 Hz too few input spikes are integrated).
+        Spiking and circuit modes: feature-neuron rate for the largest feature value, 200 Hz
+        (a physiological ceiling; the circuit pools ``CircuitParams.feature_pool`` neurons per
+        feature for more input spikes).
     memory_rate : float, Hz
         Rate modes: rate scale of a memory neuron (total rate of the population for
         normalised separations).
@@ -283,7 +341,9 @@ class SpikingConfig:
         Spiking mode: route negative feature→memory weights through inhibitory interneurons
         (the circuit always does).
     batch_size : int
-        Queries simulated side by side as independent copies of the network in one run.
+        Queries per simulation. The rate modes simulate them side by side as independent
+        copies of the network; the circuit shows them in sequence to one network, with
+        ``CircuitParams.pause`` between them (its state is restored only between batches).
     target : {"auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"}
         Brian2 code-generation target. ``"auto"`` picks ``cpp_standalone`` when the work is
         large enough to repay its one-off compilation (about 12 s) and a C++ compiler is
@@ -314,11 +374,11 @@ class SpikingConfig:
     settle: float = _seconds(low=0, default=0.03)
     dt: float | None = _seconds(
         low=0, low_open=True, default=None,
-        defaults={"continuous": 2.5e-4, "hybrid": 2.5e-4, "spiking": 2.5e-4, "circuit": 1e-4},
+        defaults={"continuous": 2.5e-4, "hybrid": 2.5e-4, "spiking": 2.5e-4, "circuit": 2.5e-4},
     )  # fmt: skip
     input_rate: float | None = _hertz(
         low=0, low_open=True, default=None, modes=("spiking", "circuit"),
-        defaults={"spiking": 200.0, "circuit": 1000.0},
+        defaults={"spiking": 200.0, "circuit": 200.0},
     )  # fmt: skip
     memory_rate: float | None = _hertz(low=0, low_open=True, default=None, modes=RATE_MODES,
                                        defaults=dict.fromkeys(RATE_MODES, 200.0))  # fmt: skip
@@ -448,7 +508,8 @@ class SpikingConfig:
 
 #: Where a setting that another mode reads lives in this one.
 _WHERE = {
-    ("dale", "circuit"): ": the circuit always routes negative weights through inhibitory relays",
+    ("dale", "circuit"): ": the circuit always routes negative weights through its pooled "
+    "feed-forward inhibition",
     ("max_rate", "circuit"): ": the circuit's rates come from its LIF neurons",
     ("memory_rate", "circuit"): ": the circuit's rates come from its LIF neurons",
     ("wta_gain", "circuit"): ": the circuit's competition is set by CircuitParams "

@@ -3,8 +3,10 @@ restore — and returns a :class:`SpikingRun`.
 
 A network kind (:class:`~neuro_uhn.spiking.rate.network.RateNetwork`,
 :class:`~neuro_uhn.spiking.circuit.network.CircuitNetwork`) says *what* to build and read:
-``build_objects(b2, K)`` returns a named record of Brian2 objects for K copies,
-``input_values`` the per-query variables of a batch, ``schedule`` the runs of one batch,
+``build_objects(b2, K, slots)`` returns a named record of Brian2 objects for K copies, each
+showing ``slots`` cues in sequence (the circuit: K = 1; the rate modes: slots = 1),
+``input_values`` the per-query variables of a batch (group variables, or a TimedArray of
+the cues' rates), ``schedule`` the runs of one batch,
 ``collect`` what a batch recorded and ``assemble`` the run. The engine says *how*: it picks
 the code-generation target, builds once, stores the built state (or compiles a standalone
 project), and for each batch restores it, seeds it, sets the inputs and runs.
@@ -50,7 +52,7 @@ class SpikingRun:
     spikes: list[tuple[np.ndarray, np.ndarray]]
     config: object
     #: circuit mode: per query (output column, time) of the output neurons' spikes
-    #: (columns: on outputs, off outputs if P has negative values, then the reference neuron)
+    #: (columns: on outputs, then off outputs if P has negative values)
     output_spikes: list[tuple[np.ndarray, np.ndarray]] | None = None
     #: circuit mode, what ``SpikingUHN.record`` asked for: {"group.variable": array of
     #: shape (n_queries, n_recorded_neurons, n_steps)}, SI units; ``trace_times`` in s
@@ -58,9 +60,6 @@ class SpikingRun:
     trace_times: np.ndarray | None = None
     #: circuit mode with an inhibitory population: per query (inhibitory neuron, time)
     inhibitory_spikes: list[tuple[np.ndarray, np.ndarray]] | None = None
-    #: circuit mode with the read-out gate: per query the time (s) its gate closed the
-    #: outputs, NaN where it stayed open (z then sums fewer than ``gate_count`` spikes)
-    gate_times: np.ndarray | None = None
     n_output_columns: int = 0
 
     def output_counts_in(self, start: float, stop: float) -> np.ndarray:
@@ -127,6 +126,10 @@ class NetworkKind:
         """Feature neurons per copy (thermometer units and on/off channels included)."""
         return self.sim_map.W.shape[1] * len(self.channels)
 
+    #: Cues shown one after another to one network (the circuit), rather than side by side
+    #: to independent copies (the rate modes).
+    in_sequence: bool = False
+
     def prepare(self) -> None:
         """Work the plan needs before a build (storage by plasticity); none by default."""
 
@@ -165,6 +168,7 @@ class Engine:
         self.config = kind.config
         self.built = None  # the kind's named record of Brian2 objects
         self.network = None  # the brian2.Network
+        self.per_batch = 1  # cues per simulation: copies × cues in sequence
         self._standalone: Standalone | None = None
 
     @property
@@ -187,9 +191,19 @@ class Engine:
         return "numpy"
 
     def copies(self, n_queries: int) -> int:
-        """Copies per simulation: the batch size, capped by the queries and the budget."""
+        """Copies per simulation: the batch size, capped by the queries and the budget (1
+        for a network that shows its cues in sequence)."""
+        if self.kind.in_sequence:
+            return 1
         by_budget = max(1, self.SYNAPSE_BUDGET // max(1, self.kind.synapses_per_copy()))
         return max(1, min(self.config.batch_size, n_queries, by_budget))
+
+    def slots(self, n_queries: int) -> int:
+        """Cues each copy shows in sequence per simulation: the batch size, capped by the
+        queries (1 for the rate modes' copies)."""
+        if not self.kind.in_sequence:
+            return 1
+        return max(1, min(self.config.batch_size, n_queries))
 
     #: The most synapses one copy of a network may have: Brian2 keeps about 50 bytes per
     #: synapse (indices, weight, delay, the build's temporaries), so this is about 5 GB.
@@ -223,17 +237,18 @@ class Engine:
         self.kind.prepare()  # work the plan needs first (storage by plasticity)
         b2, cfg = brian(), self.config
         target, K = self.chosen_target(n_queries), self.copies(n_queries)
+        S = self.slots(n_queries)
         standalone = target in ("cpp_standalone", "cuda_standalone")
         if standalone:
             self._standalone = Standalone.start(b2, target, cfg.threads)
         else:
             b2.set_device("runtime")
             b2.prefs.codegen.target = target
-        built = self.kind.build_objects(b2, K)
+        built = self.kind.build_objects(b2, K, S)
         net = b2.Network(*built.objects.values())
-        self.built, self.network = built, net
+        self.built, self.network, self.per_batch = built, net, K * S
         if standalone:
-            zeros = np.zeros((K, self.kind.n_inputs))
+            zeros = np.zeros((K * S, self.kind.n_inputs))
             inputs = list(self.kind.input_values(built, b2, zeros))
             self._standalone.compile(b2, inputs, lambda: self.kind.schedule(built, net, b2),
                                      cfg.seed)  # fmt: skip
@@ -242,7 +257,9 @@ class Engine:
         self.kind.calibrate(self)
 
     def run_batch(self, Q: np.ndarray, purpose: int, index: int) -> Batch:
-        """One batch of exactly K cues from the built state (lock held by the caller)."""
+        """One batch of exactly ``per_batch`` cues from the built state (lock held by the
+        caller). A TimedArray among the inputs replaces its namespace entry (runtime) or is
+        passed to the compiled project (standalone)."""
         b2, built, net = brian(), self.built, self.network
         values = self.kind.input_values(built, b2, Q)
         if self._standalone is not None:
@@ -252,7 +269,11 @@ class Engine:
         if self.config.seed is not None:
             b2.seed(sub_seed(self.config.seed, purpose, index))
         for view, value in values.items():
-            view[:] = value
+            if isinstance(view, b2.TimedArray):
+                name = next(k for k, v in built.namespace.items() if v is view)
+                built.namespace[name] = b2.TimedArray(value, dt=view.dt * b2.second)
+            else:
+                view[:] = value
         self.kind.schedule(built, net, b2)
         return self.kind.collect(built, b2)
 
@@ -263,7 +284,7 @@ class Engine:
         with BRIAN_LOCK:
             if not self.is_built:
                 self._build(len(Q))
-            K = self.built.K
+            K = self.per_batch
             n_batches = -(-len(Q) // K)
             bar = tqdm(
                 total=n_batches, desc=f"spiking {self.config.mode}", unit="batch", leave=False,

@@ -219,19 +219,16 @@ class SpikingUHN:
         return self._network
 
     @property
-    def gated(self) -> bool:
-        """Circuit mode: the read-out gate applies (max, top-1, softmax)."""
-        return self._circuit("gated").gated
+    def decoder(self):
+        """Circuit mode: the linear decoder (:class:`~neuro_uhn.spiking.circuit.readout.
+        Decoder`), calibrated at build on the stored patterns (None before)."""
+        return self._circuit("decoder").decoder
 
     @property
-    def gate_count(self) -> float | None:
-        """Circuit mode: the gate's count R, calibrated at build (None before, or ungated)."""
-        return self._circuit("gate_count").gate_count
-
-    @property
-    def reference_rate(self) -> float | None:
-        """Circuit mode: the decoder's unit r_ref (Hz), calibrated at build (None before)."""
-        return self._circuit("reference_rate").reference_rate
+    def output_linearity(self) -> float | None:
+        """Circuit mode: correlation of the output neurons' rates with the drive the decoder
+        was fitted to on the calibration run (None before the build)."""
+        return self._circuit("output_linearity").output_linearity
 
     @property
     def measured_exponent(self) -> float | None:
@@ -256,11 +253,13 @@ class SpikingUHN:
     def weights(self) -> dict[str, np.ndarray]:
         """Circuit mode: the weights in the network, in its own units, one copy:
 
-        * ``"feature_to_memory"`` (memory neurons × feature neurons), volts per input spike
-          (excitatory direct, inhibitory through the relays);
-        * ``"memory_to_output"`` (memory neurons × output columns), release probabilities
-          (on, off where P is signed, and the reference neuron);
-        * ``"bias"`` (memory neurons,), volts.
+        * ``"feature_to_memory"`` (memory neurons × feature channels), signed volts per input
+          spike at a feature's full rate (the build spreads each over the feature's pool and
+          splits it into excitation and the pooled feed-forward inhibition's shared part);
+        * ``"memory_to_output"`` (memory neurons × output columns), relative weights
+          |P|/max|P| (on, then off where P is signed);
+        * ``"bias"`` (memory neurons,), volts of mean drive during a cue (the cue unit's
+          synapses).
 
         storage="plasticity" adds what was learned: ``"instar"``, ``"eligibility"``,
         ``"feedforward"`` and ``"occupied"`` (it stores the memories waiting first).

@@ -1,10 +1,24 @@
 """Build: a :class:`~.plan.CircuitPlan` becomes Brian2 groups and synapses, in a named record.
 
-The builder adds what every circuit has — Poisson feature neurons, the memory populations,
-the input pathway (excitatory synapses ``W⁺``; ``W⁻`` through inhibitory relays, Dale's law)
-and the read-out (:mod:`.readout`) — and asks the separation's registered sub-network
-(:mod:`.competitive`, :mod:`.latch`, :mod:`.graded`) to add its own neurons and connections.
-K queries are K independent copies (:class:`~neuro_uhn.spiking.layout.Copies`).
+The builder adds what every circuit has — pools of Poisson feature neurons and a cue unit
+(the only per-query input; they fire while a cue is shown), the memory populations, the
+input pathway and the read-out (:mod:`.readout`) — and asks the separation's registered
+sub-network (:mod:`.competitive`, :mod:`.latch`, :mod:`.graded`) to add its own neurons
+and connections.
+
+**Input pathway (Dale's law).** The signed weights ``A`` (memory neuron × input neuron, the
+bias as the cue unit's weights) are split per input neuron j into ``A + c_j ≥ 0``
+(excitatory synapses onto the memories) and ``c_j = max(0, −min_k A_kj)``, the part every
+memory shares, which j delivers to one pooled feed-forward inhibitory population; that
+population inhibits every memory alike. Its neurons' spikes are linear in their input, so the
+shared part is subtracted exactly in the mean, with one inhibitory population instead of a
+relay per feature.
+
+**Cues in sequence.** The cues of a batch are shown one after another to one network, with
+``CircuitParams.pause`` of silence between them (the ``stimulus`` TimedArray holds their
+rates, one row per cue); the synapses are built once for all of them. The rate modes'
+independent copies (:class:`~neuro_uhn.spiking.layout.Copies`) remain available (K copies
+of the network, each showing its cues in sequence); the circuit uses K = 1.
 """
 
 from __future__ import annotations
@@ -17,10 +31,57 @@ import numpy as np
 from ..engine import Built
 from ..layout import Copies
 from . import readout
-from .neurons import ESCAPE_THRESHOLD, memory_equations, quiet_release_warning
+from .neurons import (
+    ESCAPE_THRESHOLD,
+    FEEDFORWARD_CURRENT,
+    POOL_NEURON,
+    POOL_THRESHOLD,
+    memory_equations,
+)
 from .plan import CircuitPlan, SeparationCircuit
 
-__all__ = ["CircuitBuild", "build_circuit", "neuron_values", "needs"]
+__all__ = [
+    "CircuitBuild", "Sequence", "build_circuit", "neuron_values", "split_weights",
+    "feature_pool", "has_feedforward", "needs", "CUE_NEURONS", "POOL_PER_INPUT",
+]  # fmt: skip
+
+#: Feature neurons per input value by default: 5 at 200 Hz deliver the 1 kHz per active
+#: feature the competition needs on digits (3: agreement 0.88 against 1.00 at N = 100,
+#: docs/circuit.md).
+POOL_PER_INPUT = 5
+
+#: Poisson neurons of the cue unit: they fire at ``input_rate`` while a cue is shown and carry
+#: the bias (their synapses' weights), so between cues the memories get no input at all.
+CUE_NEURONS = 10
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Cues shown one after another: ``slots`` cues per simulation, one every ``period``
+    seconds (a whole number of steps), each ``duration`` seconds of input followed by
+    silence."""
+
+    slots: int
+    duration: float
+    period: float
+
+    @classmethod
+    def of(cls, slots: int, duration: float, pause: float, dt: float) -> Sequence:
+        """``period`` = duration + pause rounded to whole steps (so the stimulus' rows fall
+        on the clock's grid)."""
+        return cls(slots, duration, max(1, round((duration + pause) / dt)) * dt)
+
+    @property
+    def total(self) -> float:
+        return self.slots * self.period
+
+    def split(self, i, t) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Spikes ``(i, t)`` per cue, with times from the cue's onset (pause spikes dropped)."""
+        i, t = np.asarray(i), np.asarray(t)
+        slot = np.minimum((t // self.period).astype(int), self.slots - 1)
+        rel = t - slot * self.period
+        keep = rel < self.duration
+        return [(i[keep & (slot == s)], rel[keep & (slot == s)]) for s in range(self.slots)]
 
 
 @dataclass
@@ -30,9 +91,11 @@ class CircuitBuild(Built):
 
     n_populations: int = 0
     neurons_per_memory: int = 1
-    n_features: int = 0  # feature neurons per copy
+    n_features: int = 0  # feature neurons per copy (pools included)
+    pool: int = 1  # feature neurons per feature
     dt: Any = None  # brian2 quantity
     outputs: readout.OutputLayout | None = None
+    sequence: Sequence | None = None
     #: neurons per copy of every group a user can record from
     sizes: dict[str, int] = field(default_factory=dict)
 
@@ -58,14 +121,25 @@ class CircuitBuild(Built):
         return self.add(syn)
 
 
+def feature_pool(sim_map, n_inputs: int, cfg) -> int:
+    """Feature neurons per feature: ``CircuitParams.feature_pool``, or by rule
+    :data:`POOL_PER_INPUT` per input value (1 for a thermometer code, whose ``levels`` units
+    already pool one value)."""
+    if cfg.circuit.feature_pool is not None:
+        return int(cfg.circuit.feature_pool)
+    per_input = sim_map.W.shape[1] / max(1, n_inputs)
+    return max(1, int(np.ceil(POOL_PER_INPUT / per_input)))
+
+
 def neuron_values(plan: CircuitPlan, channels: tuple[int, ...], n: int, connection_p: float, rng):
     """Every memory neuron's own values in one copy of the circuit: what :func:`build_circuit`
     wires and ``SpikingUHN.weights()`` reports.
 
-    Returns ``W`` (N·n, feature neurons; volts per input spike, signed, after the sparse
-    connectivity's draw, the first use of ``rng``), ``bias`` (N·n,; V) and ``P`` (N·n, output
-    columns: on, [off], reference; release probabilities). Per population unless the plan
-    carries per-neuron values (``plan.neurons``, storage="plasticity").
+    Returns ``W`` (N·n, features × channels; volts per input spike at the feature's full
+    rate, signed, after the sparse connectivity's draw, the first use of ``rng``), ``bias``
+    (N·n,; V of mean drive during a cue) and ``P`` (N·n, output columns: on, [off]; relative
+    weights |P|/max|P|). Per population unless the plan carries per-neuron values
+    (``plan.neurons``, storage="plasticity").
     """
     own = plan.neurons
     if own is not None:
@@ -74,24 +148,35 @@ def neuron_values(plan: CircuitPlan, channels: tuple[int, ...], n: int, connecti
         W = np.repeat(np.concatenate([ch * plan.W for ch in channels], axis=1), n, axis=0)
         bias = np.repeat(plan.bias, n)
         prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
-        P = np.repeat(np.concatenate([*prob, np.ones((len(plan.W), 1))], axis=1), n, axis=0)
+        P = np.repeat(np.concatenate(prob, axis=1), n, axis=0)
     if connection_p < 1:
         W = W * (rng.random(W.shape) < connection_p)
     return W, bias, P
 
 
-def has_relays(plan: CircuitPlan, channels: tuple[int, ...]) -> bool:
-    """Whether some feature→memory weight (any channel) is negative: then the circuit has
-    the inhibitory relays."""
+def split_weights(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(E, c)``: signed weights ``A`` (targets × inputs) as excitatory ``E = A + c ≥ 0``
+    and the shared inhibitory part ``c_j = max(0, −min_k A_kj)`` of each input, so
+    ``A = E − c`` (every target gets the same ``c_j``)."""
+    A = np.asarray(A, dtype=float)
+    c = np.clip(-A.min(axis=0), 0, None) if len(A) else np.zeros(A.shape[1])
+    return A + c[None, :], c
+
+
+def has_feedforward(plan: CircuitPlan, channels) -> bool:
+    """Some feature→memory weight or bias is negative (the off channel carries −W): the
+    pooled feed-forward inhibition carries the shared part."""
     if plan.neurons is not None:
-        return bool(np.any(np.asarray(plan.neurons["W"]) < 0))
-    return bool(np.any(plan.W < 0) or (-1 in channels and np.any(plan.W > 0)))
+        W, bias = np.asarray(plan.neurons["W"]), np.asarray(plan.neurons["bias"])
+    else:
+        W, bias = plan.W, plan.bias
+    return bool(np.any(W < 0) or np.any(bias < 0) or (-1 in channels and np.any(W > 0)))
 
 
 def needs(plan: CircuitPlan, separation: SeparationCircuit, channels) -> tuple[str, ...]:
     """The memory-neuron variables this circuit's synapses target (a user's MemoryModel
     must define them)."""
-    out = ["v", "ge", "I_bias"] + ["gf"] * has_relays(plan, channels)
+    out = ["v", "ge"] + ["gf"] * has_feedforward(plan, channels)
     out += ["gs"] * (plan.self_weight > 0)
     out += ["gi"] * (
         separation.kind in ("max", "topk", "softmax") and plan.inhibition_per_spike > 0
@@ -101,20 +186,23 @@ def needs(plan: CircuitPlan, separation: SeparationCircuit, channels) -> tuple[s
 
 def build_circuit(
     b2, plan: CircuitPlan, separation: SeparationCircuit, cfg, K: int, channels, rng,
-    records=(),
+    records=(), *, slots: int = 1, pool: int = 1, typical_rates=None,
 ) -> CircuitBuild:  # fmt: skip
-    """Brian2 objects of ``K`` independent copies of the circuit, in a :class:`CircuitBuild`.
+    """Brian2 objects of ``K`` copies of the circuit, each showing ``slots`` cues in
+    sequence, in a :class:`CircuitBuild`.
 
     ``channels``: the feature channels, (1,) or on/off (1, −1) for signed features (the off
-    channel's neurons carry −φ, so they connect with −W). ``records``: (group, variables,
-    per-copy indices) to record with StateMonitors.
+    channel's neurons carry −φ, so they connect with −W). ``pool``: Poisson neurons per
+    feature. ``typical_rates``: the feature channels' mean rates (Hz) over the stored
+    patterns, which set the pooled inhibition's unit (from M only). ``records``: (group,
+    variables, per-copy indices) to record with StateMonitors.
     """
     c = cfg.circuit
     N, n = plan.W.shape[0], cfg.neurons_per_memory
     W, bias, Pfull = neuron_values(plan, channels, n, c.connection_p, rng)
     F = W.shape[1]
     dt = cfg.dt * b2.second
-    ms, Hz = b2.ms, b2.Hz
+    Hz = b2.Hz
     ns = {
         "v_rest": c.v_rest * b2.volt,
         "v_th": c.v_threshold * b2.volt,
@@ -128,15 +216,33 @@ def build_circuit(
         "sigma": (c.noise if plan.memory_noise is None else plan.memory_noise) * b2.volt,
         "rho0": c.escape_rate * Hz,
         "dv_esc": c.escape_width * b2.volt,
-        "tau_out": 2 * ms,
     }
     layout = readout.OutputLayout(
         n_out=plan.P_on.shape[1], signed=plan.signed_output, neurons=c.output_neurons
     )
-    net = CircuitBuild(Copies(K), ns, n_populations=N, neurons_per_memory=n, n_features=F,
-                       dt=dt, outputs=layout)  # fmt: skip
+    sequence = Sequence.of(slots, cfg.duration, c.pause, cfg.dt)
+    net = CircuitBuild(Copies(K), ns, n_populations=N, neurons_per_memory=n,
+                       n_features=F * pool, pool=pool, dt=dt, outputs=layout,
+                       sequence=sequence)  # fmt: skip
 
-    features = net.add(b2.PoissonGroup(K * F, rates=0 * Hz, dt=dt, name="features"), F)
+    # the input: feature pools at the stimulus' rates, and the cue unit, while a cue is shown
+    ns.update(
+        stimulus=b2.TimedArray(np.zeros((slots, K * F)) * Hz, dt=sequence.period * b2.second),
+        cue_period=sequence.period * b2.second,
+        cue_time=cfg.duration * b2.second,
+        cue_rate=cfg.input_rate * Hz,
+        pool_f=pool,
+    )
+    showing = "int(t - cue_period * floor(t / cue_period) < cue_time)"
+    features = net.add(
+        b2.PoissonGroup(K * F * pool, rates=f"stimulus(t, i // pool_f) * {showing}", dt=dt,
+                        name="features"),
+        F * pool,
+    )  # fmt: skip
+    cue = net.add(
+        b2.PoissonGroup(K * CUE_NEURONS, rates=f"cue_rate * {showing}", dt=dt, name="cue"),
+        CUE_NEURONS,
+    )  # fmt: skip
 
     # escape noise for softmax, no reset: the membrane keeps integrating (Nessler et al. 2013)
     soft = plan.separation == "softmax"
@@ -161,37 +267,37 @@ def build_circuit(
                        name="memories", **extra),
         N * n,
     )  # fmt: skip
-    # the bias current gb rises with the query, with the synaptic time course τe (it is the
-    # tonic part of the input): a memory whose drive is mostly bias gets no head start
     memories.v = c.v_rest * b2.volt
-    memories.I_bias = net.copies.tile(bias) * b2.volt
 
-    # feature -> memory: excitatory W⁺ directly, inhibitory W⁻ through relay interneurons
-    post, pre = np.nonzero(W > 0)
+    # signed weights per input spike: each feature's W spread over its pool, the bias over
+    # the cue unit (mean drive = weight × rate × τe)
+    A = np.concatenate(
+        [np.repeat(W / pool, pool, axis=1),
+         np.repeat(bias[:, None] / (CUE_NEURONS * cfg.input_rate * c.tau_e), CUE_NEURONS, 1)],
+        axis=1,
+    )  # fmt: skip
+    E, shared = split_weights(A)
+    n_feat = F * pool
+    post, pre = np.nonzero(E[:, :n_feat] > 0)
     exc = net.connect(b2, features, memories, pre, post, "excitation", model="w : volt",
                       on_pre="ge_post += w")  # fmt: skip
-    exc.w = net.copies.tile(W[post, pre]) * b2.volt
-    post, pre = np.nonzero(W < 0)
+    exc.w = net.copies.tile(E[post, pre]) * b2.volt
+    post, pre = np.nonzero(E[:, n_feat:] > 0)
     if len(pre):
-        relays = net.add(
-            b2.NeuronGroup(K * F, "dv/dt = (v_rest - v) / tau_out : volt", threshold="v > v_th",
-                           reset="v = v_reset", method="exact", dt=dt, name="relays"),
-            F,
-        )  # fmt: skip
-        relays.v = c.v_rest * b2.volt
-        relay_in = net.add(b2.Synapses(features, relays, on_pre="v_post += 2 * (v_th - v_rest)",
-                                       dt=dt, name="relay_input"))  # fmt: skip
-        relay_in.connect(j="i")
-        # feed-forward inhibition (gf) has the excitation's time course, so W⁺ and W⁻
-        # rise together and no memory gets a head start from the sign of its weights
-        ff = net.connect(b2, relays, memories, pre, post, "feedforward_inhibition",
-                         model="w : volt", on_pre="gf_post += w")  # fmt: skip
-        ff.w = net.copies.tile(-W[post, pre]) * b2.volt
+        cue_exc = net.connect(b2, cue, memories, pre, post, "cue_excitation", model="w : volt",
+                              on_pre="ge_post += w")  # fmt: skip
+        cue_exc.w = net.copies.tile(E[post, n_feat + pre]) * b2.volt
+    # the pooled inhibition's current, one per copy, linked into every memory neuron (zero
+    # when no weight is negative)
+    current = net.add(b2.NeuronGroup(K, FEEDFORWARD_CURRENT, method="exact", dt=dt,
+                                     name="feedforward_current"), 1)  # fmt: skip
+    if "gf" in mem_eqs.names:
+        memories.gf = b2.linked_var(current, "g", index=net.copies.copy_of(N * n))
+    if np.any(shared > 0):
+        _build_feedforward(b2, cfg, net, shared, pool, typical_rates)
 
     separation.build(b2, plan, cfg, net)  # the separation's own sub-network
     readout.build_outputs(b2, plan, cfg, net, Pfull)
-    if readout.gated(plan, cfg):
-        readout.build_gate(b2, cfg, net)
 
     for name, group in (("memory_spikes", memories), ("output_spikes", net["outputs"])):
         net.add(b2.SpikeMonitor(group, name=name))
@@ -200,5 +306,44 @@ def build_circuit(
     for r, (group, variables, idx) in enumerate(records):
         glob = net.copies.index(idx, net.sizes[group])
         net.add(b2.StateMonitor(net[group], list(variables), record=glob, name=f"record_{r}"))
-    quiet_release_warning()
     return net
+
+
+def _build_feedforward(b2, cfg, net, shared: np.ndarray, pool: int, typical_rates) -> None:
+    """The pooled feed-forward inhibition: every input neuron j excites every pool neuron
+    with ``c_j``; each pool spike inhibits every memory neuron of its copy with
+    ``w_pool / n_pool`` (through the copy's linked ``feedforward_current``).
+
+    A pool neuron's hazard is ``gp / (w_pool·τe)``, so the pool's summed inhibition has mean
+    ``Σ_j c_j r_j τe``, the shared part, exactly. ``w_pool`` puts a pool neuron at
+    ``pool_rate`` on a typical stored pattern (``typical_rates``, from M only)."""
+    c, dt = cfg.circuit, net.dt
+    n_pool, n_feat = c.pool_inhibitory, net.n_features
+    rates = np.concatenate([
+        np.repeat(np.asarray(typical_rates, dtype=float), pool),
+        np.full(CUE_NEURONS, cfg.input_rate),
+    ])  # fmt: skip
+    typical_drive = float(shared @ rates) * c.tau_e  # V of mean shared inhibition
+    if not typical_drive > 0:
+        typical_drive = float(shared.max()) * cfg.input_rate * c.tau_e
+    w_pool = typical_drive / (c.pool_rate * c.tau_e)
+    net.namespace.update(w_pool=w_pool * b2.volt, n_ff=n_pool)
+    ff = net.add(
+        b2.NeuronGroup(net.K * n_pool, POOL_NEURON, threshold=POOL_THRESHOLD, method="exact",
+                       dt=dt, name="feedforward"),
+        n_pool,
+    )  # fmt: skip
+    for source, cols, name in (
+        (net["features"], np.arange(n_feat), "feedforward_input"),
+        (net["cue"], n_feat + np.arange(CUE_NEURONS), "feedforward_cue"),
+    ):
+        local = np.nonzero(shared[cols] > 0)[0]
+        if not len(local):
+            continue
+        pre = np.repeat(local, n_pool)
+        post = np.tile(np.arange(n_pool), len(local))
+        syn = net.connect(b2, source, ff, pre, post, name, model="w : volt",
+                          on_pre="gp_post += w")  # fmt: skip
+        syn.w = net.copies.tile(np.repeat(shared[cols][local], n_pool)) * b2.volt
+    net.connect(b2, ff, net["feedforward_current"], np.arange(n_pool), np.zeros(n_pool, int),
+                "feedforward_inhibition", on_pre="g_post += w_pool / n_ff")  # fmt: skip

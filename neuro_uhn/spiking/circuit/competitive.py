@@ -20,6 +20,7 @@ import numpy as np
 from ...errors import ValidationError
 from ...separation import Max, Softmax, TopK
 from ..registry import unsupported
+from .neurons import INHIBITORY_NEURON, POOL_NEURON
 from .plan import (
     CircuitPlan,
     SeparationCircuit,
@@ -29,10 +30,6 @@ from .plan import (
 )
 
 __all__ = ["plan_competitive", "build_wta"]
-
-#: The inhibitory neurons' membrane (they integrate memory spikes and fire).
-INHIBITORY_NEURON = "dv/dt = (v_rest - v) / tau_inh : volt (unless refractory)"
-
 
 def plan_competitive(kind: str, sep, model, sim_map, M, S, P, cfg) -> CircuitPlan:
     """Gain, centred weights, bias, inhibition and self-excitation of the WTA (from M only)."""
@@ -88,7 +85,9 @@ def plan_competitive(kind: str, sep, model, sim_map, M, S, P, cfg) -> CircuitPla
         G = c.drive * gap / typical
         inhibition = c.inhibitory_gain * gap * cfg.inhibition / k
         # per spike of the population, each of its neurons gets one w_s and the whole
-        # inhibition: equal areas w_s · τ_self = self_excitation · inhibition_per_spike · τi
+        # inhibition: equal areas w_s · τ_self = self_excitation · inhibition_per_spike · τi,
+        # so below 1 the winner's own inhibition outweighs its recurrent excitation and the
+        # common mode is stable (no population holds itself without input)
         self_w = c.self_excitation * c.inhibitory_gain * gap / k * c.tau_i / c.tau_self
     P_on, P_off, scale = release_probabilities(P)
     return CircuitPlan(
@@ -107,30 +106,65 @@ def plan_competitive(kind: str, sep, model, sim_map, M, S, P, cfg) -> CircuitPla
     )
 
 
+def inhibitory_spikes_per_memory_spike(cfg) -> float:
+    """Spikes of one inhibitory neuron per memory spike, by rule: it fires once per gap of
+    input, so ``e_to_i`` (below 1; at least one spike above)."""
+    return min(1.0, cfg.circuit.e_to_i) if cfg.circuit.e_to_i > 0 else 0.0
+
+
+#: Softmax: inhibitory spikes per memory spike in the mean (the homeostat's linear pool).
+HOMEOSTAT_SPIKES = 10.0
+
+
 def build_wta(b2, plan: CircuitPlan, cfg, net) -> None:
     """The lateral-inhibition loop: memories → inhibitory population → every memory, and
-    the self-excitation within each population (autapses included)."""
+    the self-excitation within each population (autapses included).
+
+    * **max, top-1:** each memory spike gives every inhibitory neuron a unitary EPSP of
+      ``e_to_i`` gaps; the noisy LIF inhibitory neurons fire on a population's volley, and
+      each inhibitory spike inhibits every memory neuron with ``inhibition_per_spike /
+      (n_inh · e_to_i)``, so one memory spike causes ``inhibition_per_spike`` in the mean.
+    * **softmax:** the homeostat must follow the total rate from its first spikes, as the
+      escape-noise neurons fire singly: its neurons' hazard is linear in the memory spikes
+      (:data:`HOMEOSTAT_SPIKES` per memory spike, the pooled inhibition's neuron), so the
+      inhibition is ``inhibition_per_spike`` per memory spike at every rate."""
     c, dt, K = cfg.circuit, net.dt, net.K
     n_inh, n_mem = c.n_inhibitory, net.n_memory_neurons
-    inhibitory = net.add(
-        b2.NeuronGroup(K * n_inh, INHIBITORY_NEURON, threshold="v > v_th", reset="v = v_reset",
-                       refractory=1 * b2.ms, method="exact", dt=dt, name="inhibitory"),
-        n_inh,
-    )  # fmt: skip
-    inhibitory.v = c.v_rest * b2.volt
     memories = net["memories"]
-    net.namespace["w_ei"] = c.e_to_i * c.gap * b2.volt
-    e_to_i = b2.Synapses(memories, inhibitory, on_pre="v_post += w_ei",
-                         delay=c.delay * b2.second, dt=dt, name="e_to_i")  # fmt: skip
+    if plan.separation == "softmax":
+        w_unit = 1e-3  # V added to every homeostat neuron's gp per memory spike
+        net.namespace["w_hom"] = w_unit * n_inh / HOMEOSTAT_SPIKES * b2.volt
+        inhibitory = net.add(
+            b2.NeuronGroup(K * n_inh, POOL_NEURON,
+                           threshold="rand() < clip(gp / w_hom * dt / tau_e, 0, 0.5)",
+                           method="exact", dt=dt, name="inhibitory"),
+            n_inh,
+        )  # fmt: skip
+        on_pre, per_memory_spike = f"gp_post += {w_unit} * volt", HOMEOSTAT_SPIKES
+    else:
+        net.namespace.update(w_ei=c.e_to_i * c.gap * b2.volt,
+                             sigma_inh=c.inhibitory_noise * b2.volt,
+                             I_inh=c.inhibitory_bias * c.gap * b2.volt)  # fmt: skip
+        inhibitory = net.add(
+            b2.NeuronGroup(K * n_inh, INHIBITORY_NEURON, threshold="v > v_th",
+                           reset="v = v_reset", refractory=1 * b2.ms, method="euler", dt=dt,
+                           name="inhibitory"),
+            n_inh,
+        )  # fmt: skip
+        inhibitory.v = c.v_rest * b2.volt
+        on_pre = "v_post += w_ei"
+        per_memory_spike = n_inh * inhibitory_spikes_per_memory_spike(cfg)
+    e_to_i = b2.Synapses(memories, inhibitory, on_pre=on_pre, delay=c.delay * b2.second, dt=dt,
+                         name="e_to_i")  # fmt: skip
     pre, post = net.copies.all_to_all(n_mem, n_inh)
     e_to_i.connect(i=pre, j=post)
     net.add(e_to_i)
-    if plan.inhibition_per_spike > 0:
+    if plan.inhibition_per_spike > 0 and per_memory_spike > 0:
         i_to_e = b2.Synapses(inhibitory, memories, "w : volt", on_pre="gi_post += w",
                              delay=c.delay * b2.second, dt=dt, name="i_to_e")  # fmt: skip
         pre, post = net.copies.all_to_all(n_inh, n_mem)
         i_to_e.connect(i=pre, j=post)
-        i_to_e.w = plan.inhibition_per_spike / n_inh * b2.volt
+        i_to_e.w = plan.inhibition_per_spike / per_memory_spike * b2.volt
         net.add(i_to_e)
     if plan.self_weight > 0:
         build_self_excitation(b2, plan, cfg, net)
@@ -138,7 +172,7 @@ def build_wta(b2, plan: CircuitPlan, cfg, net) -> None:
 
 def build_self_excitation(b2, plan: CircuitPlan, cfg, net) -> None:
     """Recurrent excitation within each population (every neuron to every neuron of its own
-    population, autapses included), slow (τ_self)."""
+    population, autapses included), slow (τ_self, NMDA-like)."""
     n = net.neurons_per_memory
     groups = net.copies.K * net.n_populations
     pre, post = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")

@@ -76,9 +76,6 @@ def _shot_noise_per_gain(sim_map, M: np.ndarray, S: np.ndarray, cfg) -> tuple[fl
 
 #: Polynomial: the fitted exponent must come within this of n, over the fit range below.
 EXPONENT_TOLERANCE = 0.15
-#: Graded codes: the most releases an output neuron expects per step on a stored pattern (two
-#: in one step make one spike; at 0.05 about 2.5 % are merged).
-RELEASES_PER_STEP = 0.05
 #: Identity: the smallest rate difference (Hz per neuron) between the lowest and the highest
 #: stored score, so the line is decodable from counts.
 IDENTITY_SPAN = 60.0
@@ -204,17 +201,13 @@ def plan_graded(kind, sep, sim_name, sim_map, M, S, P, cfg) -> CircuitPlan:
         bias = G * sim_map.bias + (low - G * lo_s)
     memory_noise = sigma_mem
     per_spike = volts_per_spike(G, sim_map, cfg)
-    P = np.asarray(P, dtype=float)
-    scale = float(np.max(np.abs(P))) or 1.0
-    # Every memory fires (no competition), so an output neuron can receive several releases
-    # in one step, which make one spike: the release probabilities are scaled down (by a
-    # build-time factor, from the rates predicted on M) until the busiest output neuron
-    # expects at most RELEASES_PER_STEP releases a step on a stored pattern.
+    # Every memory fires (no competition), so an output column sums the rates of all of them:
+    # the static output weight is set from the busiest column's predicted input on a stored
+    # pattern (Siegert's rates on M), so no output neuron is driven out of its range.
     drive = G * S + np.asarray(bias, dtype=float)[None, :]
     rates = rate(drive.ravel(), sigma_mem, G, S.ravel()).reshape(S.shape)
-    releases = cfg.neurons_per_memory * (rates @ np.abs(P)).mean(axis=0) / scale * cfg.dt
-    scale *= max(1.0, float(np.max(releases)) / RELEASES_PER_STEP)
-    P_on, P_off, scale = release_probabilities(P, scale)
+    P_on, P_off, scale = release_probabilities(P)
+    busiest = float(np.max(rates @ (np.abs(np.asarray(P, dtype=float)) / scale)))
     return CircuitPlan(
         separation=kind,
         W=sim_map.W * per_spike,
@@ -231,6 +224,7 @@ def plan_graded(kind, sep, sim_name, sim_map, M, S, P, cfg) -> CircuitPlan:
         memory_noise=memory_noise,
         calibration_scores=S,
         nonlinearity=nonlin,
+        output_rate=busiest if busiest > 0 else None,
     )
 
 

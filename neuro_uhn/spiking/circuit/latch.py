@@ -1,7 +1,8 @@
 """Threshold: deterministic LIF neurons with the bias at ``θ`` and a latch.
 
-A population fires iff its score ``s ≥ θ``; strong self-excitation then latches it at its
-refractory-limited rate (SDM's read: every address within the radius answers). There is no
+A population fires iff its score ``s ≥ θ``; recurrent excitation then speeds it up (SDM's read:
+every address within the radius answers), and the depressing read-out transmits the same
+signal from every active population whatever its rate. There is no
 competition: ``G`` makes one standard deviation of the stored scores one gap, and the bias
 puts ``s = θ`` exactly at threshold.
 """
@@ -24,7 +25,11 @@ from .plan import (
     volts_per_spike,
 )
 
-__all__ = ["plan_threshold"]
+__all__ = ["plan_threshold", "LATCH_DRIVE"]
+
+#: The latch's recurrent drive at the refractory-limited rate, in gaps (below 1: a population
+#: cannot hold itself above threshold without input).
+LATCH_DRIVE = 0.9
 
 
 def plan_threshold(sep, model, sim_map, M, S, P, cfg) -> CircuitPlan:
@@ -42,7 +47,11 @@ def plan_threshold(sep, model, sim_map, M, S, P, cfg) -> CircuitPlan:
         gain=G,
         k=1,
         inhibition_per_spike=0.0,  # latch: no competition
-        self_weight=2.0 * gap / cfg.neurons_per_memory,  # strong recurrent excitation
+        # recurrent excitation that brings a population at its refractory-limited rate to
+        # LATCH_DRIVE gaps: it speeds an active population up but cannot hold it alone, so
+        # the population falls silent when the cue ends
+        self_weight=LATCH_DRIVE * gap * cfg.refractory
+        / (cfg.neurons_per_memory * cfg.circuit.tau_self),
         P_on=P_on,
         P_off=P_off,
         P_scale=scale,

@@ -1,18 +1,22 @@
 """The neural circuit (``mode="circuit"``): plan → build → simulate → decode.
 
-Per query the circuit receives only the feature neurons' Poisson rates (the query's
-encoding). Everything after that is leaky integrate-and-fire neurons and synapses::
+Per query the circuit receives only spike trains: pools of Poisson feature neurons at the
+query's encoded rates, and a cue unit, firing while the cue is shown. Everything after that
+is neurons and synapses::
 
-    features (E, Poisson) ──J·W⁺──▶ memory populations (E, LIF) ──p=|P|/max|P|──▶ outputs
-        │                               ▲   │    ▲ self-excitation          on/off (E, LIF)
-        └──▶ relays (I) ──J·W⁻──────────┘   │    │                          + reference
-                                            ▼    │
-                                  inhibitory population (I, LIF) ──▶ every memory
+    features (E, Poisson) ──A⁺──▶ memory populations (E, LIF) ──depressing, ∝ |P|──▶ outputs
+    cue unit (E) ──bias⁺──────────▶   ▲   │    ▲ self-excitation                  on/off
+        └─ shared part c ─▶ pooled    │   ▼    │                             (E, noisy LIF)
+              feed-forward inhibition (I)   inhibitory population (I, LIF) ──▶ every memory
 
-* **Similarity = synapses** (:mod:`neuro_uhn.spiking.mapping`), split by sign (Dale's law).
+* **Similarity = synapses** (:mod:`neuro_uhn.spiking.mapping`); the signed weights are split
+  into excitatory synapses and a part every memory shares, delivered by one pooled
+  feed-forward inhibitory population (Dale's law; :mod:`.build`).
 * **Separation = a sub-network** registered per separation: :mod:`.competitive` (max,
   top-1, softmax), :mod:`.latch` (threshold), :mod:`.graded` (polynomial, identity).
-* **Projection = release probabilities**, read by output populations (:mod:`.readout`).
+* **Projection = synaptic weights** onto noisy output neurons, depressing for the selection
+  codes so z does not follow the winner's rate (:mod:`.readout`).
+* **Cues in sequence** through one network, with a pause between them.
 * **Storage** is ``"set"`` (M and P copied into the synapses) or ``"plasticity"``
   (:mod:`.storage`: the weights are written by presenting each memory once).
 
@@ -33,10 +37,18 @@ from ..engine import SEED_CALIBRATION, SEED_STORAGE, Batch, NetworkKind, Spiking
 from ..mapping import circuit_similarity_map
 from ..registry import unsupported
 from . import competitive, graded, latch  # noqa: F401  (they register the separations)
-from .build import CircuitBuild, build_circuit, has_relays, needs, neuron_values
+from .build import (
+    CUE_NEURONS,
+    CircuitBuild,
+    build_circuit,
+    feature_pool,
+    has_feedforward,
+    needs,
+    neuron_values,
+)
 from .neurons import CELL_TYPES
 from .plan import circuit_separations, plan_circuit
-from .readout import GATE_OPEN, Decoder, OutputLayout, gated
+from .readout import Decoder, OutputLayout, fit_output_stage, normalised
 from .storage import PlasticStorage
 
 __all__ = ["CircuitNetwork"]
@@ -47,6 +59,7 @@ class CircuitNetwork(NetworkKind):
 
     #: The fewest stored patterns the decoder is calibrated on (when N allows).
     CALIBRATION_CUES = 16
+    in_sequence = True
 
     def __init__(self, model, M: np.ndarray, P: np.ndarray, config, convention: str):
         if convention != "standard":
@@ -73,7 +86,10 @@ class CircuitNetwork(NetworkKind):
         self.decoder: Decoder | None = None
         #: polynomial: the exponent of the rates measured at build (on M)
         self.measured_exponent: float | None = None
-        self._gate_count = GATE_OPEN
+        #: the output stage's linearity on the calibration run (correlation of the output
+        #: rates with the drive they were fitted to)
+        self.output_linearity: float | None = None
+        self.pool = feature_pool(self.sim_map, M.shape[1], config)
         self.outputs = OutputLayout(P.shape[1], self.plan.signed_output,
                                     config.circuit.output_neurons)  # fmt: skip
 
@@ -83,11 +99,10 @@ class CircuitNetwork(NetworkKind):
         """Memory populations (storage="plasticity": the network's capacity)."""
         return self.storage.capacity if self.storage is not None else len(self.M)
 
-    @property
-    def gated(self) -> bool:
-        """The output gate closes after a fixed number of reference spikes (max, top-1 and
-        softmax with ``readout_gate > 0``), and z is read over that count."""
-        return gated(self.plan, self.config)
+    def has_feedforward(self) -> bool:
+        """Some feature→memory weight or bias is negative: the pooled feed-forward
+        inhibition carries the shared part."""
+        return has_feedforward(self.plan, self.channels)
 
     def sizes(self) -> dict[str, int]:
         """Neurons per copy of every group ``record()`` can read."""
@@ -95,34 +110,54 @@ class CircuitNetwork(NetworkKind):
         sizes = {"memories": self.n_populations * n, "outputs": self.outputs.per_copy}
         if self.separation.kind in ("max", "topk", "softmax"):
             sizes["inhibitory"] = self.config.circuit.n_inhibitory
-        if has_relays(self.plan, self.channels):
-            sizes["relays"] = self.n_features
+        if self.has_feedforward():
+            sizes["feedforward"] = self.config.circuit.pool_inhibitory
+        if normalised(self.plan):
+            sizes["normalisation"] = self.config.circuit.normalisation_neurons
         return sizes
 
     @property
+    def n_feature_neurons(self) -> int:
+        """Poisson feature neurons per copy (pools included) and the cue unit."""
+        return self.n_features * self.pool + CUE_NEURONS
+
+    @property
     def n_neurons(self) -> int:
-        """Neurons per copy: features, every group, and the read-out gate."""
-        return self.n_features + sum(self.sizes().values()) + int(self.gated)
+        """Neurons per copy: feature pools, the cue unit and every group."""
+        return self.n_feature_neurons + sum(self.sizes().values())
 
     @property
     def cell_types(self) -> dict[str, str]:
         """``{group name: "excitatory" | "inhibitory"}`` (Dale's law)."""
-        present = {"features", *self.sizes()} | ({"gate"} if self.gated else set())
+        present = {"features", "cue", *self.sizes()}
         return {k: v for k, v in CELL_TYPES.items() if k in present}
 
     def synapses_per_copy(self) -> int:
         cfg, n = self.config, self.config.neurons_per_memory
-        m, N = cfg.circuit.output_neurons, self.n_populations
+        c, N = cfg.circuit, self.n_populations
+        m, mem = c.output_neurons, self.n_populations * n
         if self.plan.neurons is None:  # one synapse per nonzero P entry and column neuron
-            out = n * (np.count_nonzero(self.P) * m + N)
+            out = n * np.count_nonzero(self.P) * m
         else:  # learned: every column may be reached
-            out = N * n * ((self.outputs.n_columns - 1) * m + 1)
+            out = mem * self.outputs.per_copy
         wta = self.separation.kind in ("max", "topk", "softmax")
-        inh = N * n * cfg.circuit.n_inhibitory * 2 if wta else 0
+        inh = mem * c.n_inhibitory * 2 if wta else 0
         recurrent = N * n * n if self.plan.self_weight > 0 else 0
         W = self.plan.W if self.plan.neurons is None else self.plan.neurons["W"]
-        per = n * len(self.channels) * np.count_nonzero(W) + inh + recurrent + out
-        return int(per)
+        W = np.concatenate([ch * np.asarray(W) for ch in self.channels], axis=1)
+        # after the split A + c ≥ 0, a feature whose column has a negative weight reaches
+        # every memory but its most negative one
+        neg = np.any(W < 0, axis=0)
+        per_feature = np.where(neg, W.shape[0] - 1, np.count_nonzero(W, axis=0))
+        if self.plan.neurons is None:
+            per_feature = per_feature * n
+        feed = self.pool * int(per_feature.sum()) + CUE_NEURONS * mem
+        if self.has_feedforward():
+            feed += (self.n_features * self.pool + CUE_NEURONS) * c.pool_inhibitory
+            feed += c.pool_inhibitory * mem
+        if normalised(self.plan):
+            out += c.normalisation_neurons * (mem + self.outputs.per_copy)
+        return int(feed + inh + recurrent + out)
 
     # ------------------------------------------------------------------ inputs
     def rates(self, Q: np.ndarray) -> np.ndarray:
@@ -137,10 +172,11 @@ class CircuitNetwork(NetworkKind):
         return {"rates": self.rates(Q)}
 
     def input_values(self, built: CircuitBuild, b2, Q):
-        values = {built["features"].rates: self.rates(Q).ravel() * b2.Hz}
-        if "gate" in built:  # a build-time constant, the same for every query
-            values[built["gate"].R] = np.full(built.K, float(self._gate_count))
-        return values
+        """The cues' rates as the ``stimulus`` TimedArray: one row per cue in sequence, the
+        K copies' features side by side."""
+        S, K = built.sequence.slots, built.K
+        rates = self.rates(Q).reshape(K, S, -1).transpose(1, 0, 2).reshape(S, -1)
+        return {built.namespace["stimulus"]: rates * b2.Hz}
 
     @property
     def waiting(self) -> bool:
@@ -161,60 +197,82 @@ class CircuitNetwork(NetworkKind):
             self.plan = self.storage.present(self.rates(X) / cfg.input_rate, P, seed)
         self._pending = None
 
-    def build_objects(self, b2, K: int) -> CircuitBuild:
+    def build_objects(self, b2, K: int, slots: int = 1) -> CircuitBuild:
         rng = np.random.default_rng(self.config.seed)  # the sparse connectivity's draw
+        typical = self.rates(self.M).mean(axis=0)  # the stored patterns' rates (M only)
         return build_circuit(b2, self.plan, self.separation, self.config, K, self.channels, rng,
-                             self.records)  # fmt: skip
+                             self.records, slots=slots, pool=self.pool,
+                             typical_rates=typical)  # fmt: skip
 
     def calibrate(self, engine) -> None:
         """The decoder's constants, from M only: the circuit cued with
-        ``min(N, max(K, CALIBRATION_CUES))`` of its stored patterns, in as many batches of K
-        copies as they need (a network built for one query calibrates like one built for
-        many).
+        ``min(N, max(per_batch, CALIBRATION_CUES))`` of its stored patterns, in as many
+        batches as they need.
 
-        The reference output neuron is reached by every memory neuron, so its rate is the
-        circuit's typical total memory rate ``r_ref``; the gate's count R is
-        ``readout_gate`` × the median reference count; the graded codes fit their rates.
+        The output stage's gain and baseline are fitted (least squares) to the drive each
+        output column received in that run, from the measured memory spikes: the rows of
+        |P|/max|P| averaged with the populations' counts as weights (normalised read-outs),
+        or ``Σ_k |P_k|/max|P| · rate_k`` (threshold and the graded codes, whose unit is a
+        typical active population's rate or the graded fit).
         """
-        cfg, K = self.config, engine.built.K
+        cfg = self.config
+        per = engine.per_batch
         N = len(self.M)
-        self._gate_count = GATE_OPEN  # a rebuild (after store()) calibrates with the gate open
         order = np.random.default_rng(0 if cfg.seed is None else cfg.seed).permutation(N)
-        n_cal = min(N, max(K, self.CALIBRATION_CUES))
-        batches = -(-n_cal // K)
-        idx = np.resize(order[:n_cal], batches * K)
-        counts, ref = [], []
+        n_cal = min(N, max(per, self.CALIBRATION_CUES))
+        batches = -(-n_cal // per)
+        idx = np.resize(order[:n_cal], batches * per)
+        counts, outs = [], []
         for b in range(batches):
-            batch = engine.run_batch(self.M[idx[b * K : (b + 1) * K]], SEED_CALIBRATION, b)
+            batch = engine.run_batch(self.M[idx[b * per : (b + 1) * per]], SEED_CALIBRATION, b)
             counts.append(batch.counts)
-            ref += [np.count_nonzero((i == self.outputs.reference) & (t >= cfg.settle))
-                    for i, t in batch.extra["output_spikes"]]  # fmt: skip
-        counts = np.concatenate(counts)
-        decoder = Decoder(self.plan.P_scale, cfg.circuit.output_neurons)
+            outs.append(batch.extra["column_counts"])
+        counts, outs = np.concatenate(counts), np.concatenate(outs)
+        if self.storage is not None:  # populations in the order the memories were stored
+            counts = counts[:, self.storage.population_of]
+        window, m = cfg.window, self.outputs.neurons
+        Prel = [self.plan.P_on] + ([self.plan.P_off] if self.plan.signed_output else [])
+        if self.plan.neurons is not None:  # learned: per population, from its neurons' mean
+            P = np.asarray(self.plan.neurons["P"]).reshape(
+                self.n_populations, cfg.neurons_per_memory, -1).mean(axis=1)
+            P = P[self.storage.population_of] if self.storage is not None else P
+            Prel = np.split(P, len(Prel), axis=1)
+        decoder = Decoder(self.plan.P_scale, m, signed=self.plan.signed_output)
+        rates = counts / window  # population rates (Hz, pooled over the population)
+        if normalised(self.plan):
+            total = counts.sum(axis=1, keepdims=True)
+            weights = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
+            drive = [weights @ p for p in Prel]
+        else:
+            drive = [rates @ p for p in Prel]
+        x = np.concatenate(drive, axis=1)
+        gain, baseline, r = fit_output_stage(x, outs / (m * window))
+        decoder.gain = gain if gain > 0 else 1.0
+        decoder.baseline, self.output_linearity = baseline, r
         if self.plan.graded:  # polynomial, identity: rate per unit of weight, and at 0
             unit, offset, self.measured_exponent = graded.fit_graded_decoder(
-                self.plan, idx, counts, cfg.window
+                self.plan, idx, counts, window
             )
-            decoder.unit = unit if unit > 0 else 1.0 / cfg.window
+            decoder.unit = unit if unit > 0 else 1.0 / window
             decoder.offset, decoder.projection_sum = offset, self.P.sum(axis=0)
-        else:
-            rate = float(np.mean(ref)) / cfg.window
-            decoder.unit = rate if rate > 0 else 1.0 / cfg.window  # no spikes: z stays 0
-            if self.gated:
-                self._gate_count = float(max(1, round(cfg.circuit.readout_gate * np.median(ref))))
-                decoder.gate_count = self._gate_count
+        elif not normalised(self.plan):  # threshold: a typical active population's rate
+            active = rates[counts > 0]
+            decoder.unit = float(np.median(active)) if active.size else 1.0 / window
         self.decoder = decoder
 
     # ------------------------------------------------------------------ simulate
     def schedule(self, built: CircuitBuild, net, b2) -> None:
-        net.run(self.config.duration * b2.second, namespace=built.namespace)
+        net.run(built.sequence.total * b2.second, namespace=built.namespace)
 
     def collect(self, built: CircuitBuild, b2) -> Batch:
-        cfg, copies = self.config, built.copies
-        N, n, K = built.n_populations, built.neurons_per_memory, built.K
+        """Every cue's spikes, with times from its onset: K copies × the cues each showed in
+        sequence (copy-major, the order of the batch's cues)."""
+        cfg, copies, seq = self.config, built.copies, built.sequence
+        N, n = built.n_populations, built.neurons_per_memory
 
         def split(monitor, size, pool=1):
-            return copies.split(monitor.i[:], monitor.t[:] / b2.second, size, pool)
+            per_copy = copies.split(monitor.i[:], monitor.t[:] / b2.second, size, pool)
+            return [cue for i, t in per_copy for cue in seq.split(i, t)]
 
         spikes = split(built["memory_spikes"], N * n, n)
         counts = np.stack([np.bincount(m[t >= cfg.settle], minlength=N) for m, t in spikes])
@@ -225,23 +283,27 @@ class CircuitNetwork(NetworkKind):
         oc = np.stack(
             [np.bincount(i[t >= cfg.settle], minlength=self.outputs.n_columns) for i, t in out]
         ).astype(float)
-        extra = {"output_spikes": out}
+        extra = {"output_spikes": out, "column_counts": list(oc)}
         if "inhibitory_spikes" in built:
             extra["inhibitory_spikes"] = split(built["inhibitory_spikes"],
                                                cfg.circuit.n_inhibitory)  # fmt: skip
-        if "gate_spikes" in built:  # when each copy's gate first fired (NaN: it stayed open)
-            first = [t.min() if len(t) else np.nan for _, t in split(built["gate_spikes"], 1)]
-            extra["gate_times"] = first
         if self.records:
-            traces = [{} for _ in range(K)]
+            traces = [{} for _ in range(built.K)]
             for r, (group, variables, idx) in enumerate(self.records):
                 mon = built[f"record_{r}"]
                 for var in variables:
                     values = np.asarray(getattr(mon, var)[:])  # (K·len(idx), n_steps), SI
-                    for k, per in enumerate(values.reshape(K, len(idx), -1)):
+                    for k, per in enumerate(values.reshape(built.K, len(idx), -1)):
                         traces[k][f"{group}.{var}"] = per
                 self._trace_times = np.asarray(mon.t[:] / b2.second)
-            extra["traces"] = traces
+            # one trace per cue: its slot of the sequence, from the onset
+            steps = int(round(seq.period / float(built.dt / b2.second)))
+            keep = int(round(cfg.duration / float(built.dt / b2.second)))
+            extra["traces"] = [
+                {key: v[..., s * steps : s * steps + keep] for key, v in tr.items()}
+                for tr in traces for s in range(seq.slots)
+            ]  # fmt: skip
+            self._trace_times = self._trace_times[:keep]
         return Batch(counts.astype(float), self.outputs.signed_counts(oc), spikes, extra)
 
     def assemble(self, batches: list[Batch]) -> SpikingRun:
@@ -251,8 +313,7 @@ class CircuitNetwork(NetworkKind):
         counts = np.concatenate([b.counts for b in batches])
         if self.storage is not None:  # populations in the order the memories were stored
             counts = counts[:, self.storage.population_of]
-        if "gate_times" in extra:
-            extra["gate_times"] = np.asarray(extra["gate_times"], dtype=float)
+        extra.pop("column_counts", None)
         if "traces" in extra:
             traces = extra.pop("traces")
             extra["traces"] = {key: np.stack([t[key] for t in traces]) for key in traces[0]}
@@ -274,16 +335,6 @@ class CircuitNetwork(NetworkKind):
         Z = self.decoder.decode(self.outputs.signed_counts(counts), stop - start)
         readout = self.model.readout
         return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
-
-    @property
-    def gate_count(self) -> float | None:
-        """The gate's count R (None: ungated, or not yet calibrated)."""
-        return None if self.decoder is None else self.decoder.gate_count
-
-    @property
-    def reference_rate(self) -> float | None:
-        """The decoder's unit r_ref (Hz), or None before the calibration at build."""
-        return None if self.decoder is None else self.decoder.unit
 
     # ------------------------------------------------------------------ what was stored
     def weights(self) -> dict[str, np.ndarray]:

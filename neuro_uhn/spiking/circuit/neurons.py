@@ -18,62 +18,64 @@ from ..units import seconds
 __all__ = [
     "MEMBRANE",
     "SYNAPSES",
-    "BIAS",
     "INTERFACE",
     "NAMESPACE_NAMES",
     "MemoryModel",
     "memory_equations",
     "ESCAPE_THRESHOLD",
+    "INHIBITORY_NEURON",
+    "POOL_NEURON",
+    "POOL_THRESHOLD",
+    "FEEDFORWARD_CURRENT",
     "OUTPUT_NEURON",
-    "RELEASE",
+    "DENDRITE_CONDUCTANCE",
+    "DENDRITE_CURRENT",
+    "SHUNT",
+    "SHUNT_LINKED",
+    "SHUNT_NONE",
     "CELL_TYPES",
-    "quiet_release_warning",
 ]
 
 
 # Equation fragments, composed with brian2.Equations (``+``). The documented interface of a
-# memory neuron is ``v`` (membrane, V), ``ge``/``gi`` (excitatory/inhibitory currents in
-# volts, targeted by the synapses with ``ge_post += w`` / ``gi_post += w``; the lateral
-# inhibition gi acts as a conductance with reversal potential E_i, scaled to equal gi at
-# rest, so it cannot pull the membrane below E_i), ``gf`` (fast feed-forward inhibition from
-# the relays, with the excitation's time course), ``gs`` (the slow, NMDA-like recurrent
-# excitation within a population) and ``I_bias`` (the bias current, set per neuron at build;
-# ``gb`` follows it with time constant τe from the query's onset).
-MEMBRANE = "dv/dt = (v_rest - v + gb + I_syn) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}"
+# memory neuron is ``v`` (membrane, V), ``ge`` (the excitatory current in volts, targeted by
+# the synapses with ``ge_post += w``), ``gf`` (the pooled feed-forward inhibition's current, the
+# same for every memory neuron of a copy: a linked variable, with the excitation's time course),
+# ``gi`` (the lateral inhibition, a conductance with reversal potential E_i scaled to equal gi
+# at rest, so it cannot pull the membrane below E_i) and ``gs`` (the slow, NMDA-like
+# recurrent excitation within a population). There is no bias current: the bias is the
+# weight of the cue unit's synapses, so between cues every memory neuron is at rest.
+MEMBRANE = "dv/dt = (v_rest - v + I_syn) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}"
 SYNAPSES = """
 I_syn = ge + gs - gf - gi * (v - E_i) / (v_rest - E_i) : volt
 dge/dt = -ge / tau_e : volt
-dgf/dt = -gf / tau_e : volt
+gf : volt (linked)
 dgs/dt = -gs / tau_self : volt
 dgi/dt = -gi / tau_i : volt
-"""
-BIAS = """
-dgb/dt = (I_bias - gb) / tau_e : volt
-I_bias : volt (constant)
 """
 
 
 def memory_equations(b2, *, refractory: bool = True):
-    """The default memory neuron as ``brian2.Equations``: membrane + synapses + bias."""
+    """The default memory neuron as ``brian2.Equations``: membrane + synapses."""
     flag = "(unless refractory)" if refractory else ""
-    return b2.Equations(MEMBRANE.format(flag=flag)) + b2.Equations(SYNAPSES) + b2.Equations(BIAS)
+    return b2.Equations(MEMBRANE.format(flag=flag)) + b2.Equations(SYNAPSES)
 
 
 #: Names the builder puts in the namespace (from CircuitParams): a user model reads them, and
 #: changes them through CircuitParams, whose values the calibration uses.
 NAMESPACE_NAMES = (
     "v_rest", "v_th", "v_reset", "E_i", "tau_m", "tau_e", "tau_i", "tau_self", "tau_inh",
-    "sigma", "rho0", "dv_esc", "tau_out", "w_ei", "sigma_inh", "I_tonic",
+    "sigma", "rho0", "dv_esc", "tau_out", "w_ei", "sigma_inh", "I_out", "sigma_out",
+    "E_e", "w_pool", "I_inh", "w_norm", "w_hom",
 )  # fmt: skip
 
 #: What the circuit needs of a memory neuron: variable -> what targets it.
 INTERFACE = {
     "v": "the membrane potential (threshold, reset, initial value)",
     "ge": "the feature→memory excitatory synapses (ge_post += w)",
-    "gf": "the relays' feed-forward inhibitory synapses (gf_post += w)",
+    "gf": "the pooled feed-forward inhibition (a linked variable: 'gf : volt (linked)')",
     "gs": "the self-excitation synapses within a population (gs_post += w)",
     "gi": "the lateral inhibition from the inhibitory population (gi_post += w)",
-    "I_bias": "the bias current, set per neuron at build",
 }
 
 
@@ -81,15 +83,15 @@ INTERFACE = {
 class MemoryModel:
     """A memory-neuron model of your own for ``mode="circuit"``
     (``CircuitParams(memory_model=...)``): Brian2 equations that keep the documented
-    interface, ``v``, ``ge``, ``gf``, ``gs``, ``gi`` and ``I_bias`` in volts (see
+    interface, ``v``, ``ge``, ``gf``, ``gs`` and ``gi`` in volts (see
     :data:`INTERFACE`; only the variables the built circuit targets are required).
 
     Parameters
     ----------
     equations : str or brian2.Equations
-        Compose them from the default's fragments, ``MemoryModel.SYNAPSES`` and
-        ``MemoryModel.BIAS``, and a membrane of your own (``MemoryModel.MEMBRANE`` is the
-        default's, a format string with ``{flag}``).
+        Compose them from the default's fragment ``MemoryModel.SYNAPSES`` and a membrane of
+        your own (``MemoryModel.MEMBRANE`` is the default's, a format string with
+        ``{flag}``).
     threshold, reset : str, optional
         Default ``"v > v_th"`` and ``"v = v_reset"`` (softmax: the escape-noise threshold and
         no reset).
@@ -104,9 +106,9 @@ class MemoryModel:
 
     Notes
     -----
-    The calibration (gain, bias, decoder) assumes the default LIF membrane: a model that
-    changes the firing curve much changes what it achieves, and the decoder's calibration run
-    on the stored patterns absorbs only the overall rate.
+    The plan (gain, bias, inhibition) assumes the default LIF membrane: a model that changes
+    the firing curve much changes what it achieves; the decoder's calibration run on the
+    stored patterns absorbs only the output stage's gain and baseline.
     """
 
     equations: Any = field(hash=False)
@@ -118,7 +120,6 @@ class MemoryModel:
 
     MEMBRANE: ClassVar[str] = MEMBRANE
     SYNAPSES: ClassVar[str] = SYNAPSES
-    BIAS: ClassVar[str] = BIAS
 
     def __post_init__(self) -> None:
         eqs = self.equations
@@ -176,42 +177,62 @@ class MemoryModel:
 ESCAPE_THRESHOLD = "rand() < clip(rho0 * exp(clip((v - v_th) / dv_esc, -60, 20)) * dt, 0, 0.5)"
 
 
-#: Output neurons: a fast membrane that fires on a release, and the gate's veto, a shunting
-#: inhibitory conductance gv (reversal E_i; gv / (v_rest − E_i) is its size relative to the
-#: leak) that holds v near E_i.
+#: The lateral inhibition's neurons: noisy LIF membranes with a tonic drive below threshold
+#: that integrate memory spikes (unitary EPSPs ``w_ei`` of a few mV), so the population fires
+#: asynchronously at a rate that follows the memory population's from its first spikes (no
+#: threshold the memory rate must cross before any inhibition).
+INHIBITORY_NEURON = (
+    "dv/dt = (v_rest - v + I_inh) / tau_inh + sigma_inh * sqrt(2 / tau_inh) * xi"
+    " : volt (unless refractory)"
+)
+
+#: The pooled feed-forward inhibition: escape-noise neurons whose hazard is linear in their
+#: synaptic input ``gp`` (a linear-nonlinear-Poisson neuron, Gerstner & Kistler 2002, ch. 5),
+#: so their summed spike train is, in the mean, exactly the features' weighted sum.
+POOL_NEURON = "dgp/dt = -gp / tau_e : volt"
+#: The pooled feed-forward inhibition's current: equal on every memory neuron of a copy (the
+#: pool reaches all of them with one weight), so one variable per copy, linked into them as
+#: ``gf`` — all-to-all synapses of equal weight without one event per memory neuron.
+FEEDFORWARD_CURRENT = "dg/dt = -g / tau_e : volt"
+POOL_THRESHOLD = "rand() < clip(gp / w_pool * dt / tau_e, 0, 0.5)"
+
+#: Output neurons: two compartments. The dendrite ``vd`` receives the memory→output
+#: synapses (``go``, a conductance relative to its leak, reversal E_e) and, for the
+#: normalised separations, the normalisation pool's shunting inhibition (``gn``, reversal at
+#: rest): its potential is ``(E_e − v_rest)·go/(1 + go + gn)``, the projected rows divided by
+#: the memories' total activity once gn dominates the leak (shunting inhibition divides
+#: potentials, Carandini & Heeger 2012). The soma ``v`` is a noisy LIF driven by the dendrite
+#: and a tonic drive near threshold, so its rate follows the dendritic potential smoothly;
+#: the shunt acts on the dendrite, not on the spiking soma, where it would act subtractively
+#: on the rate (Holt & Koch 1997).
 OUTPUT_NEURON = """
-dv/dt = (v_rest - v - gv * (v - E_i) / (v_rest - E_i)) / tau_out : volt
-dgv/dt = -gv / tau_veto : volt
+dv/dt = (vd - v + I_out) / tau_m + sigma_out * sqrt(2 / tau_m) * xi : volt (unless refractory)
+vd = {dendrite} : volt
+dgo/dt = -go / tau_out : 1
+{shunt}
 """
-#: A release: with probability p, a depolarisation that takes an unshunted output neuron past
-#: threshold. The shunt divides it by the membrane's total conductance (1 + gv/(v_rest − E_i)),
-#: as it divides a synaptic current that outlasts the shunted membrane's time constant, so
-#: under the veto even several releases in one step stay far below threshold.
-RELEASE = "v_post += 2 * (v_th - v_rest) * int(rand() < p) / (1 + gv_post / (v_rest - E_i))"
+#: The shunt: the normalisation pool's conductance, equal on every output neuron of a copy,
+#: so it is one variable per copy linked into them (the same as all-to-all synapses of
+#: equal weight, without one event per output neuron); 0 without normalisation.
+SHUNT_LINKED = "gn : 1 (linked)"
+SHUNT_NONE = "gn : 1 (constant)"
+#: The per-copy shunting conductance, incremented by the pool's spikes.
+SHUNT = "dg/dt = -g / tau_out : 1"
+#: The dendrite's potential: its membrane time constant under the shunt (τm/(1 + gn), under
+#: 1 ms) is short against its conductances' (output_tau), so it sits at their steady state —
+#: with the excitation a conductance (normalised read-outs), or a current at the resting
+#: driving force (the graded codes and threshold, whose z is not normalised: linear).
+DENDRITE_CONDUCTANCE = "v_rest + (E_e - v_rest) * go / (1 + go + gn)"
+DENDRITE_CURRENT = "v_rest + (E_e - v_rest) * go"
 
 
 #: Dale's law: every group is excitatory or inhibitory (checked by tests/test_circuit.py).
 CELL_TYPES = {
-    "gate": "inhibitory",
     "features": "excitatory",
+    "cue": "excitatory",
     "memories": "excitatory",
     "outputs": "excitatory",
-    "relays": "inhibitory",
+    "feedforward": "inhibitory",
+    "normalisation": "inhibitory",
     "inhibitory": "inhibitory",
 }
-
-
-class _ReleaseFilter:
-    """Brian2 warns that ``v_post += w * int(rand() < p)`` may depend on the order of
-    execution; a sum of independent releases does not, so that one message is dropped."""
-
-    def filter(self, record) -> bool:
-        return "int(rand() < p)" not in record.getMessage()
-
-
-def quiet_release_warning() -> None:
-    import logging
-
-    logger = logging.getLogger("brian2.codegen.generators.base")
-    if not any(isinstance(f, _ReleaseFilter) for f in logger.filters):
-        logger.addFilter(_ReleaseFilter())

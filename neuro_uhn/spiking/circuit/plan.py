@@ -44,8 +44,8 @@ class CircuitPlan:
     k: int
     inhibition_per_spike: float  # V, summed over the inhibitory population
     self_weight: float  # V per spike, within a population (each of n neurons)
-    P_on: np.ndarray  # (N, n_out) release probabilities
-    P_off: np.ndarray | None  # (N, n_out) or None when P >= 0
+    P_on: np.ndarray  # (N, n_out) relative output weights |P|/max|P| of the on columns
+    P_off: np.ndarray | None  # (N, n_out) of the off columns, or None when P >= 0
     P_scale: float  # max |P|
     beta_configured: float | None = None
     beta_predicted: float | None = None
@@ -64,6 +64,10 @@ class CircuitPlan:
     calibration_scores: np.ndarray | None = None
     #: identity: largest relative deviation of the predicted rate from a straight line
     nonlinearity: float | None = None
+    #: polynomial, identity: Σ_k |P_k|/max|P| · rate_k at the busiest output column on a
+    #: stored pattern (Hz per memory neuron, predicted from M), which sets the static output
+    #: weight; None: a nominal rate (readout.NOMINAL_RATE)
+    output_rate: float | None = None
 
     @property
     def graded(self) -> bool:
@@ -143,8 +147,9 @@ def volts_per_spike(G: float, sim_map, cfg) -> float:
 
 
 def release_probabilities(P: np.ndarray, scale: float | None = None):
-    """``(P_on, P_off, scale)``: release probabilities ``|P|/scale`` of the on and off output
-    columns (``P_off`` None when P has no negative entry); ``scale`` defaults to max|P|."""
+    """``(P_on, P_off, scale)``: relative weights ``|P|/scale`` of the memory→output synapses
+    of the on and off output columns (``P_off`` None when P has no negative entry); ``scale``
+    defaults to max|P|."""
     P = np.asarray(P, dtype=float)
     if scale is None:
         scale = float(np.max(np.abs(P))) or 1.0

@@ -226,7 +226,7 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     consolidate, n_stored = np.zeros(steps), np.zeros(steps)
     for k in range(P):
         s0, s1 = k * n_slot, (k + 1) * n_slot
-        rates[s0 + n_gap : s1] = X[k] * cfg.input_rate
+        rates[s0 + n_gap : s1] = X[k] * sp.input_rate
         recruit[s0 + n_gap : s1] = 1.0
         teach[s0 + n_gap : s1] = T[k] * sp.teach_rate  # traces at steady state when gated
         gate[s0 + n_gap + n_alloc : s1] = 1.0
@@ -237,7 +237,7 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
         "v_rest": c.v_rest * b2.volt, "v_th": c.v_threshold * b2.volt,
         "v_reset": c.v_reset * b2.volt, "tau_m": c.tau_m * b2.second,
         "tau_e": c.tau_e * b2.second, "sigma": c.noise * b2.volt,
-        "tau_x": sp.tau_trace * b2.second, "r_in": cfg.input_rate * b2.Hz,
+        "tau_x": sp.tau_trace * b2.second, "r_in": sp.input_rate * b2.Hz,
         "r_teach": sp.teach_rate * b2.Hz, "r_rec": sp.recruit_rate * b2.Hz,
         "feature_rate": b2.TimedArray(rates * b2.Hz, dt=unit_q),
         "teach_rate": b2.TimedArray(teach * b2.Hz, dt=unit_q),
@@ -445,7 +445,7 @@ class PlasticStorage:
             )
         self.capacity = capacity
         n_features = sim_map.W.shape[1] * len(sim_map.channels)
-        n_cols = calibration.P_on.shape[1] * (2 if calibration.signed_output else 1) + 1
+        n_cols = calibration.P_on.shape[1] * (2 if calibration.signed_output else 1)
         self.learned = Learned.empty(capacity, cfg.neurons_per_memory, n_features, n_cols)
 
     @property
@@ -465,12 +465,11 @@ class PlasticStorage:
                 "occupied": L.occupied.copy()}  # fmt: skip
 
     def teacher(self, P: np.ndarray) -> np.ndarray:
-        """Output columns' teaching rates / teach_rate for projection rows P (on, off, ref)."""
+        """Output columns' teaching rates / teach_rate for projection rows P (on, off)."""
         cal = self.calibration
         cols = [np.clip(P, 0, None) / cal.P_scale]
         if cal.signed_output:
             cols.append(np.clip(-P, 0, None) / cal.P_scale)
-        cols.append(np.ones((len(P), 1)))
         return np.clip(np.concatenate(cols, axis=1), 0, 1)
 
     def check_room(self, n: int) -> None:

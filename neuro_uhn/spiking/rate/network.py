@@ -130,7 +130,7 @@ class RateNetwork(NetworkKind):
             parts.append("act : 1")
         return sum((b2.Equations(p) for p in parts[1:]), b2.Equations(parts[0]))
 
-    def build_objects(self, b2, K: int) -> Built:
+    def build_objects(self, b2, K: int, slots: int = 1) -> Built:
         cfg, sep = self.config, self.sep_map
         N, n, F = len(self.M), cfg.neurons_per_memory, self.n_features
         n_out = self.P.shape[1]

@@ -1,0 +1,84 @@
+"""The circuit on data it was never tuned on: natural-image patches (16×16 grey, from the
+photos that ship with scikit-image and scikit-learn), beside digits and MNIST.
+
+The circuit's constants were chosen on digits (docs/circuit.md); the patches were never used
+while choosing them. Cues: ``corruptions.gaussian_noise(M[targets], 0.2)`` (zero mean,
+clipped), as in ``figC_circuit.py``. Every row is written to ``data/circuit_heldout.json``
+as soon as it is measured (a rerun replaces rows of the same case).
+
+Usage::
+
+    python figures/circuit_heldout.py [--cases patches:uhn_best:20,patches:euclidean:100,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neuro_uhn import UHN, corruptions, datasets
+from neuro_uhn.spiking import SpikingConfig
+from neuro_uhn.spiking.compare import compare
+
+OUT = Path(__file__).parent / "data" / "circuit_heldout.json"
+CUES, SIGMA = 30, 0.2
+DEFAULT = (
+    "patches:uhn_best:20,patches:uhn_best:100,patches:euclidean:20,patches:euclidean:100,"
+    "digits:uhn_best:100,digits:euclidean:100,digits:mchn:100,mnist:uhn_best:100,"
+    "mnist:euclidean:100"
+)
+KEYS = (
+    "agreement", "agreement_gap_over_5pct", "accuracy_spiking", "accuracy_abstract",
+    "median_memory_spikes", "median_active_populations", "mean_winner_share",
+    "median_z_scale", "fraction_z_scale_within_10pct", "winner_agreement",
+)  # fmt: skip
+
+
+def memories(data: str, n: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    if data == "patches":
+        from neuro_uhn.datasets import _standins
+
+        grey = _standins.patches(16, 16).astype(float).mean(-1) / 255.0
+        return grey[rng.choice(len(grey), n, replace=False)].reshape(n, -1)
+    return datasets.load(data, n=n, seed=0).images
+
+
+def model_of(name: str):
+    return UHN(similarity="euclidean", separation="max") if name == "euclidean" else name
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cases", default=DEFAULT)
+    ap.add_argument("--target", default="cpp_standalone")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    for case in args.cases.split(","):
+        data, name, n = case.split(":")
+        M = memories(data, int(n))
+        rng = np.random.default_rng(1)
+        targets = rng.integers(0, len(M), CUES)
+        Q = corruptions.gaussian_noise(M[targets], SIGMA, rng)
+        cfg = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=0,
+                            batch_size=CUES, target=args.target)  # fmt: skip
+        t0 = time.perf_counter()
+        s = compare(model_of(name), M, Q, targets=targets, config=cfg).summary()
+        row = {"case": case, "seconds": round(time.perf_counter() - t0, 1),
+               **{k: s.get(k, float("nan")) for k in KEYS}}  # fmt: skip
+        rows = json.loads(args.out.read_text()) if args.out.exists() else []
+        rows = [r for r in rows if r["case"] != case] + [row]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(rows, indent=1))
+        os.replace(tmp, args.out)
+        print(case, " ".join(f"{k}={row[k]:.2f}" for k in KEYS), f"{row['seconds']}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
