@@ -66,15 +66,14 @@ def source_spikes(net: SpikingUHN, Q: np.ndarray, n_cues: int) -> dict[str, np.n
             out[group] = np.bincount(np.asarray(built[mon].i[:]),
                                      minlength=built.sizes[group]) / n_cues  # fmt: skip
     if "feedforward" in built:
-        drive = np.zeros(built.sizes["feedforward"])
+        drive = 0.0  # V/s into the pool's shared input (one per copy; K = 1)
         for name, src in (("feedforward_input", "features"), ("feedforward_cue", "cue")):
             if name in built:
                 syn = built[name]
-                i, j, w = np.asarray(syn.i[:]), np.asarray(syn.j[:]), np.asarray(syn.w[:])
-                rate = out[src] / DURATION
-                drive += np.bincount(j, weights=w * rate[i], minlength=len(drive))
+                i, w = np.asarray(syn.i[:]), np.asarray(syn.w[:])
+                drive += float(np.sum(w * out[src][i] / DURATION))
         w_pool = float(built.namespace["w_pool"])
-        out["feedforward"] = drive / w_pool * DURATION
+        out["feedforward"] = np.full(built.sizes["feedforward"], drive / w_pool * DURATION)
     if "normalisation" in built:
         n_norm = built.sizes["normalisation"]
         per = NORMALISATION_SPIKES * out["memories"].sum() / n_norm

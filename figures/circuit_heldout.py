@@ -8,7 +8,7 @@ as soon as it is measured (a rerun replaces rows of the same case).
 
 Usage::
 
-    python figures/circuit_heldout.py [--cases patches:uhn_best:20,patches:euclidean:100,...]
+    python figures/circuit_heldout.py [--sigma 0.2] [--cases patches:uhn_best:20,...]
 """
 
 from __future__ import annotations
@@ -58,21 +58,22 @@ def main() -> None:
     ap.add_argument("--cases", default=DEFAULT)
     ap.add_argument("--target", default="cpp_standalone")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--sigma", type=float, default=SIGMA)
     args = ap.parse_args()
     for case in args.cases.split(","):
         data, name, n = case.split(":")
         M = memories(data, int(n))
         rng = np.random.default_rng(1)
         targets = rng.integers(0, len(M), CUES)
-        Q = corruptions.gaussian_noise(M[targets], SIGMA, rng)
+        Q = corruptions.gaussian_noise(M[targets], args.sigma, rng)
         cfg = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=0,
                             batch_size=CUES, target=args.target)  # fmt: skip
         t0 = time.perf_counter()
         s = compare(model_of(name), M, Q, targets=targets, config=cfg).summary()
-        row = {"case": case, "seconds": round(time.perf_counter() - t0, 1),
+        row = {"case": case, "sigma": args.sigma, "seconds": round(time.perf_counter() - t0, 1),
                **{k: s.get(k, float("nan")) for k in KEYS}}  # fmt: skip
         rows = json.loads(args.out.read_text()) if args.out.exists() else []
-        rows = [r for r in rows if r["case"] != case] + [row]
+        rows = [r for r in rows if (r["case"], r.get("sigma")) != (case, args.sigma)] + [row]
         args.out.parent.mkdir(parents=True, exist_ok=True)
         tmp = args.out.with_suffix(".tmp")
         tmp.write_text(json.dumps(rows, indent=1))

@@ -552,8 +552,10 @@ def test_a_memory_model_without_the_interface_is_refused_by_name(digits20):
     from neuro_uhn.spiking import MemoryModel
 
     M, _, _ = digits20
-    lif = "dv/dt = (v_rest - v + ge - gf - gi) / tau_m : volt (unless refractory)\n"
-    decays = {v: f"d{v}/dt = -{v} / tau_e : volt\n" for v in ("ge", "gf", "gi", "gs")}
+    lif = ("dv/dt = (v_rest - v + ge + gc - gf - gi) / tau_m : volt (unless refractory)\n"
+           "gc : volt (linked)\n")  # fmt: skip
+    decays = {v: f"d{v}/dt = -{v} / tau_e : volt\n" for v in ("ge", "gi", "gs")}
+    decays["gf"] = "gf : volt (linked)\n"  # the pooled inhibition's shared current
 
     def build(eqs, model="uhn_best"):
         SpikingUHN(model, M, config=config(circuit=CircuitParams(memory_model=eqs)))
@@ -572,6 +574,8 @@ def test_a_memory_model_without_the_interface_is_refused_by_name(digits20):
     SpikingUHN("uhn_best", M, config=config(inhibition=0, circuit=CircuitParams(memory_model=ok)))
     with pytest.raises(ValidationError, match="'gi'.*lateral inhibition"):
         build(ok)
+    with pytest.raises(ValidationError, match="'gf' as a linked variable"):
+        build(lif + decays["ge"] + "dgf/dt = -gf / tau_e : volt\n" + decays["gi"] + decays["gs"])
     with pytest.raises(ValidationError, match="do not parse"):
         MemoryModel("dv/dt = -v / tau_m : volt (")
     with pytest.raises(ValidationError, match="'tau_m'.*CircuitParams"):

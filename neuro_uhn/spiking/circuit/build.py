@@ -52,7 +52,7 @@ POOL_PER_INPUT = 5
 
 #: Poisson neurons of the cue unit: they fire at ``input_rate`` while a cue is shown and carry
 #: the bias (their synapses' weights), so between cues the memories get no input at all.
-CUE_NEURONS = 10
+CUE_NEURONS = 50
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def has_feedforward(plan: CircuitPlan, channels) -> bool:
 def needs(plan: CircuitPlan, separation: SeparationCircuit, channels) -> tuple[str, ...]:
     """The memory-neuron variables this circuit's synapses target (a user's MemoryModel
     must define them)."""
-    out = ["v", "ge"] + ["gf"] * has_feedforward(plan, channels)
+    out = ["v", "ge", "gc"] + ["gf"] * has_feedforward(plan, channels)
     out += ["gs"] * (plan.self_weight > 0)
     out += ["gi"] * (
         separation.kind in ("max", "topk", "softmax") and plan.inhibition_per_spike > 0
@@ -278,6 +278,10 @@ def build_circuit(
     )  # fmt: skip
     E, shared = split_weights(A)
     n_feat = F * pool
+    # the part of the bias every memory shares (its smallest) reaches them as one current per
+    # copy: each cue spike is one event, not one per memory neuron
+    common = float(E[:, n_feat:].min()) if len(E) else 0.0
+    E[:, n_feat:] -= common
     post, pre = np.nonzero(E[:, :n_feat] > 0)
     exc = net.connect(b2, features, memories, pre, post, "excitation", model="w : volt",
                       on_pre="ge_post += w")  # fmt: skip
@@ -295,6 +299,13 @@ def build_circuit(
         memories.gf = b2.linked_var(current, "g", index=net.copies.copy_of(N * n))
     if np.any(shared > 0):
         _build_feedforward(b2, cfg, net, shared, pool, typical_rates)
+    cue_current = net.add(b2.NeuronGroup(K, FEEDFORWARD_CURRENT, method="exact", dt=dt,
+                                         name="cue_current"), 1)  # fmt: skip
+    if "gc" in mem_eqs.names:
+        memories.gc = b2.linked_var(cue_current, "g", index=net.copies.copy_of(N * n))
+    if common > 0:
+        net.connect(b2, cue, cue_current, np.arange(CUE_NEURONS), np.zeros(CUE_NEURONS, int),
+                    "cue_shared", on_pre=f"g_post += {common!r} * volt")  # fmt: skip
 
     separation.build(b2, plan, cfg, net)  # the separation's own sub-network
     readout.build_outputs(b2, plan, cfg, net, Pfull)
@@ -312,7 +323,9 @@ def build_circuit(
 def _build_feedforward(b2, cfg, net, shared: np.ndarray, pool: int, typical_rates) -> None:
     """The pooled feed-forward inhibition: every input neuron j excites every pool neuron
     with ``c_j``; each pool spike inhibits every memory neuron of its copy with
-    ``w_pool / n_pool`` (through the copy's linked ``feedforward_current``).
+    ``w_pool / n_pool`` (through the copy's linked ``feedforward_current``). The pool neurons'
+    input is the same for all of them, so it is one variable per copy (``feedforward_drive``,
+    linked into them as ``gp``): one event per input spike, not one per pool neuron.
 
     A pool neuron's hazard is ``gp / (w_pool·τe)``, so the pool's summed inhibition has mean
     ``Σ_j c_j r_j τe``, the shared part, exactly. ``w_pool`` puts a pool neuron at
@@ -328,11 +341,14 @@ def _build_feedforward(b2, cfg, net, shared: np.ndarray, pool: int, typical_rate
         typical_drive = float(shared.max()) * cfg.input_rate * c.tau_e
     w_pool = typical_drive / (c.pool_rate * c.tau_e)
     net.namespace.update(w_pool=w_pool * b2.volt, n_ff=n_pool)
+    drive = net.add(b2.NeuronGroup(net.K, POOL_NEURON, method="exact", dt=dt,
+                                   name="feedforward_drive"), 1)  # fmt: skip
     ff = net.add(
-        b2.NeuronGroup(net.K * n_pool, POOL_NEURON, threshold=POOL_THRESHOLD, method="exact",
-                       dt=dt, name="feedforward"),
+        b2.NeuronGroup(net.K * n_pool, "gp : volt (linked)", threshold=POOL_THRESHOLD, dt=dt,
+                       name="feedforward"),
         n_pool,
     )  # fmt: skip
+    ff.gp = b2.linked_var(drive, "gp", index=net.copies.copy_of(n_pool))
     for source, cols, name in (
         (net["features"], np.arange(n_feat), "feedforward_input"),
         (net["cue"], n_feat + np.arange(CUE_NEURONS), "feedforward_cue"),
@@ -340,10 +356,8 @@ def _build_feedforward(b2, cfg, net, shared: np.ndarray, pool: int, typical_rate
         local = np.nonzero(shared[cols] > 0)[0]
         if not len(local):
             continue
-        pre = np.repeat(local, n_pool)
-        post = np.tile(np.arange(n_pool), len(local))
-        syn = net.connect(b2, source, ff, pre, post, name, model="w : volt",
-                          on_pre="gp_post += w")  # fmt: skip
-        syn.w = net.copies.tile(np.repeat(shared[cols][local], n_pool)) * b2.volt
+        syn = net.connect(b2, source, drive, local, np.zeros(len(local), int), name,
+                          model="w : volt", on_pre="gp_post += w")  # fmt: skip
+        syn.w = net.copies.tile(shared[cols][local]) * b2.volt
     net.connect(b2, ff, net["feedforward_current"], np.arange(n_pool), np.zeros(n_pool, int),
                 "feedforward_inhibition", on_pre="g_post += w_pool / n_ff")  # fmt: skip

@@ -41,14 +41,16 @@ __all__ = [
 # memory neuron is ``v`` (membrane, V), ``ge`` (the excitatory current in volts, targeted by
 # the synapses with ``ge_post += w``), ``gf`` (the pooled feed-forward inhibition's current, the
 # same for every memory neuron of a copy: a linked variable, with the excitation's time course),
+# ``gc`` (the part of the bias every memory shares, from the cue unit: likewise linked),
 # ``gi`` (the lateral inhibition, a conductance with reversal potential E_i scaled to equal gi
 # at rest, so it cannot pull the membrane below E_i) and ``gs`` (the slow, NMDA-like
 # recurrent excitation within a population). There is no bias current: the bias is the
 # weight of the cue unit's synapses, so between cues every memory neuron is at rest.
 MEMBRANE = "dv/dt = (v_rest - v + I_syn) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}"
 SYNAPSES = """
-I_syn = ge + gs - gf - gi * (v - E_i) / (v_rest - E_i) : volt
+I_syn = ge + gc + gs - gf - gi * (v - E_i) / (v_rest - E_i) : volt
 dge/dt = -ge / tau_e : volt
+gc : volt (linked)
 gf : volt (linked)
 dgs/dt = -gs / tau_self : volt
 dgi/dt = -gi / tau_i : volt
@@ -74,6 +76,7 @@ INTERFACE = {
     "v": "the membrane potential (threshold, reset, initial value)",
     "ge": "the feature→memory excitatory synapses (ge_post += w)",
     "gf": "the pooled feed-forward inhibition (a linked variable: 'gf : volt (linked)')",
+    "gc": "the cue unit's bias shared by every memory (a linked variable: 'gc : volt (linked)')",
     "gs": "the self-excitation synapses within a population (gs_post += w)",
     "gi": "the lateral inhibition from the inhibitory population (gi_post += w)",
 }
@@ -83,7 +86,7 @@ INTERFACE = {
 class MemoryModel:
     """A memory-neuron model of your own for ``mode="circuit"``
     (``CircuitParams(memory_model=...)``): Brian2 equations that keep the documented
-    interface, ``v``, ``ge``, ``gf``, ``gs`` and ``gi`` in volts (see
+    interface, ``v``, ``ge``, ``gc``, ``gf``, ``gs`` and ``gi`` in volts (see
     :data:`INTERFACE`; only the variables the built circuit targets are required).
 
     Parameters
@@ -169,6 +172,12 @@ class MemoryModel:
             if eqs[var].dim != b2.volt.dim:
                 raise ValidationError(
                     f"'memory_model' variable {var!r} must be in volts ({INTERFACE[var]})"
+                )
+        for var in ("gf", "gc"):
+            if var in needs and "linked" not in eqs[var].flags:
+                raise ValidationError(
+                    f"'memory_model' must declare {var!r} as a linked variable "
+                    f"('{var} : volt (linked)'): {INTERFACE[var]}"
                 )
         if "v" in needs and "v" not in eqs.diff_eq_names:
             raise ValidationError("'memory_model' must give 'v' a differential equation")
