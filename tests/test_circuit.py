@@ -124,13 +124,14 @@ def nu_second():
 def test_the_normalised_read_out_gives_the_winners_row_whatever_its_rate():
     """z for max is the winner's row of P at its own scale: the scale (z·m)/(m·m) against the
     brute-force argmax's memory m stays within 10 % on most cues, and it does not follow the
-    memories' rate: with every memory driven half a gap more during the cue (``offset``) the
-    winner fires far more, and the median scale moves by less than 0.1."""
+    memories' rate: with every memory driven a gap more during the cue (``offset``) the winner
+    fires far more, and the median scale moves by less than 0.1 (measured: winner spikes 32.5
+    and 44, median scale 0.99 and 0.98, every cue within 10 % at both)."""
     M, Q, _ = digits(20, 24, seed=5)
     best = ref.pairwise(M, Q, ref.euclidean).argmax(1)
     model = nu.UHN(similarity="euclidean", separation="max")
     scales, spikes = {}, {}
-    for gain in (0.5, 1.0):  # the offset, in gaps
+    for gain in (0.5, 1.5):  # the offset, in gaps
         cfg = config(circuit=CircuitParams(offset=gain))
         net = SpikingUHN(model, M, config=cfg)
         run = net.run(Q)
@@ -140,8 +141,8 @@ def test_the_normalised_read_out_gives_the_winners_row_whatever_its_rate():
         spikes[gain] = np.median(run.counts.max(1))
     assert 0.9 <= np.median(scales[0.5]) <= 1.1
     assert np.mean(np.abs(scales[0.5] - 1) <= 0.1) >= 0.85
-    assert spikes[1.0] > 1.2 * spikes[0.5]  # the winner's rate rises ...
-    assert abs(np.median(scales[1.0]) - np.median(scales[0.5])) < 0.1  # ... z's scale not
+    assert spikes[1.5] > 1.2 * spikes[0.5]  # the winner's rate rises ...
+    assert abs(np.median(scales[1.5]) - np.median(scales[0.5])) < 0.1  # ... z's scale not
 
 
 def test_cues_in_sequence_return_to_rest_between_them(digits20):

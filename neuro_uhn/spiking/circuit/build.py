@@ -32,6 +32,7 @@ from ..engine import Built
 from ..layout import Copies
 from . import readout
 from .neurons import (
+    CUE_CURRENT,
     ESCAPE_THRESHOLD,
     FEEDFORWARD_CURRENT,
     POOL_NEURON,
@@ -299,13 +300,13 @@ def build_circuit(
         memories.gf = b2.linked_var(current, "g", index=net.copies.copy_of(N * n))
     if np.any(shared > 0):
         _build_feedforward(b2, cfg, net, shared, pool, typical_rates)
-    cue_current = net.add(b2.NeuronGroup(K, FEEDFORWARD_CURRENT, method="exact", dt=dt,
+    cue_current = net.add(b2.NeuronGroup(K, CUE_CURRENT, method="exact", dt=dt,
                                          name="cue_current"), 1)  # fmt: skip
     if "gc" in mem_eqs.names:
-        memories.gc = b2.linked_var(cue_current, "g", index=net.copies.copy_of(N * n))
+        memories.gc = b2.linked_var(cue_current, "ge", index=net.copies.copy_of(N * n))
     if common > 0:
         net.connect(b2, cue, cue_current, np.arange(CUE_NEURONS), np.zeros(CUE_NEURONS, int),
-                    "cue_shared", on_pre=f"g_post += {common!r} * volt")  # fmt: skip
+                    "cue_shared", on_pre=f"ge_post += {common!r} * volt")  # fmt: skip
 
     separation.build(b2, plan, cfg, net)  # the separation's own sub-network
     readout.build_outputs(b2, plan, cfg, net, Pfull)

@@ -27,6 +27,7 @@ __all__ = [
     "POOL_NEURON",
     "POOL_THRESHOLD",
     "FEEDFORWARD_CURRENT",
+    "CUE_CURRENT",
     "OUTPUT_NEURON",
     "DENDRITE_CONDUCTANCE",
     "DENDRITE_CURRENT",
@@ -203,6 +204,9 @@ POOL_NEURON = "dgp/dt = -gp / tau_e : volt"
 #: pool reaches all of them with one weight), so one variable per copy, linked into them as
 #: ``gf`` — all-to-all synapses of equal weight without one event per memory neuron.
 FEEDFORWARD_CURRENT = "dg/dt = -g / tau_e : volt"
+#: The bias every memory shares, from the cue unit: an excitatory current per copy, linked
+#: into every memory neuron as ``gc``.
+CUE_CURRENT = "dge/dt = -ge / tau_e : volt"
 POOL_THRESHOLD = "rand() < clip(gp / w_pool * dt / tau_e, 0, 0.5)"
 
 #: Output neurons: two compartments. The dendrite ``vd`` receives the memory→output
