@@ -337,6 +337,8 @@ def test_weights_are_the_ones_in_the_network(storage, digits):
     got = A.reshape(n_mem, n_feat, pool).sum(axis=2)  # each pool neuron carries W / pool
     np.testing.assert_allclose(got, w["feature_to_memory"], rtol=1e-9, atol=1e-12)
     A_cue = signed("cue_excitation", "feedforward_cue", cue)
+    if "cue_shared" in built:  # the part of the bias every memory shares: one current
+        A_cue += np.asarray(net["cue_shared"].w[:])[:cue][None, :]
     bias = A_cue.sum(axis=1) * cfg.input_rate * cfg.circuit.tau_e
     np.testing.assert_allclose(bias, w["bias"], rtol=1e-9, atol=1e-12)
     from neuro_uhn.spiking.circuit.readout import output_weights

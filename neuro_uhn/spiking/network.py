@@ -174,23 +174,23 @@ class SpikingUHN:
         return Z[0] if single else Z
 
     def _warn_if_silent(self, run: SpikingRun) -> None:
-        """A :class:`~neuro_uhn.errors.SilentNetworkWarning` when no query had a spike to
-        read in the decoding window (every z would be 0 without a word)."""
+        """A :class:`~neuro_uhn.errors.SilentNetworkWarning` when no memory neuron of any
+        query fired in the decoding window: z then carries no memory (every z is 0 in the
+        rate modes; the circuit's is its output neurons' baseline noise)."""
         cfg = self.config
         if cfg.mode == "continuous":
             return
-        if cfg.mode == "circuit":
-            read = run.output_counts_in(cfg.settle, cfg.duration + 1e-12).sum(axis=1)
-        else:
-            read = run.counts_in(cfg.settle, cfg.duration + 1e-12).sum(axis=1)
+        read = run.counts_in(cfg.settle, cfg.duration + 1e-12).sum(axis=1)
         if len(read) and not np.any(read > 0):
             import warnings
 
             from ..errors import SilentNetworkWarning
 
+            what = ("z is the output neurons' baseline noise" if cfg.mode == "circuit"
+                    else "every z is 0")  # fmt: skip
             warnings.warn(
-                f"no query had a spike to read in the decoding window [settle, duration) = "
-                f"[{cfg.settle:g}, {cfg.duration:g}) s: every z is 0. The window "
+                f"no memory neuron fired in the decoding window [settle, duration) = "
+                f"[{cfg.settle:g}, {cfg.duration:g}) s: {what}. The window "
                 f"({cfg.window * 1e3:g} ms) is likely shorter than the network's latency; "
                 "lengthen 'duration' or lower 'settle'",
                 SilentNetworkWarning,

@@ -305,8 +305,10 @@ def build_circuit(
     if "gc" in mem_eqs.names:
         memories.gc = b2.linked_var(cue_current, "ge", index=net.copies.copy_of(N * n))
     if common > 0:
-        net.connect(b2, cue, cue_current, np.arange(CUE_NEURONS), np.zeros(CUE_NEURONS, int),
-                    "cue_shared", on_pre=f"ge_post += {common!r} * volt")  # fmt: skip
+        shared_cue = net.connect(b2, cue, cue_current, np.arange(CUE_NEURONS),
+                                 np.zeros(CUE_NEURONS, int), "cue_shared", model="w : volt",
+                                 on_pre="ge_post += w")  # fmt: skip
+        shared_cue.w = common * b2.volt
 
     separation.build(b2, plan, cfg, net)  # the separation's own sub-network
     readout.build_outputs(b2, plan, cfg, net, Pfull)
