@@ -342,8 +342,9 @@ class SpikingConfig:
         (the circuit always does).
     batch_size : int
         Queries per simulation. The rate modes simulate them side by side as independent
-        copies of the network; the circuit shows them in sequence to one network, with
-        ``CircuitParams.pause`` between them (its state is restored only between batches).
+        copies of the network (default 50); the circuit shows them in sequence to one network,
+        with ``CircuitParams.pause`` between them (its state is restored only between
+        batches), 16 by default: the decoder's calibration runs one batch of stored patterns.
     target : {"auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"}
         Brian2 code-generation target. ``"auto"`` picks ``cpp_standalone`` when the work is
         large enough to repay its one-off compilation (about 12 s) and a C++ compiler is
@@ -398,7 +399,10 @@ class SpikingConfig:
     )  # fmt: skip
     dale: bool | None = param(kind="bool", default=None, modes=("spiking",),
                               defaults={"spiking": False})  # fmt: skip
-    batch_size: int = param(kind="int", low=1, default=50)
+    batch_size: int | None = param(
+        kind="int", low=1, default=None,
+        defaults={"continuous": 50, "hybrid": 50, "spiking": 50, "circuit": 16},
+    )  # fmt: skip
     target: Literal["auto", "numpy", "cython", "cpp_standalone", "cuda_standalone"] = param(
         kind="choice", choices=TARGETS, default="auto"
     )
