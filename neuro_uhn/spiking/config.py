@@ -140,7 +140,7 @@ class CircuitParams:
         10 bits beyond SDM's radius fired).
     pause : float, s
         Time without input between two cues shown in sequence to one network: the synaptic
-        currents, the depression and the inhibition decay, so the next cue starts from rest.
+        currents, the self-excitation and the inhibition decay, so the next cue starts from rest.
     output_neurons : int
         Output neurons per output column (on, off): a column's count estimates the projection
         from ``output_neurons`` noisy neurons.

@@ -347,8 +347,8 @@ def _build_feedforward(b2, cfg, net, shared: np.ndarray, pool: int, typical_rate
     drive = net.add(b2.NeuronGroup(net.K, POOL_NEURON, method="exact", dt=dt,
                                    name="feedforward_drive"), 1)  # fmt: skip
     ff = net.add(
-        b2.NeuronGroup(net.K * n_pool, "gp : volt (linked)", threshold=POOL_THRESHOLD, dt=dt,
-                       name="feedforward"),
+        b2.NeuronGroup(net.K * n_pool, "gp : volt (linked)",
+                       threshold=POOL_THRESHOLD.format(unit="w_pool"), dt=dt, name="feedforward"),
         n_pool,
     )  # fmt: skip
     ff.gp = b2.linked_var(drive, "gp", index=net.copies.copy_of(n_pool))

@@ -20,7 +20,7 @@ import numpy as np
 from ...errors import ValidationError
 from ...separation import Max, Softmax, TopK
 from ..registry import unsupported
-from .neurons import INHIBITORY_NEURON, POOL_NEURON
+from .neurons import INHIBITORY_NEURON, POOL_NEURON, POOL_THRESHOLD
 from .plan import (
     CircuitPlan,
     SeparationCircuit,
@@ -136,7 +136,7 @@ def build_wta(b2, plan: CircuitPlan, cfg, net) -> None:
         net.namespace["w_hom"] = w_unit * n_inh / HOMEOSTAT_SPIKES * b2.volt
         inhibitory = net.add(
             b2.NeuronGroup(K * n_inh, POOL_NEURON,
-                           threshold="rand() < clip(gp / w_hom * dt / tau_e, 0, 0.5)",
+                           threshold=POOL_THRESHOLD.format(unit="w_hom"),
                            method="exact", dt=dt, name="inhibitory"),
             n_inh,
         )  # fmt: skip

@@ -48,7 +48,7 @@ from .build import (
 )
 from .neurons import CELL_TYPES
 from .plan import circuit_separations, plan_circuit
-from .readout import Decoder, OutputLayout, fit_output_stage, normalised
+from .readout import Decoder, OutputLayout, fit_output_stage
 from .storage import PlasticStorage
 
 __all__ = ["CircuitNetwork"]
@@ -112,7 +112,7 @@ class CircuitNetwork(NetworkKind):
             sizes["inhibitory"] = self.config.circuit.n_inhibitory
         if self.has_feedforward():
             sizes["feedforward"] = self.config.circuit.pool_inhibitory
-        if normalised(self.plan):
+        if self.plan.normalised:
             sizes["normalisation"] = self.config.circuit.normalisation_neurons
         return sizes
 
@@ -155,7 +155,7 @@ class CircuitNetwork(NetworkKind):
         if self.has_feedforward():
             feed += (self.n_features * self.pool + CUE_NEURONS) * c.pool_inhibitory
             feed += c.pool_inhibitory * mem
-        if normalised(self.plan):
+        if self.plan.normalised:
             out += c.normalisation_neurons * (mem + self.outputs.per_copy)
         return int(feed + inh + recurrent + out)
 
@@ -239,7 +239,7 @@ class CircuitNetwork(NetworkKind):
             Prel = np.split(P, len(Prel), axis=1)
         decoder = Decoder(self.plan.P_scale, m, signed=self.plan.signed_output)
         rates = counts / window  # population rates (Hz, pooled over the population)
-        if normalised(self.plan):
+        if self.plan.normalised:
             total = counts.sum(axis=1, keepdims=True)
             weights = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
             drive = [weights @ p for p in Prel]
@@ -255,7 +255,7 @@ class CircuitNetwork(NetworkKind):
             )
             decoder.unit = unit if unit > 0 else 1.0 / window
             decoder.offset, decoder.projection_sum = offset, self.P.sum(axis=0)
-        elif not normalised(self.plan):  # threshold: a typical active population's rate
+        elif not self.plan.normalised:  # threshold: a typical active population's rate
             active = rates[counts > 0]
             decoder.unit = float(np.median(active)) if active.size else 1.0 / window
         self.decoder = decoder

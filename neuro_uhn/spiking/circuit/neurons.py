@@ -207,7 +207,8 @@ FEEDFORWARD_CURRENT = "dg/dt = -g / tau_e : volt"
 #: The bias every memory shares, from the cue unit: an excitatory current per copy, linked
 #: into every memory neuron as ``gc``.
 CUE_CURRENT = "dge/dt = -ge / tau_e : volt"
-POOL_THRESHOLD = "rand() < clip(gp / w_pool * dt / tau_e, 0, 0.5)"
+#: ``{unit}``: the input (V) at which a pool neuron fires once per τe; each pool names its own.
+POOL_THRESHOLD = "rand() < clip(gp / {unit} * dt / tau_e, 0, 0.5)"
 
 #: Output neurons: two compartments. The dendrite ``vd`` receives the memory→output
 #: synapses (``go``, a conductance relative to its leak, reversal E_e) and, for the

@@ -38,6 +38,7 @@ from .neurons import (
     DENDRITE_CURRENT,
     OUTPUT_NEURON,
     POOL_NEURON,
+    POOL_THRESHOLD,
     SHUNT,
     SHUNT_LINKED,
     SHUNT_NONE,
@@ -45,7 +46,7 @@ from .neurons import (
 from .plan import CircuitPlan
 
 __all__ = [
-    "OutputLayout", "Decoder", "build_outputs", "normalised", "output_weights",
+    "OutputLayout", "Decoder", "build_outputs", "output_weights",
     "fit_output_stage", "NOMINAL_RATE", "NORMALISATION_SPIKES",
 ]  # fmt: skip
 
@@ -88,12 +89,6 @@ class OutputLayout:
         return on - counts[:, self.n_out : 2 * self.n_out] if self.signed else on
 
 
-def normalised(plan: CircuitPlan) -> bool:
-    """z is a weighted mean of rows of P (max, top-1, softmax): the outputs are divided by
-    the memories' total activity."""
-    return plan.normalised
-
-
 def nominal_rate(plan: CircuitPlan, cfg) -> float:
     """The memories' nominal total rate (Hz, all neurons of the active populations) that the
     output weights are set for: one population at :data:`NOMINAL_RATE` per neuron, or for the
@@ -116,7 +111,7 @@ def output_weights(plan: CircuitPlan, cfg) -> tuple[float, float]:
     c = cfg.circuit
     R = nominal_rate(plan, cfg)
     frac = c.output_drive * c.gap / (E_EXCITATORY - c.v_rest)
-    if normalised(plan):
+    if plan.normalised:
         gn = c.normalisation
         go = frac * (1 + gn) / (1 - frac)
         return go / (R * c.output_tau), gn / (NORMALISATION_SPIKES * R * c.output_tau)
@@ -129,7 +124,7 @@ def build_outputs(b2, plan: CircuitPlan, cfg, net, Pfull: np.ndarray) -> None:
     normalisation pool."""
     c, layout, dt, K = cfg.circuit, net.outputs, net.dt, net.K
     a, b = output_weights(plan, cfg)
-    excitation = DENDRITE_CONDUCTANCE if normalised(plan) else DENDRITE_CURRENT
+    excitation = DENDRITE_CONDUCTANCE if plan.normalised else DENDRITE_CURRENT
     net.namespace.update(
         I_out=c.output_bias * c.gap * b2.volt,
         sigma_out=c.output_noise * b2.volt,
@@ -172,7 +167,7 @@ def _build_normalisation(b2, cfg, net, b: float) -> None:
     net.namespace["w_norm"] = w_unit * n_norm / NORMALISATION_SPIKES * b2.volt
     pool = net.add(
         b2.NeuronGroup(net.K * n_norm, POOL_NEURON,
-                       threshold="rand() < clip(gp / w_norm * dt / tau_e, 0, 0.5)",
+                       threshold=POOL_THRESHOLD.format(unit="w_norm"),
                        method="exact", dt=dt, name="normalisation"),
         n_norm,
     )  # fmt: skip
