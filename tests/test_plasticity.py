@@ -368,3 +368,39 @@ def test_compare_runs_a_network_already_made(pair, digits):
         compare("uhn_best", M[:-1], Q[:4], network=learned)
     with pytest.raises(ValidationError, match="config"):
         compare("uhn_best", M, Q[:4], network=learned, config=config("set"))
+
+
+class _SetWeight:
+    """Stands for a set weight array: its shape may be read, any value raises."""
+
+    __array_ufunc__ = None  # numpy's ufuncs refuse it; Python's operators raise TypeError
+
+    def __init__(self, a, what):
+        self.shape, self.ndim, self.size, self.dtype = a.shape, a.ndim, a.size, a.dtype
+        self.what = what
+
+    def _used(self, *_, **__):
+        raise AssertionError(f"storage='plasticity' read the set weights ({self.what})")
+
+    __array__ = __getitem__ = __iter__ = __len__ = __float__ = _used
+
+
+def test_nothing_fitted_against_the_set_weights(digits):
+    """With every set weight replaced by a stand-in that raises when its values are read
+    (the similarity's W and b, the calibration plan's W and bias), storing and retrieving
+    still work: what retrieval uses comes from the learned values and closed-form
+    constants only, never from a fit against (or any other use of) the set weights."""
+    M, Q = digits
+    net = SpikingUHN("uhn_best", M, config=config())
+    kind = net.engine.kind
+    probe = _SetWeight(np.zeros(2), "probe")
+    with pytest.raises(AssertionError, match="set weights"):
+        np.asarray(probe)
+    with pytest.raises((AssertionError, TypeError)):
+        probe.shape[0] * 1.0 + probe
+    for owner, names in ((kind.sim_map, ("W", "bias")), (kind.plan, ("W", "bias"))):
+        for name in names:
+            setattr(owner, name, _SetWeight(getattr(owner, name), name))
+    got = net.run(Q).counts.argmax(axis=1)
+    assert np.mean(got == nearest_l1(M, Q)) >= 0.85
+    assert net.retrieve(Q[:2]).shape == Q[:2].shape

@@ -68,6 +68,11 @@ class SimilarityMap:
     #: (lo, hi): the input values the encoding represents faithfully (a thermometer code
     #: saturates outside the stored patterns' range); None: any
     value_range: tuple[float, float] | None = field(default=None)
+    #: ``(a, c, κ)``: the weights as a closed-form function of a stored pattern's encoding
+    #: ``x = φ(m)/scale``, ``W = a·x + c`` and ``b = κ·Σ x²``, from the similarity's own
+    #: definition (what ``storage="plasticity"`` learns and how it scales it, never fitted
+    #: to the weights); None when the weights are no such function (KL's log-weights)
+    affine: tuple[float, float, float] | None = field(default=None)
 
     @property
     def channels(self) -> tuple[int, ...]:
@@ -136,14 +141,18 @@ def _zeros(Q):
 
 @similarity_builders.register(Dot)
 def _dot(sim, M, cfg):
-    return SimilarityMap(M.copy(), np.zeros(len(M)), lambda Q: Q, _zeros, scale=_scale(M))
+    scale = _scale(M)  # W = m = scale·x, no bias
+    return SimilarityMap(M.copy(), np.zeros(len(M)), lambda Q: Q, _zeros, scale=scale,
+                         affine=(scale, 0.0, 0.0))  # fmt: skip
 
 
 @similarity_builders.register(Cosine)
 def _cosine(sim, M, cfg):
     Mn = sim.prepare(M, np)
     unit = lambda Q: Cosine().prepare(Q, np)  # noqa: E731  (same per-row norms)
-    return SimilarityMap(Mn, np.zeros(len(M)), unit, _zeros, scale=_scale(Mn))
+    scale = _scale(Mn)  # W = m/‖m‖ = scale·x for the unit-normalised encoding x
+    return SimilarityMap(Mn, np.zeros(len(M)), unit, _zeros, scale=scale,
+                         affine=(scale, 0.0, 0.0))  # fmt: skip
 
 
 @similarity_builders.register(Euclidean)
@@ -164,7 +173,9 @@ def _euclidean(sim, M, cfg):
 def _hamming(sim, M, cfg):
     Mb, m1 = sim.prepare(M, np)
     norm = M.shape[1] if sim.normalized else 1.0
-    return SimilarityMap((2 * Mb - 1) / norm, -m1 / norm, _bits, _zeros, sign="nonnegative")
+    # bits x: W = (2x − 1)/norm, b = −Σx/norm = −Σx²/norm
+    return SimilarityMap((2 * Mb - 1) / norm, -m1 / norm, _bits, _zeros, sign="nonnegative",
+                         affine=(2 / norm, -1 / norm, -1 / norm))  # fmt: skip
 
 
 @similarity_builders.register(KL)
@@ -220,13 +231,15 @@ def circuit_similarity_map(sim: Similarity, M: np.ndarray, cfg) -> SimilarityMap
     """
     if isinstance(sim, Euclidean):
         M = np.asarray(M, dtype=float)
+        scale = _scale(M)  # W = 2m = 2·scale·x, b = −‖m‖² = −scale²·Σx²
         return SimilarityMap(
             2 * M,
             -np.sum(M**2, axis=1),
             lambda Q: np.asarray(Q, dtype=float),
             lambda Q: -np.sum(np.asarray(Q, dtype=float) ** 2, axis=-1),
             score_transform="identity" if sim.squared else "neg_sqrt",
-            scale=_scale(M),
+            scale=scale,
+            affine=(2 * scale, 0.0, -(scale**2)),
         )
     return map_similarity(sim, M, cfg)
 
@@ -261,6 +274,7 @@ def _thermometer(M: np.ndarray, levels: int) -> SimilarityMap:
         lambda Q: np.zeros(len(Q)),
         sign="nonnegative",
         value_range=(float(M.min()), float(M.max())),
+        affine=(2 * delta, -delta, -delta),  # bits u: Σu = Σu²
     )
 
 

@@ -103,6 +103,8 @@ def plan_competitive(kind: str, sep, model, sim_map, M, S, P, cfg) -> CircuitPla
         P_scale=scale,
         beta_configured=beta_cfg,
         beta_predicted=beta_pred,
+        centred=True,
+        tonic=c.offset * gap,
     )
 
 

@@ -172,7 +172,7 @@ def plan_graded(kind, sep, sim_name, sim_map, M, S, P, cfg) -> CircuitPlan:
                 f"{'above' if n > hi_n else 'below'} that",
             )
         _, exp_pred, G, sigma_mem, mu0 = best
-        exp_cfg, bias = n, G * sim_map.bias + mu0
+        exp_cfg, tonic = n, mu0
     else:
         lo_s, hi_s = float(np.min(S)), float(np.max(S))
         if not hi_s > lo_s:
@@ -198,7 +198,8 @@ def plan_graded(kind, sep, sim_name, sim_map, M, S, P, cfg) -> CircuitPlan:
                 "separation 'identity'", mode, "no operating point gives a decodable rate"
             )
         nonlin, G, sigma_mem, low = best
-        bias = G * sim_map.bias + (low - G * lo_s)
+        tonic = low - G * lo_s
+    bias = G * sim_map.bias + tonic
     memory_noise = sigma_mem
     per_spike = volts_per_spike(G, sim_map, cfg)
     # Every memory fires (no competition), so an output column sums the rates of all of them:
@@ -225,6 +226,7 @@ def plan_graded(kind, sep, sim_name, sim_map, M, S, P, cfg) -> CircuitPlan:
         calibration_scores=S,
         nonlinearity=nonlin,
         output_rate=busiest if busiest > 0 else None,
+        tonic=float(tonic),
     )
 
 

@@ -55,6 +55,7 @@ def plan_threshold(sep, model, sim_map, M, S, P, cfg) -> CircuitPlan:
         P_on=P_on,
         P_off=P_off,
         P_scale=scale,
+        tonic=gap - G * theta,
     )
 
 

@@ -49,6 +49,12 @@ class CircuitPlan:
     P_scale: float  # max |P|
     beta_configured: float | None = None
     beta_predicted: float | None = None
+    #: how W and bias follow from the similarity's (W₀, b₀) and G, in closed form:
+    #: ``W = volts_per_spike(G)·(W₀ − centred·mean_k W₀)`` and
+    #: ``bias = G·(b₀ − centred·mean_k b₀) + tonic`` (storage="plasticity" scales what it
+    #: learned by the same rule, :func:`.storage.learned_plan`)
+    centred: bool = False
+    tonic: float = 0.0
     #: storage="plasticity" (:mod:`.storage`): per-neuron values that
     #: replace the per-population ones, as every neuron learned its own: "W" (N·n, feature
     #: neurons) volts per spike, every channel; "bias" (N·n,) V; "P" (N·n, output columns)

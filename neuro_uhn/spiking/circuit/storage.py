@@ -37,20 +37,25 @@ Every rule reads only its synapse's weight, the pre- and postsynaptic traces and
 the gate (checked by tests/test_plasticity.py from the synapse equations).
 
 **What each similarity needs.** The set circuit's weights are an affine function of the
-stored pattern's encoding, ``W = a·x + c``, with a bias ``b = κ·Σ x²`` (Euclidean: ``W = 2m``,
-``b = −‖m‖²``; Hamming ``W = 2b − 1``, ``b = −Σb``; dot and cosine ``W = x``, ``b = 0``;
-Manhattan by thermometer bits ``W = Δ(2u − 1)``, ``b = −ΔΣu``). The retrieval circuit uses
-``a·(w − μ)`` (the centring across memories, by the learned feed-forward inhibition; the
-threshold separation uses ``a·w + c``, ``c`` a structural inhibition) and a bias current
-``κ·Σ u`` (intrinsic excitability set by the neuron's own eligibility sum). Similarities
+stored pattern's encoding ``x = φ(m)/scale``, ``W = a·x + c``, with a bias ``b = κ·Σ x²``, in
+closed form from the similarity's definition (:attr:`SimilarityMap.affine`; Euclidean:
+``W = 2m``, ``b = −‖m‖²``, so ``a = 2·scale``, ``κ = −scale²``; Hamming ``W = 2b − 1``,
+``b = −Σb``; dot and cosine ``W = m = scale·x``, ``b = 0``; Manhattan by thermometer bits
+``W = Δ(2u − 1)``, ``b = −ΔΣu``). The retrieval circuit scales what was learned by the
+separation's own rule (:func:`learned_plan`): ``V·a·(w − μ)`` volts per input spike (the
+centring across memories, by the learned feed-forward inhibition; the threshold separation
+uses ``V·(a·w + c)``, ``c`` a structural inhibition) and a bias ``G·κ·Σu`` (intrinsic
+excitability set by the neuron's own eligibility sum). Nothing is fitted against the set
+weights (tests/test_plasticity.py replaces them by values that raise when read). Similarities
 whose weights are not such a function of the pattern's encoding (the KL forms: log-weights)
 or whose encoding of a stored pattern is signed (it would need cross-channel terms) are
 :class:`UnsupportedComponent`.
 
 **Calibrated, not learned** (from the memories given at construction, as for ``set``, and
-kept by :meth:`SpikingUHN.store`): the gain ``G``, the inhibition, the tonic offset (the mean
-bias), the feature encoding (thermometer levels), the teacher's scale ``max|P|`` and the
-decoder's ``r_ref``.
+kept by :meth:`SpikingUHN.store`): the gain ``G`` and ``V = volts_per_spike(G)``, the
+inhibition, the tonic offset and, for the centred separations, the stored patterns' mean
+energy ``mean Σx²`` (the bias's centre), the feature encoding (thermometer levels), the
+teacher's scale ``max|P|`` and the decoder's gain and baseline.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ import numpy as np
 from ...errors import ValidationError
 from ..mapping import SimilarityMap
 from ..registry import unsupported
+from .plan import volts_per_spike
 
 __all__ = [
     "PlasticStorage",
@@ -87,40 +93,30 @@ class LearnedForm:
 
 
 def learned_form(sim_map: SimilarityMap, M: np.ndarray, name: str) -> LearnedForm:
-    """Fit the affine form on the stored patterns and refuse what no local rule learns."""
+    """The similarity's closed-form ``(a, c, κ)`` (:attr:`SimilarityMap.affine`, from its
+    definition: Euclidean ``W = 2·scale·x``, ``b = −scale²·Σx²``, ...); nothing is fitted.
+    Refuses what no local rule learns: a synapse that is not a product, a signed encoding
+    of a stored pattern, no affine form (the KL forms' log-weights), weights that fall with
+    the encoding."""
     why = None
     if sim_map.synapse != "product":
         why = "its synapse is not a product of weight and rate"
-    X = sim_map.features(M) / sim_map.scale  # the encoding of the stored patterns, rates/r_in
-    if why is None and np.min(X) < -1e-12:
+    elif np.min(sim_map.features(M) / sim_map.scale) < -1e-12:
         why = (
             "the encoding of a stored pattern is signed; the off-channel weights would need "
             "cross-channel terms that no instar rule learns (nonnegative patterns work)"
         )
-    if why is None:
-        A = np.stack([X.ravel(), np.ones(X.size)], axis=1)
-        (a, c), *_ = np.linalg.lstsq(A, sim_map.W.ravel(), rcond=None)
-        fit = np.abs(sim_map.W - (a * X + c)).max()
-        sq = np.sum(X**2, axis=1)
-        kappa = float(sq @ sim_map.bias / (sq @ sq)) if np.any(sq) else 0.0
-        fit_b = np.abs(sim_map.bias - kappa * sq).max()
-        tol = 1e-8 * max(1.0, float(np.abs(sim_map.W).max()), float(np.abs(sim_map.bias).max()))
-        if np.ptp(X) == 0:
-            raise ValidationError(
-                "'memories' must have at least two distinct feature values for "
-                "storage='plasticity' (the learned form is fitted on them)"
-            )
-        if fit > tol or fit_b > tol:
-            why = (
-                "its weights are not an affine function of the stored pattern's encoding "
-                f"(residual {max(fit, fit_b):.3g}; e.g. the log-weights of the KL forms), so "
-                "no instar rule learns them"
-            )
-        elif not a > 0:
-            why = "its weights fall with the pattern's encoding"
+    elif sim_map.affine is None:
+        why = (
+            "its weights are not an affine function of the stored pattern's encoding (e.g. "
+            "the log-weights of the KL forms), so no instar rule learns them"
+        )
+    elif not sim_map.affine[0] > 0:
+        why = "its weights fall with the pattern's encoding"
     if why is not None:
         raise unsupported(f"similarity {name!r} with storage='plasticity'", "circuit", why)
-    return LearnedForm(float(a), float(c), kappa)
+    a, c, kappa = sim_map.affine
+    return LearnedForm(float(a), float(c), float(kappa))
 
 
 @dataclass
@@ -368,46 +364,34 @@ def _grid(*times: float) -> float:
     )
 
 
-def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, cfg):
-    """The retrieval circuit's plan from what was learned: the calibration's constants
-    (gain, inhibition, tonic offset, decoder scale) with every neuron's own weights, bias and
-    release probabilities.
+def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, M, cfg):
+    """The retrieval circuit's plan from what was learned, in closed form: the calibration's
+    constants (gain ``G``, inhibition, tonic offset, decoder scale, from the memories given
+    at construction) with every neuron's own weights, bias and release probabilities.
 
-    With ``x`` the encoding, the set circuit uses ``S·(a·x + c − centre)`` volts per input
-    spike (``S`` the calibration's volts per score unit per spike, ``centre`` the mean over
-    memories for the competitive separations) and a bias ``G·κ·Σx² + C``; the learned one
-    uses ``S·a·(w − μ)`` (or ``S·(a·w + c)`` without centring) and ``G·κ·Σu + C``.
+    The set circuit uses ``W = V·(W₀ − centred·mean_k W₀)`` volts per input spike and
+    ``bias = G·(b₀ − centred·mean_k b₀) + tonic`` (``V = volts_per_spike(G)``, ``centred``
+    and ``tonic`` the separation's rule, :class:`~.plan.CircuitPlan`); with ``W₀ = a·x + c``
+    and ``b₀ = κ·Σx²`` (the similarity's own form) the learned one is ``V·a·(w − μ)``
+    (centred: the learned feed-forward mean μ replaces the mean over memories) or
+    ``V·(a·w + c)``, and ``G·κ·(Σu − centred·mean_M Σx²) + tonic`` (u the eligibilities,
+    ``mean_M Σx²`` the calibration's mean pattern energy). No learned value is compared
+    with, or fitted to, a set weight.
     """
     n = cfg.neurons_per_memory
     signs = sim_map.channels
     channels = np.repeat(signs, sim_map.W.shape[1])  # each feature neuron's channel
-    W0ch = np.concatenate([ch * sim_map.W for ch in signs], axis=1)  # the calibration's
-    calW = np.concatenate([ch * calibration.W for ch in signs], axis=1)
-    centred = W0ch - W0ch.mean(axis=0, keepdims=True)
-    S, centre = None, None
-    for ref, is_centred in ((centred, True), (W0ch, False)):
-        denom = float(np.sum(ref * ref))
-        if denom == 0:
-            continue
-        s_ = float(np.sum(calW * ref) / denom)
-        if np.abs(calW - s_ * ref).max() <= 1e-9 * max(float(np.abs(calW).max()), 1e-30):
-            S, centre = s_, is_centred
-            break
-    b0 = sim_map.bias
-    C = calibration.bias - calibration.gain * b0
-    if S is None or np.ptp(C) > 1e-9 * max(float(np.abs(calibration.bias).max()), 1e-30):
-        raise unsupported(
-            f"separation {calibration.separation!r} with storage='plasticity'",
-            "circuit",
-            "its circuit weights are not the similarity's weights times one gain, so the "
-            "learned instar weights do not map onto them",
-        )
+    V = volts_per_spike(calibration.gain, sim_map, cfg)
+    G = calibration.gain
     w, u = learned.w, learned.u
-    if centre:
-        W = S * form.a * (w - learned.mu[None, :])
+    if calibration.centred:
+        W = V * form.a * (w - learned.mu[None, :])
+        X = sim_map.features(M) / sim_map.scale  # the memories given at construction
+        energy = float(np.mean(np.sum(X**2, axis=1)))
     else:
-        W = S * (form.a * w + form.c * channels[None, :])
-    bias = calibration.gain * form.kappa * u.sum(axis=1) + float(np.mean(C))
+        W = V * (form.a * w + form.c * channels[None, :])
+        energy = 0.0
+    bias = G * form.kappa * (u.sum(axis=1) - energy) + calibration.tonic
     cap = learned.occupied.size
     n_out = calibration.P_on.shape[1]
     p_pop = learned.p.reshape(cap, n, -1).mean(axis=1)
@@ -438,6 +422,7 @@ class PlasticStorage:
     def __init__(self, model, sim_map: SimilarityMap, M: np.ndarray, calibration, cfg):
         self.form = learned_form(sim_map, M, model.similarity.name)
         self.sim_map, self.calibration, self.config = sim_map, calibration, cfg
+        self.M = np.asarray(M)  # the calibration's memories (mean pattern energy)
         capacity = cfg.plasticity.capacity or len(M)
         if capacity < len(M):
             raise ValidationError(
@@ -543,4 +528,5 @@ class PlasticStorage:
 
         store(brian(), self.learned, encoded, self.teacher(P), self.config, seed=seed,
               target=self.target(len(encoded)))  # fmt: skip
-        return learned_plan(self.learned, self.calibration, self.form, self.sim_map, self.config)
+        return learned_plan(self.learned, self.calibration, self.form, self.sim_map, self.M,
+                            self.config)  # fmt: skip
