@@ -32,6 +32,9 @@ MODELS = {
     "hopfield (dot/identity, sign)": ("hopfield", "bipolar"),
     "dam (dot/polynomial n=3, sign)": ("dam", "bipolar"),
 }
+#: quick mode (the pipeline, not the numbers): one model per separation family and data kind
+QUICK_MODELS = ("uhn_best (manhattan/max)", "attention (dot/softmax β=0.125, hetero)",
+                "sdm (hamming/threshold, sign)", "dam (dot/polynomial n=3, sign)")  # fmt: skip
 SIGMA = 0.2
 FLIP = {"bipolar": 0.1, "binary": 0.05}
 VALUE_DIM = 16
@@ -100,13 +103,15 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
         return [r for r in rows if r.get("version") == VERSION]
 
     rows = current(store.rows())
-    n_queries = 8 if quick else 50
+    n_queries = 4 if quick else 50
     config = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=1,
                            batch_size=n_queries)  # fmt: skip
     for dataset, images in _datasets(quick):
-        for n in (20,) if quick else SIZES[dataset]:
+        for n in (10,) if quick else SIZES[dataset]:
             M = images[np.random.default_rng(n).permutation(len(images))[:n]]
             for label, (model, data) in MODELS.items():
+                if quick and label not in QUICK_MODELS:
+                    continue
                 rows = current(store.rows())  # with the rows other processes finished meanwhile
                 done = {(r["dataset"], r["model"], r["n_memories"]) for r in rows}
                 if (dataset, label, n) in done or label in SKIP.get((dataset, n), ()):

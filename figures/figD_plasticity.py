@@ -36,8 +36,8 @@ def points(images, *, quick):
     from neuro_uhn.spiking import SpikingConfig, StorageParams
 
     base = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=1, batch_size=50)
-    n_q = 8 if quick else 40
-    sizes = (10, 20) if quick else (20, 50, 100)
+    n_q = 4 if quick else 40
+    sizes = (10,) if quick else (20, 50, 100)
     for label, model in MODELS.items():
         for n in sizes:
             M = images[np.random.default_rng(n).permutation(len(images))[:n]]
@@ -58,7 +58,7 @@ def points(images, *, quick):
     from neuro_uhn.experiments.plasticity import similar_memories
 
     n = 10 if quick else 20
-    for spread in (0.4, 0.1) if quick else (0.4, 0.2, 0.1, 0.05):
+    for spread in (0.4,) if quick else (0.4, 0.2, 0.1, 0.05):
         M = similar_memories(images, n, spread, seed=3)
         Q, t = _cues(M, n_q, seed=4)
         alike = np.corrcoef(M)[np.triu_indices(n, 1)].mean()
@@ -95,16 +95,18 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
             sets.append(("mnist", datasets.load("mnist", n=2000).images))
         except datasets.DatasetUnavailable:
             pass
-    n_queries = 8 if quick else 50
+    n_queries = 4 if quick else 50
     config = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=1,
                            batch_size=n_queries, storage="plasticity")  # fmt: skip
+    models = {k: VALIDATION_MODELS[k] for k in list(VALIDATION_MODELS)[:1]} if quick else \
+        VALIDATION_MODELS  # fmt: skip
     for dataset, images in sets:
         for n in (20,) if quick else VALIDATION_SIZES[dataset]:
             M = images[np.random.default_rng(n).permutation(len(images))[:n]]
             rng = np.random.default_rng(n)  # the cues of figC_circuit.py
             targets = rng.integers(0, len(M), n_queries)
             Q = corruptions.gaussian_noise(M[targets], SIGMA, rng)
-            for label, model in VALIDATION_MODELS.items():
+            for label, model in models.items():
                 rows = store.rows()  # with the rows other processes finished meanwhile
                 done = {(r["dataset"], r["model"], r["n_memories"]) for r in rows}
                 if (dataset, label, n) in done:

@@ -23,7 +23,7 @@ def _steps(command: str) -> list[str]:
 def test_the_readme_gives_two_one_line_commands():
     assert len(COMMANDS) == 2 and all("\n" not in c for c in COMMANDS), COMMANDS
     demo, tests = map(_steps, COMMANDS)
-    assert demo[-1] == "neuro-uhn demo" and tests[-1] == "python -m pytest -q"
+    assert demo[-1] == "neuro-uhn demo" and tests[-1] == "python -m pytest -q -n auto"
 
 
 def test_the_demo_command_installs_only_the_demo_extra():
