@@ -139,7 +139,7 @@ def test_the_rules_are_local():
     b2 = brian()
     M = np.eye(3, 6)
     net, ns, *_ = storage_network(M, 3)
-    allowed_global = {"gate", "consolidate", "n_stored", "t"}
+    allowed_global = {"gate", "consolidate", "t"}  # the neuromodulatory gates, and time
     checked = 0
     for obj in net.objects:
         if type(obj).__name__ != "Synapses" or obj.name == "allocation_chain":
@@ -149,8 +149,9 @@ def test_the_rules_are_local():
         codes += [str(o.abstract_code) for o in obj.contained_objects if "run_regularly" in o.name
                   or "mean" in o.name]  # fmt: skip
         for code in codes:
+            temporaries = set(re.findall(r"^\s*(\w+)\s*=(?!=)", code, re.M))  # `du = ...`
             for name in set(re.findall(r"[A-Za-z_]\w*", code)):
-                if name.endswith(("_pre", "_post")) or name in allowed_global:
+                if name.endswith(("_pre", "_post")) or name in allowed_global | temporaries:
                     continue
                 if name in ns and not isinstance(ns[name], b2.TimedArray):
                     continue  # constants (w_rec)
@@ -163,6 +164,23 @@ def test_the_rules_are_local():
     # the learned pathways do not transmit while they learn: no on_pre onto the membrane
     plastic = net["storage_feature_to_memory"]
     assert not any(re.search(r"\b(v|ge|gi)_post\b", str(p.code)) for p in plastic._pathways)
+
+
+def test_the_neurons_keep_their_own_excitability_and_the_running_mean_its_own_count():
+    """The bias is a neuron variable that each instar step moves by the change of the
+    synapse's eligibility: it equals the eligibility sum (computed here, after the run, as a
+    reference), with no sum taken outside Brian2. The feed-forward running mean counts its
+    own presentations: after P patterns it is their mean encoding, and each synapse's count
+    is P."""
+    M = np.random.default_rng(3).random((4, 6)) * 0.9 + 0.05
+    net, ns, L, X, _ = storage_network(M, 4)
+    mem = net["storage_memories"]
+    np.testing.assert_allclose(np.asarray(mem.excitability[:]), L.u.sum(axis=1),
+                               rtol=1e-9, atol=1e-12)  # fmt: skip
+    assert np.all(L.excitability[L.u.sum(axis=1) > 0] > 0)
+    np.testing.assert_array_equal(L.mu_n, np.full(X.shape[1], 4.0))
+    # the running mean of the traces at the consolidations: near the mean encoding
+    assert np.corrcoef(L.mu, X.mean(axis=0))[0, 1] > 0.8
 
 
 def test_the_schedule_shows_each_pattern_once():

@@ -44,8 +44,10 @@ closed form from the similarity's definition (:attr:`SimilarityMap.affine`; Eucl
 ``W = Δ(2u − 1)``, ``b = −ΔΣu``). The retrieval circuit scales what was learned by the
 separation's own rule (:func:`learned_plan`): ``V·a·(w − μ)`` volts per input spike (the
 centring across memories, by the learned feed-forward inhibition; the threshold separation
-uses ``V·(a·w + c)``, ``c`` a structural inhibition) and a bias ``G·κ·Σu`` (intrinsic
-excitability set by the neuron's own eligibility sum). Nothing is fitted against the set
+uses ``V·(a·w + c)``, ``c`` a structural inhibition) and a bias ``G·κ·Σu`` (the memory
+neuron's intrinsic excitability, a variable of the neuron that each instar step moves by
+the change of the synapse's eligibility, so it is the eligibility sum without a sum taken
+outside the neuron). Nothing is fitted against the set
 weights (tests/test_plasticity.py replaces them by values that raise when read). Similarities
 whose weights are not such a function of the pattern's encoding (the KL forms: log-weights)
 or whose encoding of a stored pattern is signed (it would need cross-channel terms) are
@@ -126,6 +128,8 @@ class Learned:
     w: np.ndarray  # (capacity·n, feature neurons) instar weights, rate/r_in units
     u: np.ndarray  # (capacity·n, feature neurons) eligibilities w·x
     mu: np.ndarray  # (feature neurons,) running mean encoding (feed-forward inhibition)
+    mu_n: np.ndarray  # (feature neurons,) presentations each feed-forward synapse averaged
+    excitability: np.ndarray  # (capacity·n,) each memory neuron's Σu, its own variable
     p: np.ndarray  # (capacity·n, output columns) release probabilities
     occupied: np.ndarray  # (capacity,) bool
     population_of: list[int]  # stored memory i -> its population
@@ -138,6 +142,8 @@ class Learned:
             np.zeros((capacity * n, n_features)),
             np.zeros((capacity * n, n_features)),
             np.zeros(n_features),
+            np.zeros(n_features),
+            np.zeros(capacity * n),
             np.zeros((capacity * n, n_cols)),
             np.zeros(capacity, dtype=bool),
             [],
@@ -147,7 +153,9 @@ class Learned:
 # The storage network's memory neurons: the circuit's LIF membrane (``v``, ``ge``), plus the
 # allocation bookkeeping: ``tag`` counts this presentation's spikes, ``occupied`` is set at
 # consolidation, ``n_learn`` counts gated spikes (the instar's step is 1/(n_learn + 1)),
-# ``prev_occ`` is the previous population's occupancy (the chain), ``first`` marks population 0.
+# ``prev_occ`` is the previous population's occupancy (the chain), ``first`` marks population 0;
+# ``excitability`` is the neuron's intrinsic excitability, the sum of its synapses'
+# eligibilities (moved by the instar rule itself, so no sum is taken outside the neuron).
 STORAGE_MEMORY = """
 dv/dt = (v_rest - v + ge) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt (unless refractory)
 dge/dt = -ge / tau_e : volt
@@ -156,17 +164,22 @@ n_learn : 1
 occupied : 1
 prev_occ : 1
 first : 1 (constant)
+excitability : 1
 """
 
 #: The local rules (only these variables: the synapse's own, ``_pre``/``_post`` traces and
 #: flags, and ``gate(t)``); tests/test_plasticity.py reads them.
 INSTAR_ON_POST = (
     "w += gate(t) * (1 - occupied_post) * (x_pre - w) / (n_learn_post + 1)\n"
-    "u += gate(t) * (1 - occupied_post) * (w * x_pre - u) / (n_learn_post + 1)"
+    "du = gate(t) * (1 - occupied_post) * (w * x_pre - u) / (n_learn_post + 1)\n"
+    "u += du\n"
+    "excitability_post += du"
 )
 RECRUIT_ON_PRE = "ge_post += w_rec * (1 - occupied_post) * clip(prev_occ_post + first_post, 0, 1)"
 OUTSTAR_ON_PRE = "p += gate(t) * (1 - occupied_pre) * (y_post - p) / (n_learn_pre + 1)"
-RUNNING_MEAN = "mu += consolidate(t) * (x_pre - mu) / (n_stored(t) + 1)"
+#: the feed-forward synapse's running mean over the presentations it has seen (``n``, its
+#: own count), one step per consolidation
+RUNNING_MEAN = "mu += consolidate(t) * (x_pre - mu) / (n + 1)\nn += consolidate(t)"
 #: Consolidation, once per presentation at its end: occupancy, then the counters restart.
 CONSOLIDATION = (
     "occupied = clip(occupied + consolidate(t) * int(tag >= n_occ), 0, 1)\n"
@@ -219,7 +232,7 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     steps = P * n_slot + 1
     rates, teach = np.zeros((steps, F)), np.zeros((steps, n_cols))
     gate, recruit = np.zeros(steps), np.zeros(steps)
-    consolidate, n_stored = np.zeros(steps), np.zeros(steps)
+    consolidate = np.zeros(steps)
     for k in range(P):
         s0, s1 = k * n_slot, (k + 1) * n_slot
         rates[s0 + n_gap : s1] = X[k] * sp.input_rate
@@ -227,7 +240,6 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
         teach[s0 + n_gap : s1] = T[k] * sp.teach_rate  # traces at steady state when gated
         gate[s0 + n_gap + n_alloc : s1] = 1.0
         consolidate[s1] = 1.0
-        n_stored[s1] = learned.presentations + k
     unit_q = unit * b2.second
     ns = {
         "v_rest": c.v_rest * b2.volt, "v_th": c.v_threshold * b2.volt,
@@ -240,7 +252,6 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
         "gate": b2.TimedArray(gate, dt=unit_q),
         "recruit": b2.TimedArray(recruit, dt=unit_q),
         "consolidate": b2.TimedArray(consolidate, dt=unit_q),
-        "n_stored": b2.TimedArray(n_stored, dt=unit_q),
         "n_occ": sp.occupancy_spikes,
     }  # fmt: skip
     gap = c.gap
@@ -256,6 +267,7 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     )  # fmt: skip
     memories.v = c.v_rest * b2.volt
     memories.occupied = np.repeat(learned.occupied.astype(float), n)
+    memories.excitability = learned.excitability
     memories.run_regularly(CONSOLIDATION, dt=slot_q, when="end", name="consolidation")
     outputs = b2.NeuronGroup(
         n_cols, "dy/dt = -y / tau_x : 1", threshold="rand() < teach_rate(t, i) * dt",
@@ -290,9 +302,10 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
         plastic.w = learned.w[post, pre]
         plastic.u = learned.u[post, pre]
     relays = b2.NeuronGroup(F, "", dt=dt, name="storage_relays")
-    ffi = b2.Synapses(features, relays, "mu : 1", dt=dt, name="storage_feedforward")
+    ffi = b2.Synapses(features, relays, "mu : 1\nn : 1", dt=dt, name="storage_feedforward")
     ffi.connect(i=np.arange(F), j=np.arange(F))
     ffi.mu = learned.mu
+    ffi.n = learned.mu_n
     ffi.run_regularly(RUNNING_MEAN, dt=slot_q, when="end", name="storage_feedforward_mean")
     to_out = b2.Synapses(memories, outputs, "p : 1", on_pre=OUTSTAR_ON_PRE, dt=dt,
                          name="storage_memory_to_output")  # fmt: skip
@@ -335,6 +348,8 @@ def _store(b2, learned, X, T, cfg, seed, standalone):
     learned.w[post, pre] = np.asarray(plastic.w[:])
     learned.u[post, pre] = np.asarray(plastic.u[:])
     learned.mu[:] = np.asarray(ffi.mu[:])
+    learned.mu_n[:] = np.asarray(ffi.n[:])
+    learned.excitability[:] = np.asarray(memories.excitability[:])
     learned.p[pre_o, post_o] = np.asarray(to_out.p[:])
     learned.occupied = occupied
     learned.population_of += chosen
@@ -383,7 +398,7 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, M, c
     channels = np.repeat(signs, sim_map.W.shape[1])  # each feature neuron's channel
     V = volts_per_spike(calibration.gain, sim_map, cfg)
     G = calibration.gain
-    w, u = learned.w, learned.u
+    w = learned.w
     if calibration.centred:
         W = V * form.a * (w - learned.mu[None, :])
         X = sim_map.features(M) / sim_map.scale  # the memories given at construction
@@ -391,7 +406,7 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, M, c
     else:
         W = V * (form.a * w + form.c * channels[None, :])
         energy = 0.0
-    bias = G * form.kappa * (u.sum(axis=1) - energy) + calibration.tonic
+    bias = G * form.kappa * (learned.excitability - energy) + calibration.tonic
     cap = learned.occupied.size
     n_out = calibration.P_on.shape[1]
     p_pop = learned.p.reshape(cap, n, -1).mean(axis=1)
@@ -443,10 +458,12 @@ class PlasticStorage:
         return np.asarray(self.learned.population_of, dtype=int)
 
     def state(self) -> dict[str, np.ndarray]:
-        """What was learned: instar weights, eligibilities, the feed-forward running mean
-        and the occupancy of each population."""
+        """What was learned: instar weights, eligibilities, the feed-forward running mean,
+        each memory neuron's intrinsic excitability (the sum of its eligibilities, kept by
+        the neuron) and the occupancy of each population."""
         L = self.learned
         return {"instar": L.w.copy(), "eligibility": L.u.copy(), "feedforward": L.mu.copy(),
+                "excitability": L.excitability.copy(),
                 "occupied": L.occupied.copy()}  # fmt: skip
 
     def teacher(self, P: np.ndarray) -> np.ndarray:
