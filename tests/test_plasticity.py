@@ -422,3 +422,29 @@ def test_nothing_fitted_against_the_set_weights(digits):
     got = net.run(Q).counts.argmax(axis=1)
     assert np.mean(got == nearest_l1(M, Q)) >= 0.85
     assert net.retrieve(Q[:2]).shape == Q[:2].shape
+
+
+def test_the_learned_mean_is_the_feedforward_pathway_and_the_instar_the_excitation(digits):
+    """At retrieval the learned running mean μ is the pooled feed-forward inhibition's own
+    input weight (V·a·μ per feature, spread over its pool) and the instar weights are the
+    excitatory synapses' (V·a·w): neither is subtracted from the other in NumPy. V and a are
+    the closed-form volts per spike and the similarity's slope."""
+    from neuro_uhn.spiking.circuit.plan import volts_per_spike
+
+    M, _ = digits
+    net = SpikingUHN("uhn_best", M[:4], config=config())
+    state = net.weights()
+    net.build(1)
+    kind, built = net.engine.kind, net.engine.built
+    pool = built.pool
+    Va = volts_per_spike(kind.plan.gain, kind.sim_map, kind.config) * kind.storage.form.a
+    ff = net["feedforward_input"]
+    i, w = np.asarray(ff.i[:]), np.asarray(ff.w[:])
+    keep = i < kind.n_features * pool  # copy 0
+    np.testing.assert_allclose(w[keep], Va * state["feedforward"][i[keep] // pool] / pool,
+                               rtol=1e-9)  # fmt: skip
+    exc = net["excitation"]
+    i, j, w = np.asarray(exc.i[:]), np.asarray(exc.j[:]), np.asarray(exc.w[:])
+    keep = (i < kind.n_features * pool) & (j < len(state["instar"]))
+    np.testing.assert_allclose(w[keep], Va * state["instar"][j[keep], i[keep] // pool] / pool,
+                               rtol=1e-9, atol=1e-15)  # fmt: skip

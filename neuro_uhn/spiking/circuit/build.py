@@ -12,7 +12,9 @@ bias as the cue unit's weights) are split per input neuron j into ``A + c_j ≥ 
 memory shares, which j delivers to one pooled feed-forward inhibitory population; that
 population inhibits every memory alike. Its neurons' spikes are linear in their input, so the
 shared part is subtracted exactly in the mean, with one inhibitory population instead of a
-relay per feature.
+relay per feature. With storage="plasticity" the split is what was learned: the instar
+weights are the excitatory synapses and the learned running mean the pooled inhibition's
+input weights (``plan.neurons["excitatory"]``, ``["feedforward"]``).
 
 **Cues in sequence.** The cues of a batch are shown one after another to one network, with
 ``CircuitParams.pause`` of silence between them (the ``stimulus`` TimedArray holds their
@@ -151,7 +153,12 @@ def neuron_values(plan: CircuitPlan, channels: tuple[int, ...], n: int, connecti
         prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
         P = np.repeat(np.concatenate(prob, axis=1), n, axis=0)
     if connection_p < 1:
-        W = W * (rng.random(W.shape) < connection_p)
+        keep = rng.random(W.shape) < connection_p
+        if own is not None and "excitatory" in own:  # learned: the synapses that exist
+            ff = connection_p * np.asarray(own["feedforward"])
+            W = keep * np.asarray(own["excitatory"]) - ff
+        else:
+            W = W * keep
     return W, bias, P
 
 
@@ -279,6 +286,13 @@ def build_circuit(
     )  # fmt: skip
     E, shared = split_weights(A)
     n_feat = F * pool
+    if plan.neurons is not None and "feedforward" in plan.neurons:
+        # learned (storage="plasticity"): the feed-forward inhibition carries its own learned
+        # weights (the running mean μ), and the excitatory synapses the instar weights
+        # (sparse connectivity: the pooled inhibition's mean matches the kept synapses')
+        ff = np.repeat(np.asarray(plan.neurons["feedforward"], dtype=float) / pool, pool)
+        shared[:n_feat] = c.connection_p * ff
+        E[:, :n_feat] = np.clip(A[:, :n_feat] + shared[None, :n_feat], 0, None)
     # the part of the bias every memory shares (its smallest) reaches them as one current per
     # copy: each cue spike is one event, not one per memory neuron
     common = float(E[:, n_feat:].min()) if len(E) else 0.0

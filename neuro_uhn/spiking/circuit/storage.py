@@ -43,7 +43,9 @@ closed form from the similarity's definition (:attr:`SimilarityMap.affine`; Eucl
 ``b = −Σb``; dot and cosine ``W = m = scale·x``, ``b = 0``; Manhattan by thermometer bits
 ``W = Δ(2u − 1)``, ``b = −ΔΣu``). The retrieval circuit scales what was learned by the
 separation's own rule (:func:`learned_plan`): ``V·a·(w − μ)`` volts per input spike (the
-centring across memories, by the learned feed-forward inhibition; the threshold separation
+centring across memories, by the learned feed-forward inhibition: at retrieval ``V·a·w`` are
+the excitatory synapses' weights and ``V·a·μ`` the pooled inhibition's input weights, its
+own pathway; the threshold separation
 uses ``V·(a·w + c)``, ``c`` a structural inhibition) and a bias ``G·κ·Σu`` (the memory
 neuron's intrinsic excitability, a variable of the neuron that each instar step moves by
 the change of the synapse's eligibility, so it is the eligibility sum without a sum taken
@@ -399,13 +401,20 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, M, c
     V = volts_per_spike(calibration.gain, sim_map, cfg)
     G = calibration.gain
     w = learned.w
+    # the feed-forward inhibition's own weights, per feature neuron: the learned running
+    # mean (centred separations) or the structural part −c (threshold); built as the pooled
+    # inhibition's input weights, never subtracted from the excitatory ones in NumPy
     if calibration.centred:
-        W = V * form.a * (w - learned.mu[None, :])
+        feedforward = V * form.a * learned.mu
         X = sim_map.features(M) / sim_map.scale  # the memories given at construction
         energy = float(np.mean(np.sum(X**2, axis=1)))
     else:
-        W = V * (form.a * w + form.c * channels[None, :])
+        feedforward = np.clip(-V * form.c * channels, 0, None)
         energy = 0.0
+    excitatory = V * form.a * w + np.clip(V * form.c * channels, 0, None)[None, :] * (
+        not calibration.centred
+    )
+    W = excitatory - feedforward[None, :]  # the signed drive per synapse, as reported
     bias = G * form.kappa * (learned.excitability - energy) + calibration.tonic
     cap = learned.occupied.size
     n_out = calibration.P_on.shape[1]
@@ -416,7 +425,8 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, M, c
         P_off=p_pop[:, n_out : 2 * n_out] if calibration.signed_output else None,
         W=W.reshape(cap, n, -1).mean(axis=1)[:, : sim_map.W.shape[1]] * signs[0],
         bias=bias.reshape(cap, n).mean(axis=1),
-        neurons={"W": W, "bias": bias, "P": learned.p.copy()},
+        neurons={"W": W, "bias": bias, "P": learned.p.copy(), "excitatory": excitatory,
+                 "feedforward": feedforward},  # fmt: skip
     )
 
 
