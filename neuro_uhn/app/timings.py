@@ -23,10 +23,11 @@ TIMES: dict[str, str] = {
     "neuro-uhn compare --mode circuit": "35–50 s",
     "neuro-uhn bench --quick": "7–20 s",
     "neuro-uhn bench": "about 9 min",
-    "neuro-uhn figures --quick": "4–5 min",
-    "neuro-uhn figures": "about 40 min",
+    "neuro-uhn figures --quick": "4–6 min",
+    "neuro-uhn figures": "about 3 h (the circuit's validation tables are half of it; it resumes)",
     "NEURO_UHN_QUICK=1 jupyter execute notebooks/NAME.ipynb": "5 s (01) to 1 min (04)",
     "jupyter execute notebooks/NAME.ipynb": "5 s (01) to 8 min (04)",
+    "python -m pytest -q -n auto": "about 13 min (30 min on one worker)",
 }
 
 
