@@ -26,19 +26,9 @@ from neuro_uhn.model import UHN
 OUT = Path(__file__).resolve().parent / "data" / "plasticity_graded.json"
 
 
-def memories(data: str, n: int) -> np.ndarray:
-    rng = np.random.default_rng(0)
-    if data == "patches":
-        from neuro_uhn.datasets import _standins
-
-        grey = _standins.patches(16, 16).astype(float).mean(-1) / 255.0
-        return grey[rng.choice(len(grey), n, replace=False)].reshape(n, -1)
-    from neuro_uhn import datasets
-
-    return datasets.load(data, n=n, seed=0).images
-
-
 def main() -> None:
+    from circuit_heldout import memories  # the same patches (this script's folder)
+
     from neuro_uhn.experiments.plasticity import pearson
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN, StorageParams, compare
 
