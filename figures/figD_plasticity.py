@@ -98,8 +98,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
     n_queries = 4 if quick else 50
     config = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=1,
                            batch_size=n_queries, storage="plasticity")  # fmt: skip
-    models = {k: VALIDATION_MODELS[k] for k in list(VALIDATION_MODELS)[:1]} if quick else \
-        VALIDATION_MODELS  # fmt: skip
+    models = dict(list(VALIDATION_MODELS.items())[:1]) if quick else VALIDATION_MODELS
     for dataset, images in sets:
         for n in (20,) if quick else VALIDATION_SIZES[dataset]:
             M = images[np.random.default_rng(n).permutation(len(images))[:n]]

@@ -381,7 +381,7 @@ def _grid(*times: float) -> float:
     )
 
 
-def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, M, cfg):
+def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, energy, cfg):
     """The retrieval circuit's plan from what was learned, in closed form: the calibration's
     constants (gain ``G``, inhibition, tonic offset, decoder scale, from the memories given
     at construction) with every neuron's own weights, bias and release probabilities.
@@ -391,9 +391,9 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, M, c
     and ``tonic`` the separation's rule, :class:`~.plan.CircuitPlan`); with ``W₀ = a·x + c``
     and ``b₀ = κ·Σx²`` (the similarity's own form) the learned one is ``V·a·(w − μ)``
     (centred: the learned feed-forward mean μ replaces the mean over memories) or
-    ``V·(a·w + c)``, and ``G·κ·(Σu − centred·mean_M Σx²) + tonic`` (u the eligibilities,
-    ``mean_M Σx²`` the calibration's mean pattern energy). No learned value is compared
-    with, or fitted to, a set weight.
+    ``V·(a·w + c)``, and ``G·κ·(Σu − centred·energy) + tonic`` (u the eligibilities,
+    ``energy`` the calibration's mean pattern energy ``mean_M Σx²``). No learned value is
+    compared with, or fitted to, a set weight.
     """
     n = cfg.neurons_per_memory
     signs = sim_map.channels
@@ -404,16 +404,14 @@ def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, M, c
     # the feed-forward inhibition's own weights, per feature neuron: the learned running
     # mean (centred separations) or the structural part −c (threshold); built as the pooled
     # inhibition's input weights, never subtracted from the excitatory ones in NumPy
+    excitatory = V * form.a * w
     if calibration.centred:
         feedforward = V * form.a * learned.mu
-        X = sim_map.features(M) / sim_map.scale  # the memories given at construction
-        energy = float(np.mean(np.sum(X**2, axis=1)))
-    else:
-        feedforward = np.clip(-V * form.c * channels, 0, None)
+    else:  # the structural part c of each weight: inhibitory where negative
+        structural = V * form.c * channels
+        feedforward = np.clip(-structural, 0, None)
+        excitatory = excitatory + np.clip(structural, 0, None)[None, :]
         energy = 0.0
-    excitatory = V * form.a * w + np.clip(V * form.c * channels, 0, None)[None, :] * (
-        not calibration.centred
-    )
     W = excitatory - feedforward[None, :]  # the signed drive per synapse, as reported
     bias = G * form.kappa * (learned.excitability - energy) + calibration.tonic
     cap = learned.occupied.size
@@ -447,7 +445,9 @@ class PlasticStorage:
     def __init__(self, model, sim_map: SimilarityMap, M: np.ndarray, calibration, cfg):
         self.form = learned_form(sim_map, M, model.similarity.name)
         self.sim_map, self.calibration, self.config = sim_map, calibration, cfg
-        self.M = np.asarray(M)  # the calibration's memories (mean pattern energy)
+        X = sim_map.features(M) / sim_map.scale  # the memories given at construction
+        #: their mean energy mean Σx², the learned bias's centre (calibrated, like G)
+        self.energy = float(np.mean(np.sum(X**2, axis=1))) if len(X) else 0.0
         capacity = cfg.plasticity.capacity or len(M)
         if capacity < len(M):
             raise ValidationError(
@@ -555,5 +555,5 @@ class PlasticStorage:
 
         store(brian(), self.learned, encoded, self.teacher(P), self.config, seed=seed,
               target=self.target(len(encoded)))  # fmt: skip
-        return learned_plan(self.learned, self.calibration, self.form, self.sim_map, self.M,
-                            self.config)  # fmt: skip
+        return learned_plan(self.learned, self.calibration, self.form, self.sim_map,
+                            self.energy, self.config)  # fmt: skip
