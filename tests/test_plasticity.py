@@ -97,73 +97,109 @@ def test_retrieval_with_learned_weights_agrees_with_abstract_and_set(pair, digit
     assert np.mean(nearest_l1(M, Z) == want) >= 0.85
 
 
+def storage_of(net):
+    return net.engine.kind.storage
+
+
 def test_each_memory_is_presented_once_and_recruits_a_new_population(pair):
     _, learned = pair
     learned.build()
-    L = learned.kind.storage.learned
-    assert L.presentations == N_MEM
-    assert sorted(L.population_of) == list(range(N_MEM))
-    assert L.occupied.all()
-    for k, counts in enumerate(L.allocation):
+    S = storage_of(learned)
+    assert S.presentations == N_MEM
+    assert sorted(S.population_of.tolist()) == list(range(N_MEM))
+    assert S.occupied.all()
+    for k, counts in enumerate(S.allocation):
         # the recruited population fired; every other free population stayed silent
-        pop = L.population_of[k]
+        pop = S.population_of[k]
         assert counts[pop] > 0
-        later = [p for p in L.population_of[k + 1 :]]
+        later = S.population_of[k + 1 :]
         assert np.all(counts[later] == 0)
 
 
-def storage_network(M, cap, occupied=None, seed=5):
-    """Run the storage network directly and return (net, ns, learned, rates)."""
-    from neuro_uhn.spiking.circuit.storage import Learned, store
+def test_one_network_stores_and_recalls(digits, monkeypatch):
+    """Building a network with storage="plasticity" makes exactly one brian2.Network; its
+    instar, feed-forward and outstar synapses start at zero, the presentations write them,
+    and retrieval runs through those same synapse objects from the stored state (t0: where
+    storage ended)."""
     from neuro_uhn.spiking.device import brian
 
     b2 = brian()
-    b2.set_device("runtime")
-    b2.prefs.codegen.target = "numpy"
-    net0 = SpikingUHN("uhn_best", M, config=config("set"))
-    X = net0.query_inputs(M)["rates"] / net0.config.input_rate
-    T = np.concatenate([M, np.ones((len(M), 1))], axis=1)
-    cfg = config()
-    L = Learned.empty(cap, cfg.neurons_per_memory, X.shape[1], T.shape[1])
-    if occupied is not None:
-        L.occupied = np.asarray(occupied, bool)
-        L.w[:] = 0.5  # something to disturb
-    before = L.w.copy()
-    net, ns = store(b2, L, X, T, cfg, seed=seed)
-    return net, ns, L, X, before
+    made = []
+    original = b2.Network.__init__
+
+    def counting(self, *args, **kwargs):
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(b2.Network, "__init__", counting)
+    M, Q = digits
+    net = SpikingUHN("uhn_best", M[:4], config=config())
+    net.build(4)
+    assert len(made) == 1 and made[0] is net.network
+    names = {o.name for o in net.network.objects}
+    assert not any(name.startswith("storage") for name in names)
+    exc, ff, proj = net["excitation"], net["feedforward_input"], net["projection"]
+    assert "storing" in str(exc.pre.code) and "w_unit * w" in str(exc.pre.code)
+    assert "ff_unit * mu" in str(ff.pre.code) and "a_out * p" in str(proj.pre.code)
+    assert np.max(exc.w[:]) > 0.5 and np.max(proj.p[:]) > 0.5 and np.max(ff.mu[:]) > 0
+    t0 = float(net.engine.built.namespace["t0"] / b2.second)
+    sp = config().plasticity
+    assert t0 == pytest.approx(4 * (sp.presentation + sp.pause) + 0.01)
+    # the synapses that learned are the ones that retrieve: silence memory 0's instar
+    # synapses in the stored state and its own cue no longer retrieves it
+    got = net.run(Q[:4]).counts.argmax(axis=1)
+    assert got[0] == 0
+    pop = int(net.population_of_memory[0])
+    n = config().neurons_per_memory
+    own = (np.asarray(exc.j[:]) >= pop * n) & (np.asarray(exc.j[:]) < (pop + 1) * n)
+    net.network.restore("built")
+    w = np.asarray(exc.w[:])
+    w[own] = 0.0
+    exc.w[:] = w
+    net.network.store("built")
+    assert net.run(Q[:4]).counts.argmax(axis=1)[0] != 0
 
 
-def test_the_rules_are_local():
+def test_the_rules_are_local(digits):
     from neuro_uhn.spiking.device import brian
 
     b2 = brian()
-    M = np.eye(3, 6)
-    net, ns, *_ = storage_network(M, 3)
-    allowed_global = {"gate", "consolidate", "t"}  # the neuromodulatory gates, and time
+    M, _ = digits
+    net = SpikingUHN("uhn_best", M[:3], config=config())
+    net.build(1)
+    ns = net.engine.built.namespace
+    # the global signals (neuromodulatory: the learning gate, the encoding state, the
+    # recruitment and the consolidation), and time
+    allowed_global = {"gate", "consolidate", "storing", "recruit", "t", "t0"}
     checked = 0
-    for obj in net.objects:
-        if type(obj).__name__ != "Synapses" or obj.name == "allocation_chain":
-            continue
+    learning = ("excitation", "feedforward_input", "projection", "recruitment", "teaching")
+    for name in learning:
+        obj = net[name]
         own = set(obj.variables.keys())
         codes = [str(p.code) for p in obj._pathways]
-        codes += [str(o.abstract_code) for o in obj.contained_objects if "run_regularly" in o.name
-                  or "mean" in o.name]  # fmt: skip
+        codes += [str(o.abstract_code) for o in obj.contained_objects if "mean" in o.name]
         for code in codes:
             temporaries = set(re.findall(r"^\s*(\w+)\s*=(?!=)", code, re.M))  # `du = ...`
-            for name in set(re.findall(r"[A-Za-z_]\w*", code)):
-                if name.endswith(("_pre", "_post")) or name in allowed_global | temporaries:
+            for var in set(re.findall(r"[A-Za-z_]\w*", code)):
+                if var.endswith(("_pre", "_post")) or var in allowed_global | temporaries:
                     continue
-                if name in ns and not isinstance(ns[name], b2.TimedArray):
-                    continue  # constants (w_rec)
-                assert name in own or name in {"clip", "int"}, (obj.name, name)
+                if var in ns and not isinstance(ns[var], b2.TimedArray):
+                    continue  # constants (w_unit, w_rec, ...)
+                assert var in own or var in {"clip", "int"}, (name, var)
             checked += 1
-        for name in re.findall(r"(\w+)_(?:pre|post)", " ".join(codes)):
-            side = obj.source if f"{name}_pre" in " ".join(codes) else obj.target
-            assert name in side.variables, (obj.name, name)
-    assert checked >= 4
-    # the learned pathways do not transmit while they learn: no on_pre onto the membrane
-    plastic = net["storage_feature_to_memory"]
-    assert not any(re.search(r"\b(v|ge|gi)_post\b", str(p.code)) for p in plastic._pathways)
+        for var in re.findall(r"(\w+)_(?:pre|post)", " ".join(codes)):
+            side = obj.source if f"{var}_pre" in " ".join(codes) else obj.target
+            assert var in side.variables, (name, var)
+    assert checked >= 6
+    # the learned pathways transmit only outside storage (the encoding state)
+    for name in ("excitation", "feedforward_input", "projection"):
+        assert "(1 - storing(t - t0))" in str(net[name].pre.code), name
+    # the consolidation's code reads the neuron's own variables and the global signal
+    code = str(next(o for o in net["memories"].contained_objects
+                    if o.name == "consolidation").abstract_code)  # fmt: skip
+    assert set(re.findall(r"[A-Za-z_]\w*", code)) <= (
+        {"occupied", "tag", "n_learn", "n_occ", "clip", "int"} | allowed_global
+    )
 
 
 def test_the_neurons_keep_their_own_excitability_and_the_running_mean_its_own_count():
@@ -173,40 +209,67 @@ def test_the_neurons_keep_their_own_excitability_and_the_running_mean_its_own_co
     own presentations: after P patterns it is their mean encoding, and each synapse's count
     is P."""
     M = np.random.default_rng(3).random((4, 6)) * 0.9 + 0.05
-    net, ns, L, X, _ = storage_network(M, 4)
-    mem = net["storage_memories"]
-    np.testing.assert_allclose(np.asarray(mem.excitability[:]), L.u.sum(axis=1),
+    net = SpikingUHN("uhn_best", M, config=config())
+    net.build(1)
+    exc = net["excitation"]
+    n_mem = net.engine.built.n_memory_neurons
+    u_sum = np.bincount(np.asarray(exc.j[:]), np.asarray(exc.u[:]), minlength=n_mem)
+    np.testing.assert_allclose(np.asarray(net["memories"].excitability[:]), u_sum,
                                rtol=1e-9, atol=1e-12)  # fmt: skip
-    assert np.all(L.excitability[L.u.sum(axis=1) > 0] > 0)
-    np.testing.assert_array_equal(L.mu_n, np.full(X.shape[1], 4.0))
+    assert np.all(u_sum[u_sum > 0] > 0) and np.count_nonzero(u_sum) >= n_mem // 2
+    ff = net["feedforward_input"]
+    np.testing.assert_array_equal(np.asarray(ff.n[:]), 4.0)
     # the running mean of the traces at the consolidations: near the mean encoding
-    assert np.corrcoef(L.mu, X.mean(axis=0))[0, 1] > 0.8
+    X = net.query_inputs(M)["rates"] / net.config.input_rate
+    mu = net.weights()["feedforward"]
+    assert np.corrcoef(mu, X.mean(axis=0))[0, 1] > 0.8
 
 
 def test_the_schedule_shows_each_pattern_once():
-    M = np.random.default_rng(1).random((4, 6)) * (np.random.default_rng(2).random((4, 6)) > 0.4)
-    M[:, 0] = 1.0
-    net, ns, L, X, _ = storage_network(M, 4)
-    rates = np.asarray(ns["feature_rate"].values)
-    shown = [np.flatnonzero(np.all(np.isclose(rates, X[k] * 1000.0), axis=1)) for k in range(4)]
+    from neuro_uhn.spiking.circuit.storage import schedule
+    from neuro_uhn.spiking.device import brian
+
+    rng = np.random.default_rng(1)
+    X = rng.random((4, 6)) * (rng.random((4, 6)) > 0.4)
+    X[:, 0] = 1.0
+    sp = StorageParams()
+    ns, duration, n_slot = schedule(brian(), X, X[:, :2], sp)
+    rates = np.asarray(ns["stimulus"].values)
+    gate, recruit = np.asarray(ns["gate"].values), np.asarray(ns["recruit"].values)
+    shown = [np.flatnonzero(np.all(np.isclose(rates, X[k] * sp.input_rate), axis=1))
+             for k in range(4)]  # fmt: skip
     for k, steps in enumerate(shown):
         assert len(steps) > 0 and np.all(np.diff(steps) == 1), k  # one contiguous window
-    assert L.presentations == 4
+        assert np.all(recruit[steps] == 1)
+        # the gate opens after the allocation, for the rest of the presentation
+        assert np.sum(gate[steps]) == pytest.approx(len(steps) * (1 - sp.allocation
+                                                                 / sp.presentation))  # fmt: skip
+    consolidations = np.flatnonzero(np.asarray(ns["consolidate"].values))
+    assert consolidations.tolist() == [(k + 1) * n_slot for k in range(4)]
+    assert duration == pytest.approx((4 * n_slot + 1) * 0.01)
 
 
-def test_recruitment_never_reuses_an_occupied_population():
-    # the network's own storage keeps occupancy contiguous (a population is recruited only
-    # when the previous one is occupied); here two are occupied, one pattern resembles them
-    M = np.eye(2, 6)
-    occupied = [True, True, False, False, False]
-    _, _, L, _, before = storage_network(M, 5, occupied=occupied)
-    assert L.population_of == [2, 3]
+def test_recruitment_never_reuses_an_occupied_population(digits):
+    # occupancy stays contiguous (a population is recruited only when the previous one is
+    # occupied); two stored, two more stored later, one left free
+    M, _ = digits
+    net = SpikingUHN("uhn_best", M[:2], config=config(capacity=5))
+    net.build(1)
     n = config().neurons_per_memory
-    for pop in (0, 1):  # occupied: their synapses never changed
-        np.testing.assert_array_equal(L.w[pop * n : (pop + 1) * n], before[pop * n : (pop + 1) * n])
-    for pop in (0, 1, 4):  # and they, like the free one, did not fire
-        assert all(counts[pop] == 0 for counts in L.allocation)
-    assert L.occupied.tolist() == [True, True, True, True, False]
+    exc = net["excitation"]
+    j = np.asarray(exc.j[:])
+    old = j < 2 * n
+    before = np.asarray(exc.w[:])[old].copy()
+    net.store(M[2:4])
+    S = storage_of(net)
+    assert S.population_of.tolist() == [0, 1, 2, 3]
+    np.testing.assert_array_equal(np.asarray(exc.w[:])[old], before)  # never changed
+    for counts in S.allocation[2:]:
+        # the free one and the first never fired; the previous population's last spikes
+        # may fall in the next slot's pause (its slow self-excitation decaying)
+        assert counts[4] == 0 and counts[0] == 0
+        assert counts[:2].max() <= 0.1 * counts.max()
+    assert S.occupied.tolist() == [True, True, True, True, False]
 
 
 def test_store_after_retrievals_keeps_the_earlier_memories(digits):
@@ -218,14 +281,14 @@ def test_store_after_retrievals_keeps_the_earlier_memories(digits):
     net.store(M[-1])
     assert net.n_memories == N_MEM
     after = net.run(Q).counts.argmax(axis=1)
-    # the rebuilt network recalibrates its decoder on every stored pattern's run
+    # the network (not rebuilt) recalibrates its decoder on every stored pattern's run
     assert 0.5 * gain_before <= net.decoder.gain <= 2 * gain_before
     assert np.mean(after[:-1] == first) >= 0.85
     assert after[-1] == N_MEM - 1  # the new memory is retrieved from its own cue
     # the earlier memories' instar weights were not touched (the centring moves with μ)
-    L = net.kind.storage.learned
-    old = np.asarray(L.population_of[:-1])
-    assert np.all(L.occupied[old])
+    S = storage_of(net)
+    old = S.population_of[:-1]
+    assert np.all(S.occupied[old])
     W_after = net.weights()["feature_to_memory"][: (N_MEM - 1) * 3]
     assert np.corrcoef(w_before.ravel(), W_after.ravel())[0, 1] > 0.98
 
@@ -323,10 +386,10 @@ def test_sdm_threshold_learns_its_hamming_weights():
     assert bits_learned >= 0.6 and bits_set - bits_learned <= 0.2
 
 
-@pytest.mark.parametrize("storage", ["set", "plasticity"])
-def test_weights_are_the_ones_in_the_network(storage, digits):
+def test_set_weights_are_the_ones_in_the_network(digits):
     """weights() against the built Brian2 synapses of copy 0 (sparse connectivity included)."""
     M, _ = digits
+    storage = "set"
     cfg = config(storage).replace(circuit=config().circuit.replace(connection_p=0.5))
     net = SpikingUHN("uhn_best", M[:4], config=cfg)
     w = net.weights()
@@ -373,6 +436,38 @@ def test_weights_are_the_ones_in_the_network(storage, digits):
         np.testing.assert_allclose(P[r], w["memory_to_output"], rtol=1e-9)
 
 
+def test_learned_weights_are_the_ones_in_the_network(digits):
+    """storage="plasticity": weights() reads the built synapses and neurons (sparse
+    connectivity included) and reports them in the units they transmit with: instar weights
+    times w_unit, the feed-forward running mean times ff_unit, summed over a feature's pool;
+    the bias the intrinsic current from each neuron's excitability; the outstar's p."""
+    M, _ = digits
+    cfg = config().replace(circuit=config().circuit.replace(connection_p=0.5))
+    net = SpikingUHN("uhn_best", M[:4], config=cfg)
+    w = net.weights()
+    built = net.engine.built
+    ns, pool = built.namespace, built.pool
+    n_mem, n_feat = w["feature_to_memory"].shape
+    exc = net["excitation"]
+    i, j = np.asarray(exc.i[:]), np.asarray(exc.j[:])
+    assert 0.4 < len(i) / (n_mem * n_feat * pool) < 0.6  # the sparse draw
+    A = np.zeros((n_mem, n_feat * pool))
+    A[j, i] = float(ns["w_unit"]) * np.asarray(exc.w[:])
+    ff = net["feedforward_input"]
+    shared = np.zeros(n_feat * pool)
+    shared[np.asarray(ff.i[:])] = float(ns["ff_unit"]) * np.asarray(ff.mu[:])
+    got = (A - shared[None, :]).reshape(n_mem, n_feat, pool).sum(axis=2)
+    np.testing.assert_allclose(got, w["feature_to_memory"], rtol=1e-9, atol=1e-15)
+    exc_v = np.asarray(net["memories"].excitability[:])
+    bias = float(ns["bias_gain"]) * (exc_v - ns["energy"]) + float(ns["tonic"])
+    np.testing.assert_allclose(bias, w["bias"], rtol=1e-9, atol=1e-15)
+    proj = net["projection"]
+    m = cfg.circuit.output_neurons
+    P = np.zeros_like(w["memory_to_output"])
+    np.add.at(P, (np.asarray(proj.i[:]), np.asarray(proj.j[:]) // m), np.asarray(proj.p[:]) / m)
+    np.testing.assert_allclose(P, w["memory_to_output"], rtol=1e-9)
+
+
 def test_compare_runs_a_network_already_made(pair, digits):
     """compare(network=...) runs the learned network itself (no second storage) and refuses
     a network made from something else."""
@@ -416,7 +511,8 @@ def test_nothing_fitted_against_the_set_weights(digits):
         np.asarray(probe)
     with pytest.raises((AssertionError, TypeError)):
         probe.shape[0] * 1.0 + probe
-    for owner, names in ((kind.sim_map, ("W", "bias")), (kind.plan, ("W", "bias"))):
+    owners = (kind.sim_map, kind.plan, kind.storage.calibration)
+    for owner, names in ((o, ("W", "bias")) for o in owners):
         for name in names:
             setattr(owner, name, _SetWeight(getattr(owner, name), name))
     got = net.run(Q).counts.argmax(axis=1)
@@ -424,27 +520,29 @@ def test_nothing_fitted_against_the_set_weights(digits):
     assert net.retrieve(Q[:2]).shape == Q[:2].shape
 
 
-def test_the_learned_mean_is_the_feedforward_pathway_and_the_instar_the_excitation(digits):
-    """At retrieval the learned running mean μ is the pooled feed-forward inhibition's own
-    input weight (V·a·μ per feature, spread over its pool) and the instar weights are the
-    excitatory synapses' (V·a·w): neither is subtracted from the other in NumPy. V and a are
-    the closed-form volts per spike and the similarity's slope."""
+def test_the_learned_units_are_closed_form(digits):
+    """The units the learned synapses transmit with come from the calibration's constants
+    and the similarity's own form (V = volts_per_spike(G), a, κ), never from the learned
+    values: the instar and the feed-forward mean transmit V·a/pool per unit, and the
+    intrinsic current is G·κ/pool per unit of excitability."""
     from neuro_uhn.spiking.circuit.plan import volts_per_spike
 
     M, _ = digits
     net = SpikingUHN("uhn_best", M[:4], config=config())
-    state = net.weights()
     net.build(1)
-    kind, built = net.engine.kind, net.engine.built
-    pool = built.pool
-    Va = volts_per_spike(kind.plan.gain, kind.sim_map, kind.config) * kind.storage.form.a
-    ff = net["feedforward_input"]
-    i, w = np.asarray(ff.i[:]), np.asarray(ff.w[:])
-    keep = i < kind.n_features * pool  # copy 0
-    np.testing.assert_allclose(w[keep], Va * state["feedforward"][i[keep] // pool] / pool,
-                               rtol=1e-9)  # fmt: skip
-    exc = net["excitation"]
-    i, j, w = np.asarray(exc.i[:]), np.asarray(exc.j[:]), np.asarray(exc.w[:])
-    keep = (i < kind.n_features * pool) & (j < len(state["instar"]))
-    np.testing.assert_allclose(w[keep], Va * state["instar"][j[keep], i[keep] // pool] / pool,
-                               rtol=1e-9, atol=1e-15)  # fmt: skip
+    kind, ns = net.engine.kind, net.engine.built.namespace
+    pool, form, cal = net.engine.built.pool, kind.storage.form, kind.storage.calibration
+    Va = volts_per_spike(cal.gain, kind.sim_map, kind.config) * form.a
+    assert float(ns["w_unit"]) == pytest.approx(Va / pool, rel=1e-12)
+    assert float(ns["ff_unit"]) == pytest.approx(Va / pool, rel=1e-12)
+    assert float(ns["bias_gain"]) == pytest.approx(cal.gain * form.kappa / pool, rel=1e-12)
+    assert float(ns["tonic"]) == pytest.approx(cal.tonic, rel=1e-12)
+    # the instar learns the encoding itself: w ≈ x = rate / input_rate of the memory's
+    # pattern, at the scale 1 the closed-form units assume
+    w = net.weights()
+    X = net.query_inputs(M[:4])["rates"] / kind.config.input_rate
+    own = w["instar"].reshape(4, kind.config.neurons_per_memory, -1).mean(axis=1)
+    own = own[np.argsort(net.population_of_memory)]
+    driven = X.max(axis=0) > 0
+    slope = float((X[:, driven] * own[:, driven]).sum() / (X[:, driven] ** 2).sum())
+    assert 0.93 <= slope <= 1.07

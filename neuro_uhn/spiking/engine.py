@@ -131,7 +131,15 @@ class NetworkKind:
     in_sequence: bool = False
 
     def prepare(self) -> None:
-        """Work the plan needs before a build (storage by plasticity); none by default."""
+        """Work the plan needs before a build; none by default."""
+
+    #: Stores and retrieves in one runtime network (storage by plasticity): never compiled
+    #: into a standalone project, whose schedule is fixed.
+    runtime_only: bool = False
+
+    def learn(self, engine) -> None:
+        """Runs on the built network before its state is stored (storage by plasticity:
+        the presentations); none by default."""
 
     def calibrate(self, engine) -> None:
         """Constants measured on the built network (the circuit's decoder); none by default."""
@@ -170,6 +178,7 @@ class Engine:
         self.network = None  # the brian2.Network
         self.per_batch = 1  # cues per simulation: copies × cues in sequence
         self._standalone: Standalone | None = None
+        self._target: str | None = None
 
     @property
     def is_built(self) -> bool:
@@ -187,7 +196,8 @@ class Engine:
             * self.config.duration
         )
         if saving > self.STANDALONE_COMPILE_SECONDS and shutil.which("g++"):
-            return "cpp_standalone"
+            # a network that learns stays a runtime one: compiled through Cython instead
+            return "cython" if self.kind.runtime_only else "cpp_standalone"
         return "numpy"
 
     def copies(self, n_queries: int) -> int:
@@ -247,14 +257,31 @@ class Engine:
         built = self.kind.build_objects(b2, K, S)
         net = b2.Network(*built.objects.values())
         self.built, self.network, self.per_batch = built, net, K * S
+        self._target = target
         if standalone:
             zeros = np.zeros((K * S, self.kind.n_inputs))
             inputs = list(self.kind.input_values(built, b2, zeros))
             self._standalone.compile(b2, inputs, lambda: self.kind.schedule(built, net, b2),
                                      cfg.seed)  # fmt: skip
         else:
+            self.kind.learn(self)  # storage by plasticity: in this network, before retrieval
             net.store("built")
         self.kind.calibrate(self)
+
+    def learn(self) -> None:
+        """Run the kind's learning again on the built network (storage by plasticity: the
+        patterns queued since) from its stored state, store the new state and recalibrate."""
+        with BRIAN_LOCK:
+            if not self.is_built:  # (a whole batch of cues, as a first run would)
+                self._build(self.config.batch_size)
+                return
+            b2 = brian()
+            b2.set_device("runtime")
+            b2.prefs.codegen.target = self._target
+            self.network.restore("built")
+            self.kind.learn(self)
+            self.network.store("built")
+            self.kind.calibrate(self)
 
     def run_batch(self, Q: np.ndarray, purpose: int, index: int) -> Batch:
         """One batch of exactly ``per_batch`` cues from the built state (lock held by the

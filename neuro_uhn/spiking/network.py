@@ -264,7 +264,12 @@ class SpikingUHN:
         storage="plasticity" adds what was learned: ``"instar"``, ``"eligibility"``,
         ``"feedforward"`` and ``"occupied"`` (it stores the memories waiting first).
         """
-        return self._circuit("weights()").weights()
+        net = self._circuit("weights()")
+        if net.storage is None:
+            return net.weights()
+        if not self._engine.is_built or net.waiting:
+            self._engine.learn()  # the memories waiting are stored at build
+        return net.weights(self._engine.built)
 
     @property
     def population_of_memory(self) -> np.ndarray:
@@ -279,8 +284,9 @@ class SpikingUHN:
 
     def store(self, patterns, projection=None) -> None:
         """storage="plasticity": write further memories into free populations, each by one
-        presentation (the same rules as at construction). Retrievals before it are allowed;
-        the network is rebuilt on the next run. A full network is a ValidationError."""
+        presentation (the same rules as at construction), to the same network: if it is built
+        they are presented now (and the decoder recalibrated), else at the build. Retrievals
+        before it are allowed. A full network is a ValidationError."""
         net = self._circuit("store()")
         if net.storage is None:
             raise ValidationError(
@@ -295,7 +301,8 @@ class SpikingUHN:
         else:
             Pn = _rows(projection, "projection", self.P.shape[1], len(X))
         net.store(X, Pn)
-        self._engine.close()  # rebuilt (and recalibrated) on the next run
+        if self._engine.is_built:  # presented to the same network now, then recalibrated
+            self._engine.learn()
 
     # ------------------------------------------------------------------ helpers
     def _validated(self, queries) -> np.ndarray:

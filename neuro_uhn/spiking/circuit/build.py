@@ -12,9 +12,10 @@ bias as the cue unit's weights) are split per input neuron j into ``A + c_j ≥ 
 memory shares, which j delivers to one pooled feed-forward inhibitory population; that
 population inhibits every memory alike. Its neurons' spikes are linear in their input, so the
 shared part is subtracted exactly in the mean, with one inhibitory population instead of a
-relay per feature. With storage="plasticity" the split is what was learned: the instar
-weights are the excitatory synapses and the learned running mean the pooled inhibition's
-input weights (``plan.neurons["excitatory"]``, ``["feedforward"]``).
+relay per feature. With storage="plasticity" (``plan.learning``) the same pathways are built
+with learning synapses that start at zero (:mod:`.storage`): the instar weights are the
+excitatory synapses, the learned running mean the pooled inhibition's input weights, and the
+bias the memory neurons' intrinsic excitability.
 
 **Cues in sequence.** The cues of a batch are shown one after another to one network, with
 ``CircuitParams.pause`` of silence between them (the ``stimulus`` TimedArray holds their
@@ -32,7 +33,7 @@ import numpy as np
 
 from ..engine import Built
 from ..layout import Copies
-from . import readout
+from . import readout, storage
 from .neurons import (
     CUE_CURRENT,
     ESCAPE_THRESHOLD,
@@ -101,6 +102,10 @@ class CircuitBuild(Built):
     sequence: Sequence | None = None
     #: neurons per copy of every group a user can record from
     sizes: dict[str, int] = field(default_factory=dict)
+    #: the sparse connectivity's draw (storage="plasticity": the instar synapses')
+    rng: Any = None
+    #: storage="set": the memory→output weights per memory neuron and column
+    P_full: Any = None
 
     @property
     def n_memory_neurons(self) -> int:
@@ -141,24 +146,14 @@ def neuron_values(plan: CircuitPlan, channels: tuple[int, ...], n: int, connecti
     Returns ``W`` (N·n, features × channels; volts per input spike at the feature's full
     rate, signed, after the sparse connectivity's draw, the first use of ``rng``), ``bias``
     (N·n,; V of mean drive during a cue) and ``P`` (N·n, output columns: on, [off]; relative
-    weights |P|/max|P|). Per population unless the plan carries per-neuron values
-    (``plan.neurons``, storage="plasticity").
+    weights |P|/max|P|), per population (storage="set").
     """
-    own = plan.neurons
-    if own is not None:
-        W, bias, P = (np.array(own[key], dtype=float) for key in ("W", "bias", "P"))
-    else:
-        W = np.repeat(np.concatenate([ch * plan.W for ch in channels], axis=1), n, axis=0)
-        bias = np.repeat(plan.bias, n)
-        prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
-        P = np.repeat(np.concatenate(prob, axis=1), n, axis=0)
+    W = np.repeat(np.concatenate([ch * plan.W for ch in channels], axis=1), n, axis=0)
+    bias = np.repeat(plan.bias, n)
+    prob = [plan.P_on] + ([plan.P_off] if plan.signed_output else [])
+    P = np.repeat(np.concatenate(prob, axis=1), n, axis=0)
     if connection_p < 1:
-        keep = rng.random(W.shape) < connection_p
-        if own is not None and "excitatory" in own:  # learned: the synapses that exist
-            ff = connection_p * np.asarray(own["feedforward"])
-            W = keep * np.asarray(own["excitatory"]) - ff
-        else:
-            W = W * keep
+        W = W * (rng.random(W.shape) < connection_p)
     return W, bias, P
 
 
@@ -174,10 +169,9 @@ def split_weights(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def has_feedforward(plan: CircuitPlan, channels) -> bool:
     """Some feature→memory weight or bias is negative (the off channel carries −W): the
     pooled feed-forward inhibition carries the shared part."""
-    if plan.neurons is not None:
-        W, bias = np.asarray(plan.neurons["W"]), np.asarray(plan.neurons["bias"])
-    else:
-        W, bias = plan.W, plan.bias
+    if plan.learning is not None:  # the learned running mean, or the structural weights
+        return plan.learning.centred or plan.learning.structural > 0
+    W, bias = plan.W, plan.bias
     return bool(np.any(W < 0) or np.any(bias < 0) or (-1 in channels and np.any(W > 0)))
 
 
@@ -207,8 +201,8 @@ def build_circuit(
     """
     c = cfg.circuit
     N, n = plan.W.shape[0], cfg.neurons_per_memory
-    W, bias, Pfull = neuron_values(plan, channels, n, c.connection_p, rng)
-    F = W.shape[1]
+    learning = plan.learning
+    F = plan.W.shape[1] * len(channels)
     dt = cfg.dt * b2.second
     Hz = b2.Hz
     ns = {
@@ -231,7 +225,7 @@ def build_circuit(
     sequence = Sequence.of(slots, cfg.duration, c.pause, cfg.dt)
     net = CircuitBuild(Copies(K), ns, n_populations=N, neurons_per_memory=n,
                        n_features=F * pool, pool=pool, dt=dt, outputs=layout,
-                       sequence=sequence)  # fmt: skip
+                       sequence=sequence, rng=rng)  # fmt: skip
 
     # the input: feature pools at the stimulus' rates, and the cue unit, while a cue is shown
     ns.update(
@@ -240,14 +234,18 @@ def build_circuit(
         cue_time=cfg.duration * b2.second,
         cue_rate=cfg.input_rate * Hz,
         pool_f=pool,
+        t0=0 * b2.second,  # the time retrievals count from (storage="plasticity": after it)
     )
-    showing = "int(t - cue_period * floor(t / cue_period) < cue_time)"
-    features = net.add(
-        b2.PoissonGroup(K * F * pool, rates=f"stimulus(t, i // pool_f) * {showing}", dt=dt,
-                        name="features"),
-        F * pool,
-    )  # fmt: skip
-    cue = net.add(
+    showing = "int((t - t0) - cue_period * floor((t - t0) / cue_period) < cue_time)"
+    if learning is None:
+        group = b2.PoissonGroup(K * F * pool, rates=f"stimulus(t - t0, i // pool_f) * {showing}",
+                                dt=dt, name="features")  # fmt: skip
+    else:  # the same Poisson neurons, with the trace the instar rule reads
+        group = b2.NeuronGroup(K * F * pool, storage.FEATURE_TRACE.format(showing=showing),
+                               threshold="rand() < rate * dt", reset="x += 1 / (r_in * tau_x)",
+                               method="exact", dt=dt, name="features")  # fmt: skip
+    net.add(group, F * pool)
+    net.add(
         b2.PoissonGroup(K * CUE_NEURONS, rates=f"cue_rate * {showing}", dt=dt, name="cue"),
         CUE_NEURONS,
     )  # fmt: skip
@@ -258,7 +256,11 @@ def build_circuit(
     threshold = ESCAPE_THRESHOLD if soft else "v > v_th"
     reset = None if soft else "v = v_reset"
     refractory, method = (None if soft else cfg.refractory), "euler"
-    if user is None:
+    if learning is not None:  # the bias an intrinsic current, and the learning state
+        mem_eqs = memory_equations(b2, refractory=not soft, cue=storage.INTRINSIC_CUE)
+        mem_eqs += b2.Equations(storage.LEARNING_STATE)
+        reset = storage.LEARNING_RESET.format(reset=f"{reset}\n" if reset else "")
+    elif user is None:
         mem_eqs = memory_equations(b2, refractory=not soft)
     else:
         mem_eqs = user.parsed()
@@ -276,6 +278,42 @@ def build_circuit(
         N * n,
     )  # fmt: skip
     memories.v = c.v_rest * b2.volt
+    # the pooled inhibition's current, one per copy, linked into every memory neuron (zero
+    # when no weight is negative)
+    current = net.add(b2.NeuronGroup(K, FEEDFORWARD_CURRENT, method="exact", dt=dt,
+                                     name="feedforward_current"), 1)  # fmt: skip
+    if "gf" in mem_eqs.names:
+        memories.gf = b2.linked_var(current, "g", index=net.copies.copy_of(N * n))
+    if learning is not None:
+        storage.build_learning(b2, plan, cfg, net)
+        if has_feedforward(plan, channels):
+            _build_feedforward(b2, cfg, net, None, pool, typical_rates, plan)
+        separation.build(b2, plan, cfg, net)
+        readout.build_outputs(b2, plan, cfg, net, None)
+        storage.build_teaching(b2, net, dt)
+    else:
+        _build_set_input(b2, plan, cfg, net, channels, rng, memories, mem_eqs, typical_rates)
+        separation.build(b2, plan, cfg, net)  # the separation's own sub-network
+        readout.build_outputs(b2, plan, cfg, net, net.P_full)
+
+    for name, group in (("memory_spikes", memories), ("output_spikes", net["outputs"])):
+        net.add(b2.SpikeMonitor(group, name=name))
+    if "inhibitory" in net:
+        net.add(b2.SpikeMonitor(net["inhibitory"], name="inhibitory_spikes"))
+    for r, (group, variables, idx) in enumerate(records):
+        glob = net.copies.index(idx, net.sizes[group])
+        net.add(b2.StateMonitor(net[group], list(variables), record=glob, name=f"record_{r}"))
+    return net
+
+
+def _build_set_input(b2, plan, cfg, net, channels, rng, memories, mem_eqs, typical_rates):
+    """storage="set": the input pathway from the plan's weights (see module)."""
+    c, dt, pool, K = cfg.circuit, net.dt, net.pool, net.K
+    W, bias, net.P_full = neuron_values(plan, channels, net.neurons_per_memory,
+                                        c.connection_p, rng)  # fmt: skip
+    N, n = net.n_populations, net.neurons_per_memory
+    F = W.shape[1]
+    features, cue = net["features"], net["cue"]
 
     # signed weights per input spike: each feature's W spread over its pool, the bias over
     # the cue unit (mean drive = weight × rate × τe)
@@ -286,13 +324,6 @@ def build_circuit(
     )  # fmt: skip
     E, shared = split_weights(A)
     n_feat = F * pool
-    if plan.neurons is not None and "feedforward" in plan.neurons:
-        # learned (storage="plasticity"): the feed-forward inhibition carries its own learned
-        # weights (the running mean μ), and the excitatory synapses the instar weights
-        # (sparse connectivity: the pooled inhibition's mean matches the kept synapses')
-        ff = np.repeat(np.asarray(plan.neurons["feedforward"], dtype=float) / pool, pool)
-        shared[:n_feat] = c.connection_p * ff
-        E[:, :n_feat] = np.clip(A[:, :n_feat] + shared[None, :n_feat], 0, None)
     # the part of the bias every memory shares (its smallest) reaches them as one current per
     # copy: each cue spike is one event, not one per memory neuron
     common = float(E[:, n_feat:].min()) if len(E) else 0.0
@@ -306,14 +337,8 @@ def build_circuit(
         cue_exc = net.connect(b2, cue, memories, pre, post, "cue_excitation", model="w : volt",
                               on_pre="ge_post += w")  # fmt: skip
         cue_exc.w = net.copies.tile(E[post, n_feat + pre]) * b2.volt
-    # the pooled inhibition's current, one per copy, linked into every memory neuron (zero
-    # when no weight is negative)
-    current = net.add(b2.NeuronGroup(K, FEEDFORWARD_CURRENT, method="exact", dt=dt,
-                                     name="feedforward_current"), 1)  # fmt: skip
-    if "gf" in mem_eqs.names:
-        memories.gf = b2.linked_var(current, "g", index=net.copies.copy_of(N * n))
     if np.any(shared > 0):
-        _build_feedforward(b2, cfg, net, shared, pool, typical_rates)
+        _build_feedforward(b2, cfg, net, shared, pool, typical_rates, plan)
     cue_current = net.add(b2.NeuronGroup(K, CUE_CURRENT, method="exact", dt=dt,
                                          name="cue_current"), 1)  # fmt: skip
     if "gc" in mem_eqs.names:
@@ -324,20 +349,8 @@ def build_circuit(
                                  on_pre="ge_post += w")  # fmt: skip
         shared_cue.w = common * b2.volt
 
-    separation.build(b2, plan, cfg, net)  # the separation's own sub-network
-    readout.build_outputs(b2, plan, cfg, net, Pfull)
 
-    for name, group in (("memory_spikes", memories), ("output_spikes", net["outputs"])):
-        net.add(b2.SpikeMonitor(group, name=name))
-    if "inhibitory" in net:
-        net.add(b2.SpikeMonitor(net["inhibitory"], name="inhibitory_spikes"))
-    for r, (group, variables, idx) in enumerate(records):
-        glob = net.copies.index(idx, net.sizes[group])
-        net.add(b2.StateMonitor(net[group], list(variables), record=glob, name=f"record_{r}"))
-    return net
-
-
-def _build_feedforward(b2, cfg, net, shared: np.ndarray, pool: int, typical_rates) -> None:
+def _build_feedforward(b2, cfg, net, shared, pool: int, typical_rates, plan) -> None:
     """The pooled feed-forward inhibition: every input neuron j excites every pool neuron
     with ``c_j``; each pool spike inhibits every memory neuron of its copy with
     ``w_pool / n_pool`` (through the copy's linked ``feedforward_current``). The pool neurons'
@@ -349,13 +362,17 @@ def _build_feedforward(b2, cfg, net, shared: np.ndarray, pool: int, typical_rate
     ``pool_rate`` on a typical stored pattern (``typical_rates``, from M only)."""
     c, dt = cfg.circuit, net.dt
     n_pool, n_feat = c.pool_inhibitory, net.n_features
-    rates = np.concatenate([
-        np.repeat(np.asarray(typical_rates, dtype=float), pool),
-        np.full(CUE_NEURONS, cfg.input_rate),
-    ])  # fmt: skip
-    typical_drive = float(shared @ rates) * c.tau_e  # V of mean shared inhibition
+    if plan.learning is not None:  # from the calibration's mean encoding (M only)
+        typical_drive = storage.typical_feedforward(plan, cfg, pool)
+    else:
+        rates = np.concatenate([
+            np.repeat(np.asarray(typical_rates, dtype=float), pool),
+            np.full(CUE_NEURONS, cfg.input_rate),
+        ])  # fmt: skip
+        typical_drive = float(shared @ rates) * c.tau_e  # V of mean shared inhibition
     if not typical_drive > 0:
-        typical_drive = float(shared.max()) * cfg.input_rate * c.tau_e
+        top = float(np.max(shared)) if shared is not None else plan.learning.w_unit
+        typical_drive = top * cfg.input_rate * c.tau_e
     w_pool = typical_drive / (c.pool_rate * c.tau_e)
     net.namespace.update(w_pool=w_pool * b2.volt, n_ff=n_pool)
     drive = net.add(b2.NeuronGroup(net.K, POOL_NEURON, method="exact", dt=dt,
@@ -366,7 +383,9 @@ def _build_feedforward(b2, cfg, net, shared: np.ndarray, pool: int, typical_rate
         n_pool,
     )  # fmt: skip
     ff.gp = b2.linked_var(drive, "gp", index=net.copies.copy_of(n_pool))
-    for source, cols, name in (
+    if plan.learning is not None:
+        storage.build_feedforward_input(b2, plan, net, drive)
+    for source, cols, name in () if plan.learning is not None else (
         (net["features"], np.arange(n_feat), "feedforward_input"),
         (net["cue"], n_feat + np.arange(CUE_NEURONS), "feedforward_cue"),
     ):

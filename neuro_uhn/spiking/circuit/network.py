@@ -32,11 +32,11 @@ import numpy as np
 
 from ...errors import ValidationError
 from ...readout import IdentityReadout
-from ..device import BRIAN_LOCK
+from ..device import brian
 from ..engine import SEED_CALIBRATION, SEED_STORAGE, Batch, NetworkKind, SpikingRun, sub_seed
 from ..mapping import circuit_similarity_map
 from ..registry import unsupported
-from . import competitive, graded, latch  # noqa: F401  (they register the separations)
+from . import competitive, graded, latch, storage  # noqa: F401  (they register the separations)
 from .build import (
     CUE_NEURONS,
     CircuitBuild,
@@ -75,10 +75,23 @@ class CircuitNetwork(NetworkKind):
         self.separation = circuit_separations.lookup(sep, "circuit")(sep, model)
         self.sim_map = circuit_similarity_map(model.similarity, M, config)
         self.channels = self.sim_map.channels
+        self.pool = feature_pool(self.sim_map, M.shape[1], config)
         self.plan = plan_circuit(model, self.sim_map, M, P, config)
         self.storage: PlasticStorage | None = None
+        self._pending = None
         if config.storage == "plasticity":
+            if config.circuit.memory_model is not None:
+                raise unsupported("memory_model with storage='plasticity'", "circuit",
+                                  "the learning state lives in the default memory neuron")
+            if config.target in ("cpp_standalone", "cuda_standalone"):
+                raise ValidationError(
+                    f"target {config.target!r} cannot store by plasticity: the network that "
+                    "stores is the one that retrieves, and a standalone project runs one "
+                    "fixed schedule; use target 'auto', 'numpy' or 'cython'",
+                    argument="target",
+                )
             self.storage = PlasticStorage(model, self.sim_map, M, self.plan, config)
+            self.plan = self.storage.plan(self.pool)  # the calibration, no weights yet
             self._pending = (M, P)  # presented at the first build (or store())
         if config.circuit.memory_model is not None:
             config.circuit.memory_model.check(needs(self.plan, self.separation, self.channels))
@@ -89,7 +102,6 @@ class CircuitNetwork(NetworkKind):
         #: the output stage's linearity on the calibration run (correlation of the output
         #: rates with the drive they were fitted to)
         self.output_linearity: float | None = None
-        self.pool = feature_pool(self.sim_map, M.shape[1], config)
         self.outputs = OutputLayout(P.shape[1], self.plan.signed_output,
                                     config.circuit.output_neurons)  # fmt: skip
 
@@ -136,22 +148,22 @@ class CircuitNetwork(NetworkKind):
         cfg, n = self.config, self.config.neurons_per_memory
         c, N = cfg.circuit, self.n_populations
         m, mem = c.output_neurons, self.n_populations * n
-        if self.plan.neurons is None:  # one synapse per nonzero P entry and column neuron
-            out = n * np.count_nonzero(self.P) * m
-        else:  # learned: every column may be reached
-            out = mem * self.outputs.per_copy
         wta = self.separation.kind in ("max", "topk", "softmax")
         inh = mem * c.n_inhibitory * 2 if wta else 0
         recurrent = N * n * n if self.plan.self_weight > 0 else 0
-        W = self.plan.W if self.plan.neurons is None else self.plan.neurons["W"]
-        W = np.concatenate([ch * np.asarray(W) for ch in self.channels], axis=1)
-        # after the split A + c ≥ 0, a feature whose column has a negative weight reaches
-        # every memory but its most negative one
-        neg = np.any(W < 0, axis=0)
-        per_feature = np.where(neg, W.shape[0] - 1, np.count_nonzero(W, axis=0))
-        if self.plan.neurons is None:
-            per_feature = per_feature * n
-        feed = self.pool * int(per_feature.sum()) + CUE_NEURONS * mem
+        if self.plan.learning is None:  # one synapse per nonzero P entry and column neuron
+            out = n * np.count_nonzero(self.P) * m
+            W = np.concatenate([ch * np.asarray(self.plan.W) for ch in self.channels], axis=1)
+            # after the split A + c ≥ 0, a feature whose column has a negative weight reaches
+            # every memory but its most negative one
+            neg = np.any(W < 0, axis=0)
+            per_feature = np.where(neg, W.shape[0] - 1, np.count_nonzero(W, axis=0)) * n
+            feed = self.pool * int(per_feature.sum()) + CUE_NEURONS * mem
+        else:  # learned: every feature and every output neuron may be reached, and the
+            # storage machinery (recruitment, chain, teacher, cue state)
+            out = (mem + 1) * self.outputs.per_copy
+            feed = int(round(c.connection_p * self.n_features * self.pool * mem))
+            feed += storage.N_RECRUIT * mem + mem + CUE_NEURONS
         if self.has_feedforward():
             feed += (self.n_features * self.pool + CUE_NEURONS) * c.pool_inhibitory
             feed += c.pool_inhibitory * mem
@@ -184,17 +196,22 @@ class CircuitNetwork(NetworkKind):
         return self.storage is not None and self._pending is not None
 
     # ------------------------------------------------------------------ build
-    def prepare(self) -> None:
-        """Storage by plasticity: present the memories waiting to be stored (one Brian2 run
-        of the storage network); the plan then carries what was learned."""
+    @property
+    def runtime_only(self) -> bool:
+        """storage="plasticity" stores and retrieves in one runtime network."""
+        return self.storage is not None
+
+    def learn(self, engine) -> None:
+        """Storage by plasticity: present the memories waiting to be stored to the built
+        network (one Brian2 run, lock held by the engine); its synapses then hold them."""
         if self.storage is None or self._pending is None:
             return
         X, P = self._pending
         cfg = self.config
         seed = None if cfg.seed is None else sub_seed(cfg.seed, SEED_STORAGE,
                                                       self.storage.presentations)  # fmt: skip
-        with BRIAN_LOCK:
-            self.plan = self.storage.present(self.rates(X) / cfg.input_rate, P, seed)
+        self.storage.present(brian(), engine.built, engine.network,
+                             self.rates(X) / cfg.input_rate, P, seed)  # fmt: skip
         self._pending = None
 
     def build_objects(self, b2, K: int, slots: int = 1) -> CircuitBuild:
@@ -232,11 +249,10 @@ class CircuitNetwork(NetworkKind):
             counts = counts[:, self.storage.population_of]
         window, m = cfg.window, self.outputs.neurons
         Prel = [self.plan.P_on] + ([self.plan.P_off] if self.plan.signed_output else [])
-        if self.plan.neurons is not None:  # learned: per population, from its neurons' mean
-            P = np.asarray(self.plan.neurons["P"]).reshape(
+        if self.storage is not None:  # learned: per population, its synapses' mean
+            P = self.storage.state(engine.built)["projection"].reshape(
                 self.n_populations, cfg.neurons_per_memory, -1).mean(axis=1)
-            P = P[self.storage.population_of] if self.storage is not None else P
-            Prel = np.split(P, len(Prel), axis=1)
+            Prel = np.split(P[self.storage.population_of], len(Prel), axis=1)
         decoder = Decoder(self.plan.P_scale, m, signed=self.plan.signed_output)
         rates = counts / window  # population rates (Hz, pooled over the population)
         if self.plan.normalised:
@@ -270,8 +286,10 @@ class CircuitNetwork(NetworkKind):
         cfg, copies, seq = self.config, built.copies, built.sequence
         N, n = built.n_populations, built.neurons_per_memory
 
+        t0 = float(built.namespace["t0"] / b2.second)  # (storage="plasticity": after it)
+
         def split(monitor, size, pool=1):
-            per_copy = copies.split(monitor.i[:], monitor.t[:] / b2.second, size, pool)
+            per_copy = copies.split(monitor.i[:], monitor.t[:] / b2.second - t0, size, pool)
             return [cue for i, t in per_copy for cue in seq.split(i, t)]
 
         spikes = split(built["memory_spikes"], N * n, n)
@@ -295,7 +313,7 @@ class CircuitNetwork(NetworkKind):
                     values = np.asarray(getattr(mon, var)[:])  # (K·len(idx), n_steps), SI
                     for k, per in enumerate(values.reshape(built.K, len(idx), -1)):
                         traces[k][f"{group}.{var}"] = per
-                self._trace_times = np.asarray(mon.t[:] / b2.second)
+                self._trace_times = np.asarray(mon.t[:] / b2.second) - t0
             # one trace per cue: its slot of the sequence, from the onset
             steps = int(round(seq.period / float(built.dt / b2.second)))
             keep = int(round(cfg.duration / float(built.dt / b2.second)))
@@ -337,19 +355,28 @@ class CircuitNetwork(NetworkKind):
         return Z if isinstance(readout, IdentityReadout) else np.asarray(readout(Z))
 
     # ------------------------------------------------------------------ what was stored
-    def weights(self) -> dict[str, np.ndarray]:
+    def weights(self, built: CircuitBuild | None = None) -> dict[str, np.ndarray]:
         """The circuit's learned or set weights, in its own units, one copy (see
-        ``SpikingUHN.weights``)."""
-        self.prepare()
+        ``SpikingUHN.weights``; storage="plasticity" reads them from the ``built`` network's
+        synapses and neurons)."""
         cfg = self.config
-        # the same values, and the same connectivity draw, as the build (neuron_values)
-        W, bias, Pfull = neuron_values(
-            self.plan, self.channels, cfg.neurons_per_memory, cfg.circuit.connection_p,
-            np.random.default_rng(cfg.seed),
-        )  # fmt: skip
-        out = {"feature_to_memory": W, "memory_to_output": Pfull, "bias": bias}
-        if self.storage is not None:
-            out.update(self.storage.state())
+        if self.storage is None:
+            # the same values, and the same connectivity draw, as the build (neuron_values)
+            W, bias, Pfull = neuron_values(
+                self.plan, self.channels, cfg.neurons_per_memory, cfg.circuit.connection_p,
+                np.random.default_rng(cfg.seed),
+            )  # fmt: skip
+            return {"feature_to_memory": W, "memory_to_output": Pfull, "bias": bias}
+        state = self.storage.state(built)
+        L = self.plan.learning
+        # each synapse in the units it transmits with (Learning): the instar weights and
+        # the feed-forward weights of a feature's pool, summed; the intrinsic current
+        pool = self.pool
+        W = pool * (L.w_unit * state["instar"] - L.feedforward_unit * state["feedforward"]
+                    - L.structural)  # fmt: skip
+        out = {"feature_to_memory": W, "memory_to_output": state["projection"],
+               "bias": L.bias(state["excitability"])}  # fmt: skip
+        out.update({k: v for k, v in state.items() if k != "projection"})
         return out
 
     def record(self, group: str, variables, neurons) -> None:

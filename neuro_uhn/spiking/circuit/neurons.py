@@ -18,6 +18,8 @@ from ..units import seconds
 __all__ = [
     "MEMBRANE",
     "SYNAPSES",
+    "CURRENTS",
+    "CUE_LINKED",
     "INTERFACE",
     "NAMESPACE_NAMES",
     "MemoryModel",
@@ -48,20 +50,24 @@ __all__ = [
 # recurrent excitation within a population). There is no bias current: the bias is the
 # weight of the cue unit's synapses, so between cues every memory neuron is at rest.
 MEMBRANE = "dv/dt = (v_rest - v + I_syn) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt {flag}"
-SYNAPSES = """
+CURRENTS = """
 I_syn = ge + gc + gs - gf - gi * (v - E_i) / (v_rest - E_i) : volt
 dge/dt = -ge / tau_e : volt
-gc : volt (linked)
 gf : volt (linked)
 dgs/dt = -gs / tau_self : volt
 dgi/dt = -gi / tau_i : volt
 """
+#: ``gc`` with storage="set": the part of the bias every memory shares, from the cue unit
+CUE_LINKED = "gc : volt (linked)\n"
+SYNAPSES = CURRENTS + CUE_LINKED
 
 
-def memory_equations(b2, *, refractory: bool = True):
-    """The default memory neuron as ``brian2.Equations``: membrane + synapses."""
+def memory_equations(b2, *, refractory: bool = True, cue: str = CUE_LINKED):
+    """The default memory neuron as ``brian2.Equations``: membrane + synapses (``cue``: how
+    the cue's bias ``gc`` arrives; storage="plasticity" makes it an intrinsic current)."""
     flag = "(unless refractory)" if refractory else ""
-    return b2.Equations(MEMBRANE.format(flag=flag)) + b2.Equations(SYNAPSES)
+    return (b2.Equations(MEMBRANE.format(flag=flag)) + b2.Equations(CURRENTS)
+            + b2.Equations(cue))  # fmt: skip
 
 
 #: Names the builder puts in the namespace (from CircuitParams): a user model reads them, and
@@ -69,7 +75,7 @@ def memory_equations(b2, *, refractory: bool = True):
 NAMESPACE_NAMES = (
     "v_rest", "v_th", "v_reset", "E_i", "tau_m", "tau_e", "tau_i", "tau_self", "tau_inh",
     "sigma", "rho0", "dv_esc", "tau_out", "w_ei", "sigma_inh", "I_out", "sigma_out",
-    "E_e", "w_pool", "I_inh", "w_norm", "w_hom",
+    "E_e", "w_pool", "I_inh", "w_norm", "w_hom", "t0",
 )  # fmt: skip
 
 #: What the circuit needs of a memory neuron: variable -> what targets it.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -51,14 +52,13 @@ class CircuitPlan:
     beta_predicted: float | None = None
     #: how W and bias follow from the similarity's (W₀, b₀) and G, in closed form:
     #: ``W = volts_per_spike(G)·(W₀ − centred·mean_k W₀)`` and
-    #: ``bias = G·(b₀ − centred·mean_k b₀) + tonic`` (storage="plasticity" scales what it
-    #: learned by the same rule, :func:`.storage.learned_plan`)
+    #: ``bias = G·(b₀ − centred·mean_k b₀) + tonic`` (storage="plasticity" transmits what it
+    #: learned in units from the same rule, :class:`.storage.Learning`)
     centred: bool = False
     tonic: float = 0.0
-    #: storage="plasticity" (:mod:`.storage`): per-neuron values that
-    #: replace the per-population ones, as every neuron learned its own: "W" (N·n, feature
-    #: neurons) volts per spike, every channel; "bias" (N·n,) V; "P" (N·n, output columns)
-    neurons: dict | None = None
+    #: storage="plasticity" (:mod:`.storage`): the learning pathways' constants; the
+    #: weights are then the built synapses' own (W, bias and P here are zeros)
+    learning: Any = None
     #: polynomial: the exponent n, and the one the noise-driven neurons' curve has over the
     #: stored scores' range (a power-law fit of the predicted rates, from M only)
     exponent_configured: float | None = None

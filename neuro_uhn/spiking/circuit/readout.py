@@ -45,6 +45,10 @@ from .neurons import (
 )
 from .plan import CircuitPlan
 
+#: Output neurons' instructive trace with storage="plasticity", driven by the teacher
+#: (:mod:`.storage`; here so the read-out does not import the storage module).
+TEACHING_TRACE = "dy/dt = -y / tau_x : 1"
+
 __all__ = [
     "OutputLayout", "Decoder", "build_outputs", "output_weights",
     "fit_output_stage", "NOMINAL_RATE", "NORMALISATION_SPIKES",
@@ -131,8 +135,10 @@ def build_outputs(b2, plan: CircuitPlan, cfg, net, Pfull: np.ndarray) -> None:
         tau_out=c.output_tau * b2.second,
         E_e=E_EXCITATORY * b2.volt,
     )
-    eqs = OUTPUT_NEURON.format(dendrite=excitation,
-                               shunt=SHUNT_LINKED if b > 0 else SHUNT_NONE)  # fmt: skip
+    eqs = b2.Equations(OUTPUT_NEURON.format(dendrite=excitation,
+                                            shunt=SHUNT_LINKED if b > 0 else SHUNT_NONE))
+    if Pfull is None:  # storage="plasticity": the teacher's instructive trace (.storage)
+        eqs += b2.Equations(TEACHING_TRACE)
     outputs = net.add(
         b2.NeuronGroup(K * layout.per_copy, eqs,
                        threshold="v > v_th", reset="v = v_reset",
@@ -141,14 +147,15 @@ def build_outputs(b2, plan: CircuitPlan, cfg, net, Pfull: np.ndarray) -> None:
         layout.per_copy,
     )  # fmt: skip
     outputs.v = c.v_rest * b2.volt
-    m_idx, col = np.nonzero(Pfull > 0)
-    rel = Pfull[m_idx, col]
-    m = layout.neurons
-    pre = np.repeat(m_idx, m)
-    post = (col[:, None] * m + np.arange(m)[None]).ravel()
-    syn = net.connect(b2, net["memories"], outputs, pre, post, "projection", model="w : 1",
-                      on_pre="go_post += w")  # fmt: skip
-    syn.w = net.copies.tile(np.repeat(rel, m) * a)
+    if Pfull is not None:  # (storage="plasticity" builds its learning synapses)
+        m_idx, col = np.nonzero(Pfull > 0)
+        rel = Pfull[m_idx, col]
+        m = layout.neurons
+        pre = np.repeat(m_idx, m)
+        post = (col[:, None] * m + np.arange(m)[None]).ravel()
+        syn = net.connect(b2, net["memories"], outputs, pre, post, "projection", model="w : 1",
+                          on_pre="go_post += w")  # fmt: skip
+        syn.w = net.copies.tile(np.repeat(rel, m) * a)
     if b > 0:
         _build_normalisation(b2, cfg, net, b)
 

@@ -1,71 +1,80 @@
-"""``storage="plasticity"``: memories written into the circuit by local learning rules.
+"""``storage="plasticity"``: memories written into the circuit by local learning rules, in the
+same Brian2 network that then retrieves them.
 
-The circuit of :mod:`.build` is built from weights; here those weights are *learned*, each
-memory from one presentation, in a storage network with the same neurons::
+The circuit of :mod:`.build` is built once, with its feature→memory, feed-forward and
+memory→output synapses at zero; :meth:`PlasticStorage.present` shows it each memory once
+(the engine then stores that state and retrieves from it; ``SpikingUHN.store`` presents more
+later, to the same network)::
 
     features (Poisson, trace x) ──w (instar)──▶ memory populations ◀── recruitment (novelty)
-        │                                          │   ▲ lateral inhibition (allocation WTA)
-        └── relays ──μ (running mean)              └──p (instar)──▶ outputs ◀── teacher (P row)
+        │                                          │   ▲ lateral inhibition
+        └──μ (running mean)──▶ pooled FF inhibition └──p (outstar)──▶ outputs ◀┈ teacher (P row)
 
 One presentation of pattern ``m`` (``StorageParams``) runs in three phases:
 
-1. **Allocation** (first ``allocation`` s). The feature neurons fire at the pattern's rates and
-   50 recruitment (novelty) neurons excite the memory populations through synapses gated by
-   the population's own flags: it must be free (``1 − occupied``) and next in line (the
-   previous population is occupied, passed along a chain of one synapse per neuron). So
-   exactly one population is driven: the *index* of the new memory, allocated as in
-   hippocampal indexing theory (Teyler & DiScenna 1986), in order, like the age-ordered
-   recruitment of adult-born granule cells (Aimone et al. 2011). A competition among all
-   free populations was tried first: with equal drive it is a near-tie, and it split
-   memories over two or three populations (digits, 5 populations of 4 neurons: 15, 7 and 1
-   spikes in three of them for one presentation).
-2. **Encoding** (rest of the presentation). A neuromodulatory gate ``gate(t)`` opens (the
-   cholinergic encoding state of Hasselmo 1999: the learned pathways do not transmit while
-   they learn). At each spike of a free memory neuron, every feature→memory synapse moves
-   toward the presynaptic trace (Grossberg's instar, with the running-average step
+1. **Allocation** (first ``allocation`` s). The feature neurons fire at the pattern's rates
+   (``StorageParams.input_rate`` at the largest value) and 50 recruitment (novelty) neurons
+   excite the memory populations through synapses gated by the population's own flags: it
+   must be free (``1 − occupied``) and next in line (the previous population is occupied,
+   passed along a chain of one synapse per neuron). So exactly one population is driven:
+   the *index* of the new memory, allocated in order as in hippocampal indexing theory
+   (Teyler & DiScenna 1986), like the age-ordered recruitment of adult-born granule cells
+   (Aimone et al. 2011). This is a design choice: a competition among all free populations
+   was tried first; with equal drive it is a near-tie, and it split memories over two or
+   three populations (digits, 5 populations of 4 neurons: 15, 7 and 1 spikes in three of
+   them for one presentation).
+2. **Encoding** (rest of the presentation). A neuromodulatory learning gate ``gate`` opens;
+   throughout storage a second global signal, ``storing`` (the cholinergic encoding state of
+   Hasselmo 1999), suppresses transmission in the learned pathways, so they learn without
+   driving the memories. At each spike of a free memory neuron, every feature→memory synapse
+   moves toward the presynaptic trace (Grossberg's instar, with the running-average step
    ``1/(n+1)`` of the neuron's n-th gated spike), so ``w → x = rate/r_in``, the pattern's
-   encoding; the output neurons are driven by a teacher at the projection row's rates and each
-   memory→output synapse moves toward the postsynaptic trace at each presynaptic spike, so
-   ``p → P/max|P|``. Each feature→memory synapse also keeps an eligibility ``u → w·x``.
-3. **Consolidation** (the pause). A population whose neurons fired ``occupancy_spikes`` times on
-   average is marked occupied: it is never recruited again and its synapses never learn again.
-   The feature→relay synapses (blanket feed-forward inhibition onto every memory, Packer &
-   Yuste 2011) take one step of a running mean, ``μ ← μ + (x − μ)/n``, the mean encoding of
-   the stored patterns.
+   encoding; each also keeps an eligibility ``u → w·x``, and the neuron's *intrinsic
+   excitability* moves with it (``excitability += du``: it is the sum of its synapses'
+   eligibilities without a sum taken outside the neuron). A teacher drives an instructive
+   trace ``y`` on each output neuron at the projection row's rates (a dendritic teaching
+   input, as climbing fibres or the plateau potentials of Bittner et al. 2017), and each
+   memory→output synapse moves toward it at each presynaptic spike, so ``p → P/max|P|``.
+3. **Consolidation** (once, at the end of the presentation). A population whose neurons
+   fired ``occupancy_spikes`` times on average is marked occupied: it is never recruited
+   again and its synapses never learn again. Each feature→feed-forward-inhibition synapse
+   (blanket inhibition onto every memory, Packer & Yuste 2011) takes one step of a running
+   mean over the presentations it has seen, ``μ ← μ + (x − μ)/(n+1)``: the stored patterns'
+   mean encoding, the centring the separation needs.
 
 Every rule reads only its synapse's weight, the pre- and postsynaptic traces and flags, and
-the gate (checked by tests/test_plasticity.py from the synapse equations).
+the global signals ``gate``, ``storing``, ``recruit`` and ``consolidate`` (tests/
+test_plasticity.py checks this from the built network's synapse code).
 
-**What each similarity needs.** The set circuit's weights are an affine function of the
-stored pattern's encoding ``x = φ(m)/scale``, ``W = a·x + c``, with a bias ``b = κ·Σ x²``, in
-closed form from the similarity's definition (:attr:`SimilarityMap.affine`; Euclidean:
-``W = 2m``, ``b = −‖m‖²``, so ``a = 2·scale``, ``κ = −scale²``; Hamming ``W = 2b − 1``,
-``b = −Σb``; dot and cosine ``W = m = scale·x``, ``b = 0``; Manhattan by thermometer bits
-``W = Δ(2u − 1)``, ``b = −ΔΣu``). The retrieval circuit scales what was learned by the
-separation's own rule (:func:`learned_plan`): ``V·a·(w − μ)`` volts per input spike (the
-centring across memories, by the learned feed-forward inhibition: at retrieval ``V·a·w`` are
-the excitatory synapses' weights and ``V·a·μ`` the pooled inhibition's input weights, its
-own pathway; the threshold separation
-uses ``V·(a·w + c)``, ``c`` a structural inhibition) and a bias ``G·κ·Σu`` (the memory
-neuron's intrinsic excitability, a variable of the neuron that each instar step moves by
-the change of the synapse's eligibility, so it is the eligibility sum without a sum taken
-outside the neuron). Nothing is fitted against the set
-weights (tests/test_plasticity.py replaces them by values that raise when read). Similarities
-whose weights are not such a function of the pattern's encoding (the KL forms: log-weights)
-or whose encoding of a stored pattern is signed (it would need cross-channel terms) are
-:class:`UnsupportedComponent`.
+**Retrieval reads what was learned, in closed form.** The set circuit's weights are an
+affine function of the stored pattern's encoding ``x = φ(m)/scale``, ``W = a·x + c``, with a
+bias ``b = κ·Σ x²``, from the similarity's definition (:attr:`SimilarityMap.affine`;
+Euclidean: ``W = 2m``, ``b = −‖m‖²``, so ``a = 2·scale``, ``κ = −scale²``; Hamming
+``W = 2b − 1``, ``b = −Σb``; dot and cosine ``W = m = scale·x``; Manhattan by thermometer
+bits ``W = Δ(2u − 1)``, ``b = −ΔΣu``), and the set circuit scales them by ``V =
+volts_per_spike(G)`` and ``G`` (:class:`~.plan.CircuitPlan`). So the learned synapses
+transmit with fixed units from those constants (:class:`Learning`): an instar weight ``w``
+is ``V·a/pool`` volts per input spike, a feed-forward weight ``μ`` is ``connection_p·V·a/pool``
+(centred separations; the threshold separation's feed-forward weights are the structural
+``−c``, not learned), and the neuron's intrinsic current while a cue is shown is
+``G·κ/(pool·connection_p)·(excitability − energy) + tonic`` (``energy`` the calibration's
+mean ``Σx²`` of the memories given at construction, the centre of a centred separation's
+bias). With a one-presentation instar, ``w = x`` exactly in the mean, so those units give the
+set circuit's drive: no learned value is rescaled, compared with or fitted to a set weight
+(tests/test_plasticity.py replaces the set weights by values that raise when read).
+Similarities whose weights are not such a function (the KL forms: log-weights) or whose
+encoding of a stored pattern is signed are :class:`UnsupportedComponent`.
 
 **Calibrated, not learned** (from the memories given at construction, as for ``set``, and
-kept by :meth:`SpikingUHN.store`): the gain ``G`` and ``V = volts_per_spike(G)``, the
-inhibition, the tonic offset and, for the centred separations, the stored patterns' mean
-energy ``mean Σx²`` (the bias's centre), the feature encoding (thermometer levels), the
-teacher's scale ``max|P|`` and the decoder's gain and baseline.
+kept by :meth:`SpikingUHN.store`): the gain ``G``, the inhibition, the tonic offset, the
+mean energy, the feed-forward pool's operating point, the feature encoding (thermometer
+levels), the teacher's scale ``max|P|`` and the decoder's gain and baseline.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -73,17 +82,22 @@ from ...errors import ValidationError
 from ..mapping import SimilarityMap
 from ..registry import unsupported
 from .plan import volts_per_spike
+from .readout import output_weights
 
 __all__ = [
     "PlasticStorage",
     "LearnedForm",
-    "Learned",
+    "Learning",
     "learned_form",
-    "learned_plan",
-    "store",
+    "N_RECRUIT",
+    "INSTAR_ON_POST",
+    "OUTSTAR_ON_PRE",
+    "RECRUIT_ON_PRE",
+    "RUNNING_MEAN",
+    "CONSOLIDATION",
 ]
 
-#: Recruitment (novelty) neurons per storage network.
+#: Recruitment (novelty) neurons.
 N_RECRUIT = 50
 
 
@@ -98,10 +112,9 @@ class LearnedForm:
 
 def learned_form(sim_map: SimilarityMap, M: np.ndarray, name: str) -> LearnedForm:
     """The similarity's closed-form ``(a, c, κ)`` (:attr:`SimilarityMap.affine`, from its
-    definition: Euclidean ``W = 2·scale·x``, ``b = −scale²·Σx²``, ...); nothing is fitted.
-    Refuses what no local rule learns: a synapse that is not a product, a signed encoding
-    of a stored pattern, no affine form (the KL forms' log-weights), weights that fall with
-    the encoding."""
+    definition); nothing is fitted. Refuses what no local rule learns: a synapse that is not a
+    product, a signed encoding of a stored pattern, no affine form (the KL forms'
+    log-weights), weights that fall with the encoding, a structural part that excites."""
     why = None
     if sim_map.synapse != "product":
         why = "its synapse is not a product of weight and rate"
@@ -117,262 +130,198 @@ def learned_form(sim_map: SimilarityMap, M: np.ndarray, name: str) -> LearnedFor
         )
     elif not sim_map.affine[0] > 0:
         why = "its weights fall with the pattern's encoding"
+    elif sim_map.affine[1] > 0:
+        why = "its weights have a positive structural part, which no learned pathway carries"
     if why is not None:
         raise unsupported(f"similarity {name!r} with storage='plasticity'", "circuit", why)
     a, c, kappa = sim_map.affine
     return LearnedForm(float(a), float(c), float(kappa))
 
 
-@dataclass
-class Learned:
-    """The state the storage network learned (one copy; neuron order of the circuit)."""
-
-    w: np.ndarray  # (capacity·n, feature neurons) instar weights, rate/r_in units
-    u: np.ndarray  # (capacity·n, feature neurons) eligibilities w·x
-    mu: np.ndarray  # (feature neurons,) running mean encoding (feed-forward inhibition)
-    mu_n: np.ndarray  # (feature neurons,) presentations each feed-forward synapse averaged
-    excitability: np.ndarray  # (capacity·n,) each memory neuron's Σu, its own variable
-    p: np.ndarray  # (capacity·n, output columns) release probabilities
-    occupied: np.ndarray  # (capacity,) bool
-    population_of: list[int]  # stored memory i -> its population
-    presentations: int = 0  # presentations so far (each memory once)
-    allocation: list[np.ndarray] = dataclasses.field(default_factory=list)  # spikes/pop
-
-    @classmethod
-    def empty(cls, capacity: int, n: int, n_features: int, n_cols: int) -> Learned:
-        return cls(
-            np.zeros((capacity * n, n_features)),
-            np.zeros((capacity * n, n_features)),
-            np.zeros(n_features),
-            np.zeros(n_features),
-            np.zeros(capacity * n),
-            np.zeros((capacity * n, n_cols)),
-            np.zeros(capacity, dtype=bool),
-            [],
-        )
-
-
-# The storage network's memory neurons: the circuit's LIF membrane (``v``, ``ge``), plus the
-# allocation bookkeeping: ``tag`` counts this presentation's spikes, ``occupied`` is set at
-# consolidation, ``n_learn`` counts gated spikes (the instar's step is 1/(n_learn + 1)),
-# ``prev_occ`` is the previous population's occupancy (the chain), ``first`` marks population 0;
-# ``excitability`` is the neuron's intrinsic excitability, the sum of its synapses'
-# eligibilities (moved by the instar rule itself, so no sum is taken outside the neuron).
-STORAGE_MEMORY = """
-dv/dt = (v_rest - v + ge) / tau_m + sigma * sqrt(2 / tau_m) * xi : volt (unless refractory)
-dge/dt = -ge / tau_e : volt
+# ---------------------------------------------------------------------- the rules
+#: The memory neuron's learning state: ``tag`` counts this presentation's spikes,
+#: ``occupied`` is set at consolidation, ``n_learn`` counts gated spikes (the instar's step is
+#: 1/(n_learn + 1)), ``prev_occ`` is the previous population's occupancy (the chain),
+#: ``first`` marks population 0, ``excitability`` the intrinsic excitability (Σu).
+LEARNING_STATE = """
 tag : 1
 n_learn : 1
 occupied : 1
 prev_occ : 1
 first : 1 (constant)
+"""
+#: The cue's bias as an intrinsic current: while a cue is shown (``cue_on``, the cue unit's
+#: drive, 1 in the mean) the neuron's excitability sets it.
+INTRINSIC_CUE = """
+gc = cue_on * (bias_gain * (excitability - energy) + tonic) : volt
+cue_on : 1 (linked)
 excitability : 1
 """
+#: The cue unit's drive, normalised: 1 in the mean while a cue is shown.
+CUE_STATE = "dc/dt = -c / tau_e : 1"
+#: Feature neurons with a presynaptic trace ``x`` (``rate/r_in`` in the mean).
+FEATURE_TRACE = """
+dx/dt = -x / tau_x : 1
+rate = stimulus(t - t0, i // pool_f) * {showing} : Hz
+"""
+#: Storage signals (``t - t0``: from the run's start). ``learning`` is what a learned
+#: pathway's transmission is multiplied by.
+TRANSMIT = "(1 - storing(t - t0))"
 
-#: The local rules (only these variables: the synapse's own, ``_pre``/``_post`` traces and
-#: flags, and ``gate(t)``); tests/test_plasticity.py reads them.
+#: The local rules (only the synapse's own variables, ``_pre``/``_post`` traces and flags,
+#: and the global signals); tests/test_plasticity.py reads them from the built network.
 INSTAR_ON_POST = (
-    "w += gate(t) * (1 - occupied_post) * (x_pre - w) / (n_learn_post + 1)\n"
-    "du = gate(t) * (1 - occupied_post) * (w * x_pre - u) / (n_learn_post + 1)\n"
+    "w += gate(t - t0) * (1 - occupied_post) * (x_pre - w) / (n_learn_post + 1)\n"
+    "du = gate(t - t0) * (1 - occupied_post) * (w * x_pre - u) / (n_learn_post + 1)\n"
     "u += du\n"
     "excitability_post += du"
 )
 RECRUIT_ON_PRE = "ge_post += w_rec * (1 - occupied_post) * clip(prev_occ_post + first_post, 0, 1)"
-OUTSTAR_ON_PRE = "p += gate(t) * (1 - occupied_pre) * (y_post - p) / (n_learn_pre + 1)"
+OUTSTAR_ON_PRE = "p += gate(t - t0) * (1 - occupied_pre) * (y_post - p) / (n_learn_pre + 1)"
 #: the feed-forward synapse's running mean over the presentations it has seen (``n``, its
 #: own count), one step per consolidation
-RUNNING_MEAN = "mu += consolidate(t) * (x_pre - mu) / (n + 1)\nn += consolidate(t)"
+RUNNING_MEAN = "mu += consolidate(t - t0) * (x_pre - mu) / (n + 1)\nn += consolidate(t - t0)"
 #: Consolidation, once per presentation at its end: occupancy, then the counters restart.
 CONSOLIDATION = (
-    "occupied = clip(occupied + consolidate(t) * int(tag >= n_occ), 0, 1)\n"
-    "tag = tag * (1 - consolidate(t))\n"
-    "n_learn = n_learn * (1 - consolidate(t))"
+    "occupied = clip(occupied + consolidate(t - t0) * int(tag >= n_occ), 0, 1)\n"
+    "tag = tag * (1 - consolidate(t - t0))\n"
+    "n_learn = n_learn * (1 - consolidate(t - t0))"
 )
+#: The memory neuron's reset with learning: it counts its spikes (``{reset}``: the membrane's).
+LEARNING_RESET = "{reset}tag += 1\nn_learn += gate(t - t0) * (1 - occupied)"
 
 
-def store(
-    b2, learned: Learned, X: np.ndarray, T: np.ndarray, cfg, *, seed: int | None,
-    target: str = "numpy",
-):  # fmt: skip
-    """Present each row of ``X`` (encodings, rate/r_in, every feature channel) once with its
-    teacher row ``T`` (output columns' rates / teach_rate) and update ``learned`` in place.
+@dataclass(frozen=True)
+class Learning:
+    """The learning pathways' constants, in closed form from the calibration (``G``, ``V``)
+    and the similarity's own form (see module); one per built circuit."""
 
-    One Brian2 run: presentations back to back, rates from TimedArrays; ``target`` "numpy"
-    (runtime) or "cpp_standalone" (compiled once for this run; large networks). Returns the
-    storage ``brian2.Network`` and its namespace (for inspection).
-    """
-    standalone = None
-    if target == "cpp_standalone":
-        from ..device import Standalone
+    capacity: int
+    w_unit: float  # V per input spike per unit of instar weight: V·a/pool
+    feedforward_unit: float  # V per input spike per unit of μ (centred), else 0
+    structural: float  # V per input spike of the fixed feed-forward weights (threshold), ≥ 0
+    bias_gain: float  # V of intrinsic current per unit of excitability: G·κ/(pool·p_conn)
+    energy: float  # the bias's centre (centred separations), mean Σx² of M
+    tonic: float  # V
+    typical_encoding: np.ndarray = field(repr=False)  # mean x of M (the FF pool's scale)
+    output_unit: float = 0.0  # the dendritic conductance per memory spike at p = 1
 
-        standalone = Standalone.start(b2, "cpp_standalone", cfg.threads)
-    else:
-        b2.set_device("runtime")
-        b2.prefs.codegen.target = target
-    try:
-        return _store(b2, learned, X, T, cfg, seed, standalone)
-    finally:
-        if standalone is not None:
-            standalone.close()
-            b2.set_device("runtime")
+    @property
+    def centred(self) -> bool:
+        return self.feedforward_unit > 0
+
+    def bias(self, excitability: np.ndarray) -> np.ndarray:
+        """The intrinsic current while a cue is shown (V) at ``excitability``."""
+        return self.bias_gain * (np.asarray(excitability) - self.energy) + self.tonic
 
 
-def _store(b2, learned, X, T, cfg, seed, standalone):
-    sp, c = cfg.plasticity, cfg.circuit
-    n = cfg.neurons_per_memory
-    cap = learned.occupied.size
-    check_room(learned, len(X))
-    F, n_cols = X.shape[1], T.shape[1]
-    dt = cfg.dt * b2.second
-    # time grid: slot k = gap | allocation | encoding, on a grid of `unit` seconds; the
-    # consolidation runs once per slot, at its end (= the start of the next slot)
-    unit = _grid(sp.allocation, sp.presentation, sp.pause)
-    n_gap = round(sp.pause / unit)
-    n_alloc = round(sp.allocation / unit)
-    n_slot = n_gap + round(sp.presentation / unit)
-    P = len(X)
-    steps = P * n_slot + 1
-    rates, teach = np.zeros((steps, F)), np.zeros((steps, n_cols))
-    gate, recruit = np.zeros(steps), np.zeros(steps)
-    consolidate = np.zeros(steps)
-    for k in range(P):
-        s0, s1 = k * n_slot, (k + 1) * n_slot
-        rates[s0 + n_gap : s1] = X[k] * sp.input_rate
-        recruit[s0 + n_gap : s1] = 1.0
-        teach[s0 + n_gap : s1] = T[k] * sp.teach_rate  # traces at steady state when gated
-        gate[s0 + n_gap + n_alloc : s1] = 1.0
-        consolidate[s1] = 1.0
-    unit_q = unit * b2.second
-    ns = {
-        "v_rest": c.v_rest * b2.volt, "v_th": c.v_threshold * b2.volt,
-        "v_reset": c.v_reset * b2.volt, "tau_m": c.tau_m * b2.second,
-        "tau_e": c.tau_e * b2.second, "sigma": c.noise * b2.volt,
-        "tau_x": sp.tau_trace * b2.second, "r_in": sp.input_rate * b2.Hz,
-        "r_teach": sp.teach_rate * b2.Hz, "r_rec": sp.recruit_rate * b2.Hz,
-        "feature_rate": b2.TimedArray(rates * b2.Hz, dt=unit_q),
-        "teach_rate": b2.TimedArray(teach * b2.Hz, dt=unit_q),
-        "gate": b2.TimedArray(gate, dt=unit_q),
-        "recruit": b2.TimedArray(recruit, dt=unit_q),
-        "consolidate": b2.TimedArray(consolidate, dt=unit_q),
-        "n_occ": sp.occupancy_spikes,
-    }  # fmt: skip
-    gap = c.gap
-    slot_q = n_slot * unit_q
-    features = b2.NeuronGroup(
-        F, "dx/dt = -x / tau_x : 1", threshold="rand() < feature_rate(t, i) * dt",
-        reset="x += 1 / (r_in * tau_x)", method="exact", dt=dt, name="storage_features",
+# ---------------------------------------------------------------------- building
+def build_learning(b2, plan, cfg, net) -> None:
+    """The circuit's learned pathways and storage machinery (after :mod:`.build` made the
+    feature neurons with traces, the cue unit and the memories): instar feature→memory
+    synapses, the pooled feed-forward inhibition with learned (or structural) input weights,
+    the intrinsic bias's cue state, the recruitment and its chain, and the consolidation."""
+    L, sp, c = plan.learning, cfg.plasticity, cfg.circuit
+    dt, K = net.dt, net.K
+    n_feat, mem = net.n_features, net.n_memory_neurons
+    features, memories = net["features"], net["memories"]
+    unit = storage_unit(sp)
+    net.namespace.update(
+        tau_x=sp.tau_trace * b2.second, r_in=sp.input_rate * b2.Hz,
+        r_teach=sp.teach_rate * b2.Hz, r_rec=sp.recruit_rate * b2.Hz, n_occ=sp.occupancy_spikes,
+        w_rec=sp.recruit_drive * c.gap / (N_RECRUIT * sp.recruit_rate * c.tau_e) * b2.volt,
+        w_unit=L.w_unit * b2.volt, ff_unit=L.feedforward_unit * b2.volt,
+        bias_gain=L.bias_gain * b2.volt, energy=L.energy, tonic=L.tonic * b2.volt,
+        w_cue=1.0 / (_cue_neurons() * cfg.input_rate * c.tau_e), a_out=L.output_unit,
+        store_step=unit * b2.second, **quiet(b2, net.outputs.n_columns),
     )  # fmt: skip
-    memories = b2.NeuronGroup(
-        cap * n, STORAGE_MEMORY, threshold="v > v_th",
-        reset="v = v_reset; tag += 1; n_learn += gate(t) * (1 - occupied)",
-        refractory=cfg.refractory * b2.second, method="euler", dt=dt, name="storage_memories",
-    )  # fmt: skip
-    memories.v = c.v_rest * b2.volt
-    memories.occupied = np.repeat(learned.occupied.astype(float), n)
-    memories.excitability = learned.excitability
-    memories.run_regularly(CONSOLIDATION, dt=slot_q, when="end", name="consolidation")
-    outputs = b2.NeuronGroup(
-        n_cols, "dy/dt = -y / tau_x : 1", threshold="rand() < teach_rate(t, i) * dt",
-        reset="y += 1 / (r_teach * tau_x)", method="exact", dt=dt, name="storage_outputs",
-    )  # fmt: skip
+    # instar synapses: every feature neuron onto every memory neuron (connection_p: a draw)
+    keep = net.rng.random((mem, n_feat)) < c.connection_p if c.connection_p < 1 else None
+    post, pre = np.nonzero(keep) if keep is not None else _dense(mem, n_feat)
+    net.connect(b2, features, memories, pre, post, "excitation", model="w : 1\nu : 1",
+                on_pre=f"ge_post += {TRANSMIT} * w_unit * w",
+                on_post=INSTAR_ON_POST)  # fmt: skip
+    # the cue state: the cue unit's drive, 1 in the mean, linked into the memories as cue_on
+    state = net.add(b2.NeuronGroup(K, CUE_STATE, method="exact", dt=dt, name="cue_state"), 1)
+    net.connect(b2, net["cue"], state, np.arange(_cue_neurons()),
+                np.zeros(_cue_neurons(), int), "cue_state_input",
+                on_pre="c_post += w_cue")  # fmt: skip
+    memories.cue_on = b2.linked_var(state, "c", index=net.copies.copy_of(mem))
     # recruitment: N_RECRUIT novelty neurons excite the memory populations while a pattern is
-    # shown, through synapses gated by the population's own state: free (1 - occupied) and
-    # next in line (the previous population is occupied: `prev_occ`, passed along a chain of
-    # one synapse per neuron; population 0 has `first`). Exactly one population is driven.
-    novelty = b2.NeuronGroup(
-        N_RECRUIT, "", threshold="rand() < recruit(t) * r_rec * dt", dt=dt, name="novelty",
-    )  # fmt: skip
-    ns["w_rec"] = sp.recruit_drive * gap / (N_RECRUIT * sp.recruit_rate * c.tau_e) * b2.volt
-    recruit_syn = b2.Synapses(novelty, memories, on_pre=RECRUIT_ON_PRE, dt=dt,
-                              name="recruitment")  # fmt: skip
-    recruit_syn.connect()
-    chain = b2.Synapses(memories, memories, "prev_occ_post = occupied_pre : 1 (summed)",
-                        dt=dt, name="allocation_chain")  # fmt: skip
-    if cap > 1:
-        chain.connect(i=np.arange((cap - 1) * n), j=np.arange(n, cap * n))
-    memories.first = np.r_[np.ones(n), np.zeros((cap - 1) * n)]
-    # the learned pathways: they do not transmit while they learn, they only change. Explicit
-    # connections: their order is known without reading Brian2's indices (which a standalone
-    # device has only after the run)
-    plastic = b2.Synapses(
-        features, memories, "w : 1\nu : 1", on_post=INSTAR_ON_POST, dt=dt,
-        name="storage_feature_to_memory",
-    )  # fmt: skip
-    pre, post = np.repeat(np.arange(F), cap * n), np.tile(np.arange(cap * n), F)
-    plastic.connect(i=pre, j=post)
-    if np.any(learned.w) or np.any(learned.u):  # (a fresh network starts at zero)
-        plastic.w = learned.w[post, pre]
-        plastic.u = learned.u[post, pre]
-    relays = b2.NeuronGroup(F, "", dt=dt, name="storage_relays")
-    ffi = b2.Synapses(features, relays, "mu : 1\nn : 1", dt=dt, name="storage_feedforward")
-    ffi.connect(i=np.arange(F), j=np.arange(F))
-    ffi.mu = learned.mu
-    ffi.n = learned.mu_n
-    ffi.run_regularly(RUNNING_MEAN, dt=slot_q, when="end", name="storage_feedforward_mean")
-    to_out = b2.Synapses(memories, outputs, "p : 1", on_pre=OUTSTAR_ON_PRE, dt=dt,
-                         name="storage_memory_to_output")  # fmt: skip
-    pre_o, post_o = np.repeat(np.arange(cap * n), n_cols), np.tile(np.arange(n_cols), cap * n)
-    to_out.connect(i=pre_o, j=post_o)
-    if np.any(learned.p):
-        to_out.p = learned.p[pre_o, post_o]
-    spikes = b2.SpikeMonitor(memories, name="storage_spikes")
-    net = b2.Network(
-        features, memories, outputs, novelty, recruit_syn, chain, plastic, relays, ffi,
-        to_out, spikes,
-    )  # fmt: skip
-    if seed is not None:
-        b2.seed(seed)
-    net.run(P * slot_q + dt, namespace=ns)  # + dt: the last consolidation, at P·slot
-    if standalone is not None:
-        standalone.device.build(
-            directory=standalone.directory, compile=True, run=True, with_output=False
-        )
-
-    occupied = np.asarray(memories.occupied[:]).reshape(cap, n)[:, 0] > 0.5
-    new = np.flatnonzero(occupied & ~learned.occupied)
-    # which population each presentation recruited: the one with most spikes in its slot
-    i_sp = np.asarray(spikes.i[:]) // n
-    t_sp = np.asarray(spikes.t[:] / b2.second)
-    slot = np.minimum((t_sp / (n_slot * unit)).astype(int), P - 1)  # spikes in the gap: few
-    per_slot = np.zeros((P, cap))
-    np.add.at(per_slot, (slot, i_sp), 1)
-    chosen = []
-    for k in range(P):
-        pop = int(np.argmax(np.where(learned.occupied, -1, per_slot[k])))
-        if pop not in new or pop in chosen:
-            raise RuntimeError(
-                f"storage: presentation {k} recruited no single free population (spikes per "
-                f"population {per_slot[k].astype(int).tolist()}, occupied "
-                f"{np.flatnonzero(occupied).tolist()}); raise StorageParams.recruit_drive or "
-                "lower occupancy_spikes"
-            )
-        chosen.append(pop)
-    learned.w[post, pre] = np.asarray(plastic.w[:])
-    learned.u[post, pre] = np.asarray(plastic.u[:])
-    learned.mu[:] = np.asarray(ffi.mu[:])
-    learned.mu_n[:] = np.asarray(ffi.n[:])
-    learned.excitability[:] = np.asarray(memories.excitability[:])
-    learned.p[pre_o, post_o] = np.asarray(to_out.p[:])
-    learned.occupied = occupied
-    learned.population_of += chosen
-    learned.presentations += P
-    learned.allocation += list(per_slot)
-    return net, ns
+    # shown, gated by the population's own state: free and next in line
+    novelty = net.add(b2.NeuronGroup(K * N_RECRUIT, "", dt=dt, name="novelty",
+                                     threshold="rand() < recruit(t - t0) * r_rec * dt"),
+                      N_RECRUIT)  # fmt: skip
+    post, pre = _dense(mem, N_RECRUIT)
+    net.connect(b2, novelty, memories, pre, post, "recruitment", on_pre=RECRUIT_ON_PRE)
+    n = cfg.neurons_per_memory
+    if L.capacity > 1:
+        net.connect(b2, memories, memories, np.arange((L.capacity - 1) * n),
+                    np.arange(n, L.capacity * n), "allocation_chain",
+                    model="prev_occ_post = occupied_pre : 1 (summed)")  # fmt: skip
+    memories.first = np.tile(np.r_[np.ones(n), np.zeros((L.capacity - 1) * n)], K)
+    memories.run_regularly(CONSOLIDATION, dt=unit * b2.second, when="end",
+                           name="consolidation")  # fmt: skip
 
 
-def check_room(learned: Learned, n: int) -> None:
-    """A clear error when ``n`` patterns do not fit the free populations."""
-    free = int(np.count_nonzero(~learned.occupied))
-    if n > free:
-        raise ValidationError(
-            f"the network is full: {n} pattern(s) to store but {free} free memory "
-            f"population(s) of capacity {learned.occupied.size} (set SpikingConfig(plasticity="
-            "StorageParams(capacity=...)) to build a larger one)"
-        )
+def build_feedforward_input(b2, plan, net, drive) -> None:
+    """The feed-forward pool's input from the feature neurons: learned running means (centred
+    separations) or the structural weights (threshold)."""
+    L = plan.learning
+    n_feat = net.n_features
+    pre, post = np.arange(n_feat), np.zeros(n_feat, int)
+    if L.centred:
+        syn = net.connect(b2, net["features"], drive, pre, post, "feedforward_input",
+                          model="mu : 1\nn : 1",
+                          on_pre=f"gp_post += {TRANSMIT} * ff_unit * mu")  # fmt: skip
+        syn.run_regularly(RUNNING_MEAN, dt=net.namespace["store_step"], when="end",
+                          name="feedforward_mean")  # fmt: skip
+    else:
+        syn = net.connect(b2, net["features"], drive, pre, post, "feedforward_input",
+                          model="w : volt", on_pre=f"gp_post += {TRANSMIT} * w")  # fmt: skip
+        syn.w = L.structural * b2.volt
 
 
-def _grid(*times: float) -> float:
-    """The largest step (>= 1 ms) that divides every time, for the TimedArrays."""
+def typical_feedforward(plan, cfg, pool: int) -> float:
+    """V of mean feed-forward drive on a typical stored pattern (sets the pool's unit)."""
+    L = plan.learning
+    x = np.repeat(L.typical_encoding, pool)
+    rate = x * cfg.input_rate
+    if L.centred:
+        return float(cfg.circuit.connection_p * L.w_unit * (x @ rate)) * cfg.circuit.tau_e
+    return float(L.structural * rate.sum()) * cfg.circuit.tau_e
+
+
+def build_teaching(b2, net, dt) -> None:
+    """The outstar memory→output synapses and the teacher of the output neurons' traces."""
+    layout, mem, K = net.outputs, net.n_memory_neurons, net.K
+    outputs = net["outputs"]
+    teacher = net.add(b2.NeuronGroup(
+        K * layout.per_copy, "", dt=dt, name="teacher",
+        threshold=f"rand() < teach(t - t0, i // {layout.neurons}) * dt",
+    ), layout.per_copy)  # fmt: skip
+    net.connect(b2, teacher, outputs, np.arange(layout.per_copy), np.arange(layout.per_copy),
+                "teaching", on_pre="y_post += 1 / (r_teach * tau_x)")  # fmt: skip
+    pre, post = _dense(layout.per_copy, mem)[::-1]
+    net.connect(b2, net["memories"], outputs, pre, post, "projection", model="p : 1",
+                on_pre=f"go_post += {TRANSMIT} * a_out * p\n{OUTSTAR_ON_PRE}")  # fmt: skip
+
+
+def _dense(n_post: int, n_pre: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(post, pre)`` of every pair, post-major."""
+    return np.repeat(np.arange(n_post), n_pre), np.tile(np.arange(n_pre), n_post)
+
+
+def _cue_neurons() -> int:
+    from .build import CUE_NEURONS
+
+    return CUE_NEURONS
+
+
+# ---------------------------------------------------------------------- the schedule
+def storage_unit(sp) -> float:
+    """The largest step (>= 1 ms) that divides every storage time: the schedule's grid."""
+    times = (sp.allocation, sp.presentation, sp.pause)
     for unit in (0.01, 0.005, 0.002, 0.001):
         if all(abs(t / unit - round(t / unit)) < 1e-9 for t in times):
             return unit
@@ -381,100 +330,121 @@ def _grid(*times: float) -> float:
     )
 
 
-def learned_plan(learned: Learned, calibration, form: LearnedForm, sim_map, energy, cfg):
-    """The retrieval circuit's plan from what was learned, in closed form: the calibration's
-    constants (gain ``G``, inhibition, tonic offset, decoder scale, from the memories given
-    at construction) with every neuron's own weights, bias and release probabilities.
-
-    The set circuit uses ``W = V·(W₀ − centred·mean_k W₀)`` volts per input spike and
-    ``bias = G·(b₀ − centred·mean_k b₀) + tonic`` (``V = volts_per_spike(G)``, ``centred``
-    and ``tonic`` the separation's rule, :class:`~.plan.CircuitPlan`); with ``W₀ = a·x + c``
-    and ``b₀ = κ·Σx²`` (the similarity's own form) the learned one is ``V·a·(w − μ)``
-    (centred: the learned feed-forward mean μ replaces the mean over memories) or
-    ``V·(a·w + c)``, and ``G·κ·(Σu − centred·energy) + tonic`` (u the eligibilities,
-    ``energy`` the calibration's mean pattern energy ``mean_M Σx²``). No learned value is
-    compared with, or fitted to, a set weight.
-    """
-    n = cfg.neurons_per_memory
-    signs = sim_map.channels
-    channels = np.repeat(signs, sim_map.W.shape[1])  # each feature neuron's channel
-    V = volts_per_spike(calibration.gain, sim_map, cfg)
-    G = calibration.gain
-    w = learned.w
-    # the feed-forward inhibition's own weights, per feature neuron: the learned running
-    # mean (centred separations) or the structural part −c (threshold); built as the pooled
-    # inhibition's input weights, never subtracted from the excitatory ones in NumPy
-    excitatory = V * form.a * w
-    if calibration.centred:
-        feedforward = V * form.a * learned.mu
-    else:  # the structural part c of each weight: inhibitory where negative
-        structural = V * form.c * channels
-        feedforward = np.clip(-structural, 0, None)
-        excitatory = excitatory + np.clip(structural, 0, None)[None, :]
-        energy = 0.0
-    W = excitatory - feedforward[None, :]  # the signed drive per synapse, as reported
-    bias = G * form.kappa * (learned.excitability - energy) + calibration.tonic
-    cap = learned.occupied.size
-    n_out = calibration.P_on.shape[1]
-    p_pop = learned.p.reshape(cap, n, -1).mean(axis=1)
-    return dataclasses.replace(
-        calibration,
-        P_on=p_pop[:, :n_out],
-        P_off=p_pop[:, n_out : 2 * n_out] if calibration.signed_output else None,
-        W=W.reshape(cap, n, -1).mean(axis=1)[:, : sim_map.W.shape[1]] * signs[0],
-        bias=bias.reshape(cap, n).mean(axis=1),
-        neurons={"W": W, "bias": bias, "P": learned.p.copy(), "excitatory": excitatory,
-                 "feedforward": feedforward},  # fmt: skip
-    )
+def quiet(b2, n_cols: int) -> dict:
+    """The storage signals at retrieval: all zero (no storing, no gate, no recruitment, no
+    consolidation, no teacher)."""
+    zero = b2.TimedArray(np.zeros(1), dt=1 * b2.second)
+    return {"storing": zero, "gate": zero, "recruit": zero, "consolidate": zero,
+            "teach": b2.TimedArray(np.zeros((1, n_cols)) * b2.Hz, dt=1 * b2.second)}  # fmt: skip
 
 
+def schedule(b2, X: np.ndarray, T: np.ndarray, sp) -> tuple[dict, float, int]:
+    """The storage run's signals for presenting rows ``X`` (feature neurons' rates / r_in)
+    with teacher rows ``T`` (output columns' rates / teach_rate): ``(namespace entries,
+    duration in s, steps per presentation slot)``. Slot k = pause | allocation | encoding on
+    a grid of ``unit`` s; the consolidation at its end (the next slot's first step)."""
+    unit = storage_unit(sp)
+    n_gap, n_alloc = round(sp.pause / unit), round(sp.allocation / unit)
+    n_slot = n_gap + round(sp.presentation / unit)
+    P = len(X)
+    steps = P * n_slot + 1
+    rates, teach = np.zeros((steps, X.shape[1])), np.zeros((steps, T.shape[1]))
+    gate, recruit, consolidate = np.zeros(steps), np.zeros(steps), np.zeros(steps)
+    for k in range(P):
+        s0, s1 = k * n_slot, (k + 1) * n_slot
+        rates[s0 + n_gap : s1] = X[k] * sp.input_rate
+        recruit[s0 + n_gap : s1] = 1.0
+        teach[s0 + n_gap : s1] = T[k] * sp.teach_rate
+        gate[s0 + n_gap + n_alloc : s1] = 1.0
+        consolidate[s1] = 1.0
+    u = unit * b2.second
+    ns = {
+        "stimulus": b2.TimedArray(rates * b2.Hz, dt=u), "teach": b2.TimedArray(teach * b2.Hz, dt=u),
+        "gate": b2.TimedArray(gate, dt=u), "recruit": b2.TimedArray(recruit, dt=u),
+        "consolidate": b2.TimedArray(consolidate, dt=u),
+        "storing": b2.TimedArray(np.ones(1), dt=u),
+        # the retrieval's cue window always open (the stimulus carries the pauses); no cue
+        "cue_period": u, "cue_time": u, "cue_rate": 0 * b2.Hz,
+    }  # fmt: skip
+    return ns, steps * unit, n_slot
+
+
+# ---------------------------------------------------------------------- storage
 class PlasticStorage:
-    """The storage step of a circuit with ``storage="plasticity"``: what was learned so far,
-    and the retrieval plan it gives (:func:`learned_plan`).
+    """The storage of a circuit with ``storage="plasticity"``: the learning constants, the
+    bookkeeping of what was presented, and the presentation itself (:meth:`present`), run
+    in the built retrieval network.
 
     The calibration (gain, inhibition, tonic offset, encoding, the teacher's scale) comes
     from the memories given at construction, as for ``"set"``; the weights come only from
-    presentations (:func:`store`).
+    presentations.
     """
-
-    #: storage work (presentations × plastic synapses) above which target "auto" compiles
-    #: the storage network (cpp_standalone, about 15 s to compile); numpy stores 100 digits
-    #: (4 neurons per memory, 400 × 1024 synapses) in about 23 s on 2 cores
-    STANDALONE_WORK = 5e7
 
     def __init__(self, model, sim_map: SimilarityMap, M: np.ndarray, calibration, cfg):
         self.form = learned_form(sim_map, M, model.similarity.name)
         self.sim_map, self.calibration, self.config = sim_map, calibration, cfg
-        X = sim_map.features(M) / sim_map.scale  # the memories given at construction
-        #: their mean energy mean Σx², the learned bias's centre (calibrated, like G)
-        self.energy = float(np.mean(np.sum(X**2, axis=1))) if len(X) else 0.0
         capacity = cfg.plasticity.capacity or len(M)
         if capacity < len(M):
             raise ValidationError(
                 f"'capacity' ({capacity}) must be at least the number of memories given ({len(M)})"
             )
         self.capacity = capacity
-        n_features = sim_map.W.shape[1] * len(sim_map.channels)
-        n_cols = calibration.P_on.shape[1] * (2 if calibration.signed_output else 1)
-        self.learned = Learned.empty(capacity, cfg.neurons_per_memory, n_features, n_cols)
-
-    @property
-    def presentations(self) -> int:
-        return self.learned.presentations
+        X = sim_map.features(M) / sim_map.scale  # the memories given at construction
+        #: their mean energy mean Σx², the learned bias's centre, and mean encoding
+        #: (calibrated, like G)
+        self.energy = float(np.mean(np.sum(X**2, axis=1))) if len(X) else 0.0
+        self._typical = X.mean(axis=0) if len(X) else np.zeros(X.shape[1])
+        #: memory i -> the population recruitment allocated to it
+        self.population_of_list: list[int] = []
+        self.presentations = 0
+        #: per presentation: spikes of each population in its slot
+        self.allocation: list[np.ndarray] = []
+        self.occupied = np.zeros(capacity, dtype=bool)
+        #: wall time of the presentations so far (s)
+        self.seconds = 0.0
 
     @property
     def population_of(self) -> np.ndarray:
         """Memory i → the population recruitment allocated to it."""
-        return np.asarray(self.learned.population_of, dtype=int)
+        return np.asarray(self.population_of_list, dtype=int)
 
-    def state(self) -> dict[str, np.ndarray]:
-        """What was learned: instar weights, eligibilities, the feed-forward running mean,
-        each memory neuron's intrinsic excitability (the sum of its eligibilities, kept by
-        the neuron) and the occupancy of each population."""
-        L = self.learned
-        return {"instar": L.w.copy(), "eligibility": L.u.copy(), "feedforward": L.mu.copy(),
-                "excitability": L.excitability.copy(),
-                "occupied": L.occupied.copy()}  # fmt: skip
+    def learning(self, pool: int) -> Learning:
+        """The learning pathways' constants (see module), for ``pool`` feature neurons per
+        feature."""
+        cal, form, cfg = self.calibration, self.form, self.config
+        p_conn = cfg.circuit.connection_p
+        V = volts_per_spike(cal.gain, self.sim_map, cfg)
+        centred = bool(cal.centred)
+        if not centred and form.c != 0 and -1 in self.sim_map.channels:
+            # (no similarity has both: Hamming and Manhattan bits are never signed)
+            raise unsupported("a structural weight on signed feature channels", "circuit",
+                              "the off channel's structural part would excite")  # fmt: skip
+        return Learning(
+            capacity=self.capacity,
+            w_unit=V * form.a / pool,
+            feedforward_unit=p_conn * V * form.a / pool if centred else 0.0,
+            structural=0.0 if centred else -p_conn * V * form.c / pool,
+            bias_gain=cal.gain * form.kappa / (pool * p_conn),
+            energy=self.energy if centred else 0.0,
+            tonic=cal.tonic,
+            typical_encoding=np.asarray(self._typical, dtype=float),
+            output_unit=output_weights(cal, cfg)[0],
+        )
+
+    def plan(self, pool: int):
+        """The plan the circuit is built from: the calibration's constants, ``capacity``
+        populations and the learning pathways' constants (no weight: they start at zero)."""
+        import dataclasses
+
+        cal = self.calibration
+        F = cal.W.shape[1]
+        n_out = cal.P_on.shape[1]
+        return dataclasses.replace(
+            cal, W=np.zeros((self.capacity, F)), bias=np.zeros(self.capacity),
+            P_on=np.zeros((self.capacity, n_out)),
+            P_off=np.zeros((self.capacity, n_out)) if cal.signed_output else None,
+            learning=self.learning(pool),
+        )  # fmt: skip
 
     def teacher(self, P: np.ndarray) -> np.ndarray:
         """Output columns' teaching rates / teach_rate for projection rows P (on, off)."""
@@ -485,7 +455,99 @@ class PlasticStorage:
         return np.clip(np.concatenate(cols, axis=1), 0, 1)
 
     def check_room(self, n: int) -> None:
-        check_room(self.learned, n)
+        """A clear error when ``n`` patterns do not fit the free populations."""
+        free = int(np.count_nonzero(~self.occupied))
+        if n > free:
+            raise ValidationError(
+                f"the network is full: {n} pattern(s) to store but {free} free memory "
+                f"population(s) of capacity {self.capacity} (set SpikingConfig(plasticity="
+                "StorageParams(capacity=...)) to build a larger one)"
+            )
+
+    def present(self, b2, built, net, X: np.ndarray, P: np.ndarray, seed: int | None) -> None:
+        """Show each row of ``X`` (feature neurons' rates / StorageParams.input_rate, every
+        channel) once, with its projection row, to the built network ``net`` (one Brian2 run
+        from its current state; the retrieval monitors are paused). Records which population
+        each presentation recruited."""
+        self.check_room(len(X))
+        began = time.perf_counter()
+        cfg, sp = self.config, self.config.plasticity
+        signals, duration, n_slot = schedule(b2, X, self.teacher(P), sp)
+        start = float(net.t / b2.second)
+        ns = dict(built.namespace, **signals, t0=start * b2.second)
+        monitors = [o for o in net.objects if type(o).__name__ in ("SpikeMonitor", "StateMonitor")]
+        for m in monitors:
+            m.active = False
+        memories = built["memories"]
+        spikes = b2.SpikeMonitor(memories, name="storage_spikes")
+        net.add(spikes)
+        try:
+            if seed is not None:
+                b2.seed(seed)
+            net.run(duration * b2.second, namespace=ns)
+            i_sp = np.asarray(spikes.i[:]) // cfg.neurons_per_memory
+            t_sp = np.asarray(spikes.t[:] / b2.second) - start
+        finally:
+            net.remove(spikes)
+            for m in monitors:
+                m.active = True
+        n = cfg.neurons_per_memory
+        occupied = np.asarray(memories.occupied[:]).reshape(self.capacity, n)[:, 0] > 0.5
+        new = np.flatnonzero(occupied & ~self.occupied)
+        unit = storage_unit(sp)
+        slot = np.minimum((t_sp / (n_slot * unit)).astype(int), len(X) - 1)
+        per_slot = np.zeros((len(X), self.capacity))
+        np.add.at(per_slot, (slot, i_sp), 1)
+        chosen: list[int] = []
+        for k in range(len(X)):
+            pop = int(np.argmax(np.where(self.occupied, -1, per_slot[k])))
+            if pop not in new or pop in chosen:
+                raise RuntimeError(
+                    f"storage: presentation {k} recruited no single free population (spikes "
+                    f"per population {per_slot[k].astype(int).tolist()}, occupied "
+                    f"{np.flatnonzero(occupied).tolist()}); raise StorageParams.recruit_drive "
+                    "or lower occupancy_spikes"
+                )
+            chosen.append(pop)
+        built.namespace["t0"] = net.t  # retrievals count time from here
+        self.occupied = occupied
+        self.population_of_list += chosen
+        self.presentations += len(X)
+        self.allocation += list(per_slot)
+        self.seconds += time.perf_counter() - began
+
+    def state(self, built) -> dict[str, np.ndarray]:
+        """What the built network's synapses and neurons hold, one copy, per memory neuron:
+        ``"instar"`` and ``"eligibility"`` (memory neurons × features, the mean over each
+        feature's pool of neurons), ``"feedforward"`` (features,; the learned running mean, or
+        zeros for the threshold's structural weights), ``"excitability"`` and
+        ``"projection"`` (memory neurons × output columns, the mean over a column's neurons),
+        ``"occupied"`` (populations,)."""
+        mem, F, pool = built.n_memory_neurons, built.n_features // built.pool, built.pool
+        exc = built["excitation"]
+        w, u = np.zeros((mem, F * pool)), np.zeros((mem, F * pool))
+        i, j = np.asarray(exc.i[:]), np.asarray(exc.j[:])
+        w[j, i], u[j, i] = np.asarray(exc.w[:]), np.asarray(exc.u[:])
+        mu = np.zeros(F * pool)
+        if self.calibration.centred:
+            ff = built["feedforward_input"]
+            mu[np.asarray(ff.i[:])] = np.asarray(ff.mu[:])
+        proj = built["projection"]
+        layout = built.outputs
+        p = np.zeros((mem, layout.n_columns))
+        np.add.at(p, (np.asarray(proj.i[:]), layout.column_of(np.asarray(proj.j[:]))),
+                  np.asarray(proj.p[:]) / layout.neurons)  # fmt: skip
+
+        def per_feature(a):
+            return a.reshape(*a.shape[:-1], F, pool).mean(axis=-1)
+
+        return {
+            "instar": per_feature(w), "eligibility": per_feature(u),
+            "feedforward": per_feature(mu),
+            "excitability": np.asarray(built["memories"].excitability[:mem]),
+            "projection": p, "occupied": self.occupied.copy(),
+            "instar_neurons": w, "feedforward_neurons": mu,
+        }  # fmt: skip
 
     def check_patterns(self, X: np.ndarray, P: np.ndarray) -> None:
         """Refuse what the network cannot store faithfully: an encoding outside the feature
@@ -529,31 +591,3 @@ class PlasticStorage:
                 "stored clipped",
                 argument="projection",
             )
-
-    def target(self, n_patterns: int) -> str:
-        """Where the storage run compiles: numpy, or cpp_standalone for large work."""
-        cfg = self.config
-        if cfg.target in ("numpy", "cpp_standalone"):
-            return cfg.target
-        if cfg.target == "auto":
-            n_features = self.learned.w.shape[1]
-            work = n_patterns * self.capacity * cfg.neurons_per_memory * n_features
-            if work > self.STANDALONE_WORK:
-                from ..device import require_compiler
-
-                try:
-                    require_compiler("cpp_standalone")
-                    return "cpp_standalone"
-                except ValidationError:
-                    return "numpy"
-        return "numpy"  # cython and cuda: the storage run uses numpy
-
-    def present(self, encoded: np.ndarray, P: np.ndarray, seed: int | None):
-        """Present every row (encodings, rate/input_rate, every channel) once with its
-        projection row, and return the retrieval plan from everything learned so far."""
-        from ..device import brian
-
-        store(brian(), self.learned, encoded, self.teacher(P), self.config, seed=seed,
-              target=self.target(len(encoded)))  # fmt: skip
-        return learned_plan(self.learned, self.calibration, self.form, self.sim_map,
-                            self.energy, self.config)  # fmt: skip
