@@ -242,7 +242,7 @@ def build_circuit(
                                 dt=dt, name="features")  # fmt: skip
     else:  # the same Poisson neurons, with the trace the instar rule reads
         group = b2.NeuronGroup(K * F * pool, storage.FEATURE_TRACE.format(showing=showing),
-                               threshold="rand() < rate * dt", reset="x += 1 / (r_in * tau_x)",
+                               threshold="rand() < rate * dt", reset="x += x_step",
                                method="exact", dt=dt, name="features")  # fmt: skip
     net.add(group, F * pool)
     net.add(

@@ -45,9 +45,9 @@ from .neurons import (
 )
 from .plan import CircuitPlan
 
-#: Output neurons' instructive trace with storage="plasticity", driven by the teacher
-#: (:mod:`.storage`; here so the read-out does not import the storage module).
-TEACHING_TRACE = "dy/dt = -y / tau_x : 1"
+#: Output neurons' instructive signal with storage="plasticity": the trace of their teaching
+#: input (:mod:`.storage`; here so the read-out does not import the storage module).
+TEACHING_TRACE = "y : 1 (linked)"
 
 __all__ = [
     "OutputLayout", "Decoder", "build_outputs", "output_weights",

@@ -57,11 +57,12 @@ transmit with fixed units from those constants (:class:`Learning`): an instar we
 is ``V·a/pool`` volts per input spike, a feed-forward weight ``μ`` is ``connection_p·V·a/pool``
 (centred separations; the threshold separation's feed-forward weights are the structural
 ``−c``, not learned), and the neuron's intrinsic current while a cue is shown is
-``G·κ/(pool·connection_p)·(excitability − energy) + tonic`` (``energy`` the calibration's
-mean ``Σx²`` of the memories given at construction, the centre of a centred separation's
-bias). With a one-presentation instar, ``w = x`` exactly in the mean, so those units give the
-set circuit's drive: no learned value is rescaled, compared with or fitted to a set weight
-(tests/test_plasticity.py replaces the set weights by values that raise when read).
+``G·κ/(pool·connection_p)·(excitability − energy) + tonic`` (``energy``: the calibration's
+mean ``Σx²`` of the memories given at construction in excitability units, ×pool·connection_p,
+the centre of a centred separation's bias). With a one-presentation instar, ``w = x`` in the
+mean, so those units give the set circuit's drive: no learned value is rescaled, compared
+with or fitted to a set weight (tests/test_plasticity.py replaces the set weights by values
+that raise when read).
 Similarities whose weights are not such a function (the KL forms: log-weights) or whose
 encoding of a stored pattern is signed are :class:`UnsupportedComponent`.
 
@@ -90,6 +91,7 @@ __all__ = [
     "Learning",
     "learned_form",
     "N_RECRUIT",
+    "trace_step",
     "INSTAR_ON_POST",
     "OUTSTAR_ON_PRE",
     "RECRUIT_ON_PRE",
@@ -201,7 +203,7 @@ class Learning:
     feedforward_unit: float  # V per input spike per unit of μ (centred), else 0
     structural: float  # V per input spike of the fixed feed-forward weights (threshold), ≥ 0
     bias_gain: float  # V of intrinsic current per unit of excitability: G·κ/(pool·p_conn)
-    energy: float  # the bias's centre (centred separations), mean Σx² of M
+    energy: float  # the bias's centre (centred separations): pool·p·mean Σx² of M
     tonic: float  # V
     typical_encoding: np.ndarray = field(repr=False)  # mean x of M (the FF pool's scale)
     output_unit: float = 0.0  # the dendritic conductance per memory spike at p = 1
@@ -227,8 +229,9 @@ def build_learning(b2, plan, cfg, net) -> None:
     features, memories = net["features"], net["memories"]
     unit = storage_unit(sp)
     net.namespace.update(
-        tau_x=sp.tau_trace * b2.second, r_in=sp.input_rate * b2.Hz,
-        r_teach=sp.teach_rate * b2.Hz, r_rec=sp.recruit_rate * b2.Hz, n_occ=sp.occupancy_spikes,
+        tau_x=sp.tau_trace * b2.second, x_step=trace_step(sp.input_rate, sp.tau_trace, cfg.dt),
+        y_step=trace_step(sp.teach_rate, sp.tau_trace, cfg.dt),
+        r_rec=sp.recruit_rate * b2.Hz, n_occ=sp.occupancy_spikes,
         w_rec=sp.recruit_drive * c.gap / (N_RECRUIT * sp.recruit_rate * c.tau_e) * b2.volt,
         w_unit=L.w_unit * b2.volt, ff_unit=L.feedforward_unit * b2.volt,
         bias_gain=L.bias_gain * b2.volt, energy=L.energy, tonic=L.tonic * b2.volt,
@@ -293,18 +296,28 @@ def typical_feedforward(plan, cfg, pool: int) -> float:
 
 
 def build_teaching(b2, net, dt) -> None:
-    """The outstar memory→output synapses and the teacher of the output neurons' traces."""
+    """The outstar memory→output synapses and the teacher: one Poisson teaching input per
+    output neuron at its column's rate, whose trace ``y`` (its instructive signal on the
+    output neuron's dendrite) the output neuron reads as a linked variable."""
     layout, mem, K = net.outputs, net.n_memory_neurons, net.K
     outputs = net["outputs"]
     teacher = net.add(b2.NeuronGroup(
-        K * layout.per_copy, "", dt=dt, name="teacher",
-        threshold=f"rand() < teach(t - t0, i // {layout.neurons}) * dt",
+        K * layout.per_copy, "dy/dt = -y / tau_x : 1", method="exact", dt=dt, name="teacher",
+        threshold=f"rand() < teach(t - t0, i // {layout.neurons}) * dt", reset="y += y_step",
     ), layout.per_copy)  # fmt: skip
-    net.connect(b2, teacher, outputs, np.arange(layout.per_copy), np.arange(layout.per_copy),
-                "teaching", on_pre="y_post += 1 / (r_teach * tau_x)")  # fmt: skip
+    outputs.y = b2.linked_var(teacher, "y")
     pre, post = _dense(layout.per_copy, mem)[::-1]
     net.connect(b2, net["memories"], outputs, pre, post, "projection", model="p : 1",
                 on_pre=f"go_post += {TRANSMIT} * a_out * p\n{OUTSTAR_ON_PRE}")  # fmt: skip
+
+
+def trace_step(rate: float, tau: float, dt: float) -> float:
+    """A trace's step per spike, so that the value a rule reads — after the time step's
+    decay, before the step's own spikes add to it — has mean ``rate_now / rate`` for a
+    Poisson train at ``rate_now``: ``(exp(dt/τ) − 1)/(rate·dt)``, about ``(1 + dt/2τ)/(rate·τ)``
+    (with ``1/(rate·τ)`` the read value would be ``e^(−dt/τ)(dt/τ)/(1 − e^(−dt/τ))``, 1.2 % low
+    at dt = 0.25 ms, τ = 10 ms)."""
+    return float(np.expm1(dt / tau) / (rate * dt))
 
 
 def _dense(n_post: int, n_pre: int) -> tuple[np.ndarray, np.ndarray]:
@@ -425,7 +438,7 @@ class PlasticStorage:
             feedforward_unit=p_conn * V * form.a / pool if centred else 0.0,
             structural=0.0 if centred else -p_conn * V * form.c / pool,
             bias_gain=cal.gain * form.kappa / (pool * p_conn),
-            energy=self.energy if centred else 0.0,
+            energy=pool * p_conn * self.energy if centred else 0.0,  # excitability units
             tonic=cal.tonic,
             typical_encoding=np.asarray(self._typical, dtype=float),
             output_unit=output_weights(cal, cfg)[0],
