@@ -579,3 +579,16 @@ def test_a_centred_bias_is_learned_at_the_set_bias_centre(digits):
     b = SpikingUHN(model, M, config=config()).weights()["bias"]
     assert abs(np.mean(b - a)) <= 0.15 * np.std(a)
     assert np.sqrt(np.mean((b - a) ** 2)) <= 0.4 * np.std(a)
+
+
+def test_building_again_keeps_what_was_learned(digits):
+    """build() on a built learning network keeps it (compare() calls build): rebuilding
+    would make a network whose synapses never saw the memories."""
+    M, Q = digits
+    net = SpikingUHN("uhn_best", M[:4], config=config())
+    before = net.weights()["instar"]
+    network = net.network
+    net.build(len(Q))
+    assert net.network is network
+    np.testing.assert_array_equal(net.weights()["instar"], before)
+    assert np.mean(net.run(Q[:4]).counts.argmax(axis=1) == np.arange(4)) >= 0.75

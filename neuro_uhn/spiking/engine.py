@@ -239,7 +239,11 @@ class Engine:
             )
 
     def build(self, n_queries: int = 1) -> None:
+        """Build for ``n_queries`` queries (again: a fresh network), except a network that
+        learns, which is kept once built: its synapses hold what it learned."""
         with BRIAN_LOCK:
+            if self.is_built and self.kind.runtime_only:
+                return
             self._build(max(1, n_queries))
 
     def _build(self, n_queries: int) -> None:

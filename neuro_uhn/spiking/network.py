@@ -130,7 +130,9 @@ class SpikingUHN:
     def build(self, n_queries: int = 1) -> None:
         """Build (store memories by plasticity first, compile for standalone targets, and
         calibrate the circuit's decoder) for ``n_queries`` queries; :meth:`run` builds on
-        first use otherwise."""
+        first use otherwise. Building again makes a fresh network, except with
+        storage="plasticity", whose built network is kept: its synapses hold what it
+        learned (store more with :meth:`store`)."""
         self._engine.build(n_queries)
 
     @property
