@@ -592,3 +592,17 @@ def test_building_again_keeps_what_was_learned(digits):
     assert net.network is network
     np.testing.assert_array_equal(net.weights()["instar"], before)
     assert np.mean(net.run(Q[:4]).counts.argmax(axis=1) == np.arange(4)) >= 0.75
+
+
+def test_skipping_the_silent_pathways_while_storing_changes_nothing(digits, monkeypatch):
+    """Storage skips the transmission-only pathways (their events add (1 − storing)·w = 0):
+    with them run instead, the same seed learns exactly the same values."""
+    from neuro_uhn.spiking.circuit.storage import PlasticStorage
+
+    M, _ = digits
+    model = nu.UHN(similarity="euclidean", separation="max")  # pools, and a feed-forward mean
+    skipped = SpikingUHN(model, M[:4], config=config()).weights()
+    monkeypatch.setattr(PlasticStorage, "skip_silent", False)
+    ran = SpikingUHN(model, M[:4], config=config()).weights()
+    for key in ("instar", "eligibility", "feedforward", "excitability", "memory_to_output"):
+        np.testing.assert_array_equal(skipped[key], ran[key], err_msg=key)

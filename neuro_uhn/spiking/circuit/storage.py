@@ -393,6 +393,14 @@ class PlasticStorage:
     presentations.
     """
 
+    #: Synapse groups whose presynaptic pathway only transmits (the learned feature→memory
+    #: and feature→feed-forward weights): while storing every event adds exactly 0, so the
+    #: presentations skip them, the cost that dominates storage (a feature spike is an
+    #: event on every memory neuron's synapse). ``skip_silent = False`` runs them (same
+    #: values: tests/test_plasticity.py).
+    SILENT_WHILE_STORING = ("excitation", "feedforward_input")
+    skip_silent = True
+
     def __init__(self, model, sim_map: SimilarityMap, M: np.ndarray, calibration, cfg):
         self.form = learned_form(sim_map, M, model.similarity.name)
         self.sim_map, self.calibration, self.config = sim_map, calibration, cfg
@@ -489,8 +497,12 @@ class PlasticStorage:
         start = float(net.t / b2.second)
         ns = dict(built.namespace, **signals, t0=start * b2.second)
         monitors = [o for o in net.objects if type(o).__name__ in ("SpikeMonitor", "StateMonitor")]
-        for m in monitors:
-            m.active = False
+        # pathways that only transmit, each event adding (1 − storing)·… = 0 exactly while
+        # storing: skipped, which changes no value (no random number is drawn in them)
+        silent = [built[name].pre for name in self.SILENT_WHILE_STORING
+                  if name in built and self.skip_silent]  # fmt: skip
+        for obj in monitors + silent:
+            obj.active = False
         memories = built["memories"]
         spikes = b2.SpikeMonitor(memories, name="storage_spikes")
         net.add(spikes)
@@ -502,8 +514,8 @@ class PlasticStorage:
             t_sp = np.asarray(spikes.t[:] / b2.second) - start
         finally:
             net.remove(spikes)
-            for m in monitors:
-                m.active = True
+            for obj in monitors + silent:
+                obj.active = True
         n = cfg.neurons_per_memory
         occupied = np.asarray(memories.occupied[:]).reshape(self.capacity, n)[:, 0] > 0.5
         new = np.flatnonzero(occupied & ~self.occupied)
