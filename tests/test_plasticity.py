@@ -606,3 +606,18 @@ def test_skipping_the_silent_pathways_while_storing_changes_nothing(digits, monk
     ran = SpikingUHN(model, M[:4], config=config()).weights()
     for key in ("instar", "eligibility", "feedforward", "excitability", "memory_to_output"):
         np.testing.assert_array_equal(skipped[key], ran[key], err_msg=key)
+
+
+def test_a_fresh_network_learns_every_memory_again(digits):
+    """Closing the engine drops the network and what its synapses learned: the next build
+    presents every memory (those stored later too) to the fresh one."""
+    M, Q = digits
+    net = SpikingUHN("uhn_best", M[:3], config=config(capacity=4))
+    net.build(1)
+    net.store(M[3])
+    net.engine.close()
+    net.build(1)
+    S = storage_of(net)
+    assert S.presentations == 4 and S.occupied.all()
+    assert np.max(net["excitation"].w[:]) > 0.5
+    assert np.mean(net.run(Q[:4]).counts.argmax(axis=1) == np.arange(4)) >= 0.75

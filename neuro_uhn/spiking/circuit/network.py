@@ -201,6 +201,13 @@ class CircuitNetwork(NetworkKind):
         """storage="plasticity" stores and retrieves in one runtime network."""
         return self.storage is not None
 
+    def prepare(self) -> None:
+        """Before a fresh build: a network that learned before is gone with its synapses, so
+        the new one learns every memory again (Engine.build keeps a built one)."""
+        if self.storage is not None and self.storage.presentations:
+            self.storage.forget()
+            self._pending = (self.M, self.P)
+
     def learn(self, engine) -> None:
         """Storage by plasticity: present the memories waiting to be stored to the built
         network (one Brian2 run, lock held by the engine); its synapses then hold them."""

@@ -415,13 +415,18 @@ class PlasticStorage:
         #: (calibrated, like G)
         self.energy = float(np.mean(np.sum(X**2, axis=1))) if len(X) else 0.0
         self._typical = X.mean(axis=0) if len(X) else np.zeros(X.shape[1])
-        #: memory i -> the population recruitment allocated to it
+        #: memory i -> the population recruitment allocated to it; presentations so far;
+        #: per presentation the spikes of each population in its slot; occupancy; wall time
         self.population_of_list: list[int] = []
         self.presentations = 0
-        #: per presentation: spikes of each population in its slot
         self.allocation: list[np.ndarray] = []
         self.occupied = np.zeros(capacity, dtype=bool)
-        #: wall time of the presentations so far (s)
+        self.seconds = 0.0
+
+    def forget(self) -> None:
+        """Clear the bookkeeping (a fresh network, whose synapses start at zero)."""
+        self.population_of_list, self.presentations, self.allocation = [], 0, []
+        self.occupied = np.zeros(self.capacity, dtype=bool)
         self.seconds = 0.0
 
     @property
