@@ -621,3 +621,29 @@ def test_a_fresh_network_learns_every_memory_again(digits):
     assert S.presentations == 4 and S.occupied.all()
     assert np.max(net["excitation"].w[:]) > 0.5
     assert np.mean(net.run(Q[:4]).counts.argmax(axis=1) == np.arange(4)) >= 0.75
+
+
+def test_dales_law_holds_in_the_learning_network(digits):
+    """Every synapse of the learning network excites or inhibits as its source's cell type
+    says, and every learned value that transmits (w, μ, p) is nonnegative; the allocation
+    chain passes a flag (a summed variable), no current."""
+    M, _ = digits
+    net = SpikingUHN(nu.UHN(similarity="euclidean", separation="max"), M[:4], -M[:4],
+                     config=config())  # fmt: skip
+    net.build(1)
+    types = net.cell_types
+    assert types["novelty"] == types["teacher"] == "excitatory"
+    for obj in net.network.objects:
+        if type(obj).__name__ != "Synapses":
+            continue
+        code = " ".join(str(p.code) for p in obj._pathways)
+        targets = set(re.findall(r"(\w+)_post \+=", code)) - {"excitability"}
+        if not targets:
+            assert obj.name == "allocation_chain", obj.name
+            continue
+        assert "-=" not in code, obj.name
+        sign = "inhibitory" if targets <= {"gi", "gf", "g"} else "excitatory"
+        assert sign == types[obj.source.name], (obj.name, targets)
+        for var in ("w", "mu", "p"):
+            if var in obj.variables:
+                assert np.all(np.asarray(getattr(obj, var)[:]) >= 0), (obj.name, var)

@@ -142,6 +142,8 @@ class CircuitNetwork(NetworkKind):
     def cell_types(self) -> dict[str, str]:
         """``{group name: "excitatory" | "inhibitory"}`` (Dale's law)."""
         present = {"features", "cue", *self.sizes()}
+        if self.storage is not None:
+            present |= {"novelty", "teacher"}
         return {k: v for k, v in CELL_TYPES.items() if k in present}
 
     def synapses_per_copy(self) -> int:

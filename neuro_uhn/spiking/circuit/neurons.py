@@ -255,4 +255,7 @@ CELL_TYPES = {
     "feedforward": "inhibitory",
     "normalisation": "inhibitory",
     "inhibitory": "inhibitory",
+    # storage="plasticity": the recruitment (novelty) input and the output neurons' teachers
+    "novelty": "excitatory",
+    "teacher": "excitatory",
 }
