@@ -198,7 +198,7 @@ def test_the_rules_are_local(digits):
     code = str(next(o for o in net["memories"].contained_objects
                     if o.name == "consolidation").abstract_code)  # fmt: skip
     assert set(re.findall(r"[A-Za-z_]\w*", code)) <= (
-        {"occupied", "tag", "n_learn", "n_occ", "clip", "int"} | allowed_global
+        {"occupied", "tag", "novel", "n_learn", "n_occ", "clip", "int"} | allowed_global
     )
 
 

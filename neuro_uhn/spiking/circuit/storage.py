@@ -141,12 +141,15 @@ def learned_form(sim_map: SimilarityMap, M: np.ndarray, name: str) -> LearnedFor
 
 
 # ---------------------------------------------------------------------- the rules
-#: The memory neuron's learning state: ``tag`` counts this presentation's spikes,
-#: ``occupied`` is set at consolidation, ``n_learn`` counts gated spikes (the instar's step is
-#: 1/(n_learn + 1)), ``prev_occ`` is the previous population's occupancy (the chain),
-#: ``first`` marks population 0, ``excitability`` the intrinsic excitability (Σu).
+#: The memory neuron's learning state: ``tag`` counts this presentation's spikes, ``novel``
+#: the recruitment (novelty) input it received as the next free population, ``occupied`` is
+#: set at consolidation (it fired and it was recruited: a free neuron's spontaneous spikes do
+#: not occupy it), ``n_learn`` counts gated spikes (the instar's step is 1/(n_learn + 1)),
+#: ``prev_occ`` is the previous population's occupancy (the chain), ``first`` marks
+#: population 0, ``excitability`` the intrinsic excitability (Σu).
 LEARNING_STATE = """
 tag : 1
+novel : 1
 n_learn : 1
 occupied : 1
 prev_occ : 1
@@ -178,15 +181,20 @@ INSTAR_ON_POST = (
     "u += du\n"
     "excitability_post += du"
 )
-RECRUIT_ON_PRE = "ge_post += w_rec * (1 - occupied_post) * clip(prev_occ_post + first_post, 0, 1)"
+RECRUIT_ON_PRE = (
+    "eligible = (1 - occupied_post) * clip(prev_occ_post + first_post, 0, 1)\n"
+    "ge_post += w_rec * eligible\n"
+    "novel_post += eligible"
+)
 OUTSTAR_ON_PRE = "p += gate(t - t0) * (1 - occupied_pre) * (y_post - p) / (n_learn_pre + 1)"
 #: the feed-forward synapse's running mean over the presentations it has seen (``n``, its
 #: own count), one step per consolidation
 RUNNING_MEAN = "mu += consolidate(t - t0) * (x_pre - mu) / (n + 1)\nn += consolidate(t - t0)"
 #: Consolidation, once per presentation at its end: occupancy, then the counters restart.
 CONSOLIDATION = (
-    "occupied = clip(occupied + consolidate(t - t0) * int(tag >= n_occ), 0, 1)\n"
+    "occupied = clip(occupied + consolidate(t - t0) * int(tag >= n_occ) * int(novel > 0), 0, 1)\n"
     "tag = tag * (1 - consolidate(t - t0))\n"
+    "novel = novel * (1 - consolidate(t - t0))\n"
     "n_learn = n_learn * (1 - consolidate(t - t0))"
 )
 #: The memory neuron's reset with learning: it counts its spikes (``{reset}``: the membrane's).
