@@ -1,13 +1,14 @@
 """New figure (storage by plasticity): memories written into the circuit by local rules.
 
 Each memory is presented once (100 ms) to ``SpikingConfig(mode="circuit",
-storage="plasticity")``: a recruitment chain allocates the next free memory population, instar
-rules move its feature→memory weights to the pattern's encoding and its memory→output release
-probabilities to the projection row, the feed-forward relays learn the running mean (the
-centring) and an eligibility sum sets the bias. Panels: the learned weights beside the stored
-patterns; the correlation of every learned synapse group with the weights ``storage="set"``
-builds, and retrieval with learned against set weights, against the number of memories
-(capacity), the presentation time, and how alike the memories are (interference).
+storage="plasticity")``, the network that then retrieves: a recruitment chain allocates the
+next free memory population, an instar moves its feature→memory weights to the pattern's
+encoding and an outstar its memory→output weights to the projection row, the feed-forward
+inhibition's input synapses learn the running mean (the centring) and each memory neuron's
+intrinsic excitability (an eligibility sum) sets its bias. Panels: the learned weights beside
+the stored patterns; the correlation of every learned synapse group with the weights
+``storage="set"`` builds, and retrieval with learned against set weights, against the number
+of memories (capacity), the presentation time, and how alike the memories are (interference).
 
 Points are kept in ``figD_plasticity.json`` (resumable; see neuro_uhn.experiments.plasticity)."""
 
@@ -144,6 +145,8 @@ def validation_table(rows: list[dict]) -> str:
     from neuro_uhn.experiments.circuit import cell
     from neuro_uhn.experiments.circuit import validation_table as table
 
+    order = {label: i for i, label in enumerate(VALIDATION_MODELS)}
+    rows = sorted(rows, key=lambda r: (r["dataset"], r["n_memories"], order.get(r["model"], 99)))
     out = table([r for r in rows if "refused" not in r], extra=[
         ("r feature→memory (driven / all)",
          lambda r: f"{cell(r['r_feature_to_memory'], 3)} / "
