@@ -235,6 +235,7 @@ def build_learning(b2, plan, cfg, net) -> None:
     dt, K = net.dt, net.K
     n_feat, mem = net.n_features, net.n_memory_neurons
     features, memories = net["features"], net["memories"]
+    n_cue = net.sizes["cue"]  # the cue unit's neurons
     unit = storage_unit(sp)
     net.namespace.update(
         tau_x=sp.tau_trace * b2.second, x_step=trace_step(sp.input_rate, sp.tau_trace, cfg.dt),
@@ -243,7 +244,7 @@ def build_learning(b2, plan, cfg, net) -> None:
         w_rec=sp.recruit_drive * c.gap / (N_RECRUIT * sp.recruit_rate * c.tau_e) * b2.volt,
         w_unit=L.w_unit * b2.volt, ff_unit=L.feedforward_unit * b2.volt,
         bias_gain=L.bias_gain * b2.volt, energy=L.energy, tonic=L.tonic * b2.volt,
-        w_cue=1.0 / (_cue_neurons() * cfg.input_rate * c.tau_e), a_out=L.output_unit,
+        w_cue=1.0 / (n_cue * cfg.input_rate * c.tau_e), a_out=L.output_unit,
         store_step=unit * b2.second, **quiet(b2, net.outputs.n_columns),
     )  # fmt: skip
     # instar synapses: every feature neuron onto every memory neuron (connection_p: a draw)
@@ -254,8 +255,7 @@ def build_learning(b2, plan, cfg, net) -> None:
                 on_post=INSTAR_ON_POST)  # fmt: skip
     # the cue state: the cue unit's drive, 1 in the mean, linked into the memories as cue_on
     state = net.add(b2.NeuronGroup(K, CUE_STATE, method="exact", dt=dt, name="cue_state"), 1)
-    net.connect(b2, net["cue"], state, np.arange(_cue_neurons()),
-                np.zeros(_cue_neurons(), int), "cue_state_input",
+    net.connect(b2, net["cue"], state, np.arange(n_cue), np.zeros(n_cue, int), "cue_state_input",
                 on_pre="c_post += w_cue")  # fmt: skip
     memories.cue_on = b2.linked_var(state, "c", index=net.copies.copy_of(mem))
     # recruitment: N_RECRUIT novelty neurons excite the memory populations while a pattern is
@@ -331,12 +331,6 @@ def trace_step(rate: float, tau: float, dt: float) -> float:
 def _dense(n_post: int, n_pre: int) -> tuple[np.ndarray, np.ndarray]:
     """``(post, pre)`` of every pair, post-major."""
     return np.repeat(np.arange(n_post), n_pre), np.tile(np.arange(n_pre), n_post)
-
-
-def _cue_neurons() -> int:
-    from .build import CUE_NEURONS
-
-    return CUE_NEURONS
 
 
 # ---------------------------------------------------------------------- the schedule
