@@ -268,7 +268,11 @@ class Engine:
             self._standalone.compile(b2, inputs, lambda: self.kind.schedule(built, net, b2),
                                      cfg.seed)  # fmt: skip
         else:
-            self.kind.learn(self)  # storage by plasticity: in this network, before retrieval
+            try:
+                self.kind.learn(self)  # storage by plasticity: in this network, first
+            except BaseException:
+                self.close()  # no half-learned network is kept
+                raise
             net.store("built")
         self.kind.calibrate(self)
 
@@ -283,7 +287,11 @@ class Engine:
             b2.set_device("runtime")
             b2.prefs.codegen.target = self._target
             self.network.restore("built")
-            self.kind.learn(self)
+            try:
+                self.kind.learn(self)
+            except BaseException:
+                self.network.restore("built")  # as before the failed presentations
+                raise
             self.network.store("built")
             self.kind.calibrate(self)
 

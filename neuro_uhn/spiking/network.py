@@ -263,8 +263,11 @@ class SpikingUHN:
         * ``"bias"`` (memory neurons,), volts of mean drive during a cue (the cue unit's
           synapses).
 
-        storage="plasticity" adds what was learned: ``"instar"``, ``"eligibility"``,
-        ``"feedforward"`` and ``"occupied"`` (it stores the memories waiting first).
+        storage="plasticity" reads them from the built network's synapses and neurons (it
+        builds, storing the memories waiting, first) and adds the learned variables:
+        ``"instar"``, ``"eligibility"`` (memory neurons × features, the mean over a feature's
+        pool), ``"feedforward"``, ``"excitability"``, ``"occupied"``, and per feature neuron
+        ``"instar_neurons"`` and ``"feedforward_neurons"``.
         """
         net = self._circuit("weights()")
         if net.storage is None:

@@ -163,7 +163,7 @@ class CircuitNetwork(NetworkKind):
             feed = self.pool * int(per_feature.sum()) + CUE_NEURONS * mem
         else:  # learned: every feature and every output neuron may be reached, and the
             # storage machinery (recruitment, chain, teacher, cue state)
-            out = (mem + 1) * self.outputs.per_copy
+            out = mem * self.outputs.per_copy
             feed = int(round(c.connection_p * self.n_features * self.pool * mem))
             feed += storage.N_RECRUIT * mem + mem + CUE_NEURONS
         if self.has_feedforward():
@@ -219,8 +219,15 @@ class CircuitNetwork(NetworkKind):
         cfg = self.config
         seed = None if cfg.seed is None else sub_seed(cfg.seed, SEED_STORAGE,
                                                       self.storage.presentations)  # fmt: skip
-        self.storage.present(brian(), engine.built, engine.network,
-                             self.rates(X) / cfg.input_rate, P, seed)  # fmt: skip
+        later = self.storage.presentations > 0  # store() on a network that learned before
+        try:
+            self.storage.present(brian(), engine.built, engine.network,
+                                 self.rates(X) / cfg.input_rate, P, seed)  # fmt: skip
+        except BaseException:
+            if later:  # the patterns queued by store() are not stored: forget them
+                self.M, self.P = self.M[: len(self.M) - len(X)], self.P[: len(self.P) - len(P)]
+                self._pending = None
+            raise
         self._pending = None
 
     def build_objects(self, b2, K: int, slots: int = 1) -> CircuitBuild:

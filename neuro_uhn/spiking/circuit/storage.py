@@ -36,7 +36,8 @@ One presentation of pattern ``m`` (``StorageParams``) runs in three phases:
    input, as climbing fibres or the plateau potentials of Bittner et al. 2017), and each
    memory→output synapse moves toward it at each presynaptic spike, so ``p → P/max|P|``.
 3. **Consolidation** (once, at the end of the presentation). A population whose neurons
-   fired ``occupancy_spikes`` times on average is marked occupied: it is never recruited
+   fired ``occupancy_spikes`` times (each neuron, having received the novelty input) is
+   marked occupied: it is never recruited
    again and its synapses never learn again. Each feature→feed-forward-inhibition synapse
    (blanket inhibition onto every memory, Packer & Yuste 2011) takes one step of a running
    mean over the presentations it has seen, ``μ ← μ + (x − μ)/(n+1)``: the stored patterns'
@@ -146,8 +147,10 @@ def learned_form(sim_map: SimilarityMap, M: np.ndarray, name: str) -> LearnedFor
 #: set at consolidation (it fired and it was recruited: a free neuron's spontaneous spikes do
 #: not occupy it), ``n_learn`` counts gated spikes (the instar's step is 1/(n_learn + 1)),
 #: ``prev_occ`` is the previous population's occupancy (the chain), ``first`` marks
-#: population 0, ``excitability`` the intrinsic excitability (Σu).
+#: population 0; ``learning``: the neuron learns while free and recruited (a free neuron's
+#: spontaneous spikes change nothing).
 LEARNING_STATE = """
+learning = (1 - occupied) * int(novel > 0) : 1
 tag : 1
 novel : 1
 n_learn : 1
@@ -156,9 +159,11 @@ prev_occ : 1
 first : 1 (constant)
 """
 #: The cue's bias as an intrinsic current: while a cue is shown (``cue_on``, the cue unit's
-#: drive, 1 in the mean) the neuron's excitability sets it.
+#: drive, 1 in the mean) the neuron's excitability sets it; a neuron never recruited
+#: (``occupied`` 0) has none, so a free population is silent at retrieval instead of
+#: competing as a stored all-zero pattern would.
 INTRINSIC_CUE = """
-gc = cue_on * (bias_gain * (excitability - energy) + tonic) : volt
+gc = cue_on * occupied * (bias_gain * (excitability - energy) + tonic) : volt
 cue_on : 1 (linked)
 excitability : 1
 """
@@ -169,15 +174,15 @@ FEATURE_TRACE = """
 dx/dt = -x / tau_x : 1
 rate = stimulus(t - t0, i // pool_f) * {showing} : Hz
 """
-#: Storage signals (``t - t0``: from the run's start). ``learning`` is what a learned
+#: Storage signals (``t - t0``: from the run's start). ``TRANSMIT`` is what a learned
 #: pathway's transmission is multiplied by.
 TRANSMIT = "(1 - storing(t - t0))"
 
 #: The local rules (only the synapse's own variables, ``_pre``/``_post`` traces and flags,
 #: and the global signals); tests/test_plasticity.py reads them from the built network.
 INSTAR_ON_POST = (
-    "w += gate(t - t0) * (1 - occupied_post) * (x_pre - w) / (n_learn_post + 1)\n"
-    "du = gate(t - t0) * (1 - occupied_post) * (w * x_pre - u) / (n_learn_post + 1)\n"
+    "w += gate(t - t0) * learning_post * (x_pre - w) / (n_learn_post + 1)\n"
+    "du = gate(t - t0) * learning_post * (w * x_pre - u) / (n_learn_post + 1)\n"
     "u += du\n"
     "excitability_post += du"
 )
@@ -186,7 +191,7 @@ RECRUIT_ON_PRE = (
     "ge_post += w_rec * eligible\n"
     "novel_post += eligible"
 )
-OUTSTAR_ON_PRE = "p += gate(t - t0) * (1 - occupied_pre) * (y_post - p) / (n_learn_pre + 1)"
+OUTSTAR_ON_PRE = "p += gate(t - t0) * learning_pre * (y_post - p) / (n_learn_pre + 1)"
 #: the feed-forward synapse's running mean over the presentations it has seen (``n``, its
 #: own count), one step per consolidation
 RUNNING_MEAN = "mu += consolidate(t - t0) * (x_pre - mu) / (n + 1)\nn += consolidate(t - t0)"
@@ -198,7 +203,7 @@ CONSOLIDATION = (
     "n_learn = n_learn * (1 - consolidate(t - t0))"
 )
 #: The memory neuron's reset with learning: it counts its spikes (``{reset}``: the membrane's).
-LEARNING_RESET = "{reset}tag += 1\nn_learn += gate(t - t0) * (1 - occupied)"
+LEARNING_RESET = "{reset}tag += 1\nn_learn += gate(t - t0) * learning"
 
 
 @dataclass(frozen=True)
@@ -524,7 +529,15 @@ class PlasticStorage:
             for obj in monitors + silent:
                 obj.active = True
         n = cfg.neurons_per_memory
-        occupied = np.asarray(memories.occupied[:]).reshape(self.capacity, n)[:, 0] > 0.5
+        flags = np.asarray(memories.occupied[:]).reshape(self.capacity, n) > 0.5
+        split = np.flatnonzero(flags.any(axis=1) & ~flags.all(axis=1))
+        if len(split):
+            raise RuntimeError(
+                f"storage: population(s) {split.tolist()} ended with only some of their "
+                f"{n} neurons occupied (a neuron fired fewer than occupancy_spikes times); "
+                "raise StorageParams.recruit_drive or lower occupancy_spikes"
+            )
+        occupied = flags[:, 0]
         new = np.flatnonzero(occupied & ~self.occupied)
         unit = storage_unit(sp)
         slot = np.minimum((t_sp / (n_slot * unit)).astype(int), len(X) - 1)
@@ -532,7 +545,9 @@ class PlasticStorage:
         np.add.at(per_slot, (slot, i_sp), 1)
         chosen: list[int] = []
         for k in range(len(X)):
-            pop = int(np.argmax(np.where(self.occupied, -1, per_slot[k])))
+            taken = self.occupied.copy()
+            taken[chosen] = True  # (a population's last spikes may spill into the next slot)
+            pop = int(np.argmax(np.where(taken, -1, per_slot[k])))
             if pop not in new or pop in chosen:
                 raise RuntimeError(
                     f"storage: presentation {k} recruited no single free population (spikes "
