@@ -101,6 +101,15 @@ def storage_of(net):
     return net.engine.kind.storage
 
 
+@pytest.fixture(scope="module")
+def small(digits):
+    """Four digits stored by plasticity and built once (tests that only read it share it)."""
+    M, _ = digits
+    net = SpikingUHN("uhn_best", M[:4], config=config())
+    net.weights()  # builds: stores, calibrates
+    return net
+
+
 def test_each_memory_is_presented_once_and_recruits_a_new_population(pair):
     _, learned = pair
     learned.build()
@@ -160,13 +169,11 @@ def test_one_network_stores_and_recalls(digits, monkeypatch):
     assert net.run(Q[:4]).counts.argmax(axis=1)[0] != 0
 
 
-def test_the_rules_are_local(digits):
+def test_the_rules_are_local(small):
     from neuro_uhn.spiking.device import brian
 
     b2 = brian()
-    M, _ = digits
-    net = SpikingUHN("uhn_best", M[:3], config=config())
-    net.build(1)
+    net = small
     ns = net.engine.built.namespace
     # the global signals (neuromodulatory: the learning gate, the encoding state, the
     # recruitment and the consolidation), and time
@@ -520,7 +527,7 @@ def test_nothing_fitted_against_the_set_weights(digits):
     assert net.retrieve(Q[:2]).shape == Q[:2].shape
 
 
-def test_the_learned_units_are_closed_form(digits):
+def test_the_learned_units_are_closed_form(digits, small):
     """The units the learned synapses transmit with come from the calibration's constants
     and the similarity's own form (V = volts_per_spike(G), a, κ), never from the learned
     values: the instar and the feed-forward mean transmit V·a/pool per unit, and the
@@ -528,8 +535,7 @@ def test_the_learned_units_are_closed_form(digits):
     from neuro_uhn.spiking.circuit.plan import volts_per_spike
 
     M, _ = digits
-    net = SpikingUHN("uhn_best", M[:4], config=config())
-    net.build(1)
+    net = small
     kind, ns = net.engine.kind, net.engine.built.namespace
     pool, form, cal = net.engine.built.pool, kind.storage.form, kind.storage.calibration
     Va = volts_per_spike(cal.gain, kind.sim_map, kind.config) * form.a
@@ -581,11 +587,11 @@ def test_a_centred_bias_is_learned_at_the_set_bias_centre(digits):
     assert np.sqrt(np.mean((b - a) ** 2)) <= 0.4 * np.std(a)
 
 
-def test_building_again_keeps_what_was_learned(digits):
+def test_building_again_keeps_what_was_learned(digits, small):
     """build() on a built learning network keeps it (compare() calls build): rebuilding
     would make a network whose synapses never saw the memories."""
-    M, Q = digits
-    net = SpikingUHN("uhn_best", M[:4], config=config())
+    _, Q = digits
+    net = small
     before = net.weights()["instar"]
     network = net.network
     net.build(len(Q))
