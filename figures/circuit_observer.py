@@ -4,8 +4,10 @@ The circuit sees a cue only as Poisson spike trains: ``CircuitNetwork.rates`` pe
 neuron (``feature_pool`` of them per feature, at most ``input_rate`` each), and the bias as
 the cue unit's ``CUE_NEURONS`` Poisson neurons. This script asks how often *any* read-out of
 those spikes could pick the abstract model's winner: it draws the spike counts of a window
-T, estimates every memory's score from them with the circuit's own weights (the unbiased
-estimate ``Σ_j W_kj x_j / (pool·input_rate·T)·scale + b_k``), and reports the share of cues
+T, estimates every memory's score from them with the circuit's own weights (the estimate
+``Σ_j W_kj x_j / (pool·input_rate·T)·scale + b_k``, unbiased for the rates the circuit gets,
+which are clipped at ``input_rate``: a noisy pixel above the stored patterns' largest value
+saturates), and reports the share of cues
 whose estimated argmax is the abstract argmax — with the bias exact, and with the bias
 scaled by the cue unit's own count (as the circuit receives it). No Brian2 run: NumPy on
 the plan's constants. It sums weighted spikes over the whole window and takes the largest
@@ -94,7 +96,8 @@ def main() -> None:
     for case in args.cases.split(","):
         row = observe(case, args.cues, args.sigma)
         rows = json.loads(args.out.read_text()) if args.out.exists() else []
-        rows = [r for r in rows if (r["case"], r["sigma"]) != (case, args.sigma)] + [row]
+        key = (case, args.sigma, args.cues)
+        rows = [r for r in rows if (r["case"], r["sigma"], r["cues"]) != key] + [row]
         args.out.parent.mkdir(parents=True, exist_ok=True)
         tmp = args.out.with_suffix(".tmp")
         tmp.write_text(json.dumps(rows, indent=1))
