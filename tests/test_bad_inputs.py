@@ -407,6 +407,15 @@ CLI_CASES = [  # (argv, the message the one line must carry)
         "--duration is not used by the noise experiment",
     ),
     (
+        ["run", "noise", "--dataset", "digits", "--settle", "0.1"],
+        "--settle is not used by the noise experiment",
+    ),
+    (
+        ["run", "capacity", "--dataset", "digits", "--network", "circuit", "--duration", "0.1",
+         "--settle", "0.2"],
+        "'settle' must be in [0, duration=0.1); got 0.2",
+    ),
+    (
         ["run", "capacity", "--dataset", "digits", "--spiking-mode", "hybrid"],
         "--spiking-mode is not used by the capacity experiment",
     ),

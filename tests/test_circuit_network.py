@@ -5,6 +5,7 @@ the runner and the store, resumption, the CSV, and the models refused when plann
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import warnings
 
@@ -219,6 +220,31 @@ def test_the_cli_runs_both_networks_into_the_store_and_the_csv(tmp_path, capsys)
         assert sorted(r["network"] for r in db.rows()) == ["abstract", "circuit"]
     assert main(argv) == 0  # resumed from the store
     assert "2 cells (0 computed, 2 from the store)" in capsys.readouterr().out
+
+
+def test_the_cli_passes_duration_and_settle_to_the_circuit_cells(monkeypatch):
+    import neuro_uhn.experiments as experiments
+
+    seen = {}
+
+    class Planned(BaseException):  # stops the command once the options are seen
+        pass
+
+    @functools.wraps(experiments.plan)  # the parser reads the defaults from its signature
+    def stop(name, dataset, **options):
+        seen.update(options)
+        raise Planned
+
+    monkeypatch.setattr(experiments, "plan", stop)
+    argv = ["run", "capacity", "--dataset", "digits", "--network", "abstract,circuit",
+            "--duration", "0.4", "--settle", "0.2", "--no-progress"]  # fmt: skip
+    with pytest.raises(Planned):
+        main(argv)
+    assert seen["spiking"] == {"duration": 0.4, "settle": 0.2}
+    seen.clear()
+    with pytest.raises(Planned):
+        main(["run", "capacity", "--dataset", "digits", "--network", "circuit", "--no-progress"])
+    assert "spiking" not in seen  # the defaults: the cells' keys of earlier runs
 
 
 def test_the_cli_refuses_a_circuit_option_without_the_circuit(capsys, monkeypatch):

@@ -431,11 +431,11 @@ def _run(args) -> int:
     )
     if args.network is not None:  # capacity, noise, mask: the neural circuit too
         options["networks"] = args.network
+    # the simulated time per cue, and the part of it at the start that is not read
+    timing = {name: value for name, value in (("duration", args.duration),
+                                              ("settle", args.settle)) if value is not None}
     if args.experiment == "spiking":
-        options["spiking"] = {
-            "mode": args.spiking_mode or "spiking",
-            "duration": 0.3 if args.duration is None else args.duration,
-        }
+        options["spiking"] = {"mode": args.spiking_mode or "spiking", "duration": 0.3, **timing}
         options["conventions"] = args.convention or ["standard"]
     elif args.experiment in ("circuit", "storage"):
         if args.spiking_mode is not None:
@@ -444,14 +444,15 @@ def _run(args) -> int:
                 "circuit); leave it out",
                 argument="--spiking-mode",
             )
-        if args.duration is not None:
-            options["spiking"] = {"duration": args.duration}
+        if timing:
+            options["spiking"] = timing
         options["conventions"] = args.convention or ["standard"]
     elif "circuit" in (args.network or ()) and args.spiking_mode is None:
-        if args.duration is not None:
-            options["spiking"] = {"duration": args.duration}
+        if timing:
+            options["spiking"] = timing
     else:
-        for flag, value in (("--spiking-mode", args.spiking_mode), ("--duration", args.duration)):
+        for flag, value in (("--spiking-mode", args.spiking_mode), ("--duration", args.duration),
+                            ("--settle", args.settle)):  # fmt: skip
             if value is not None:
                 raise ValidationError(
                     f"{flag} is not used by the {args.experiment} experiment (it applies to the "
@@ -948,11 +949,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, default=None,
                      help=f"spiking, circuit, storage: simulated s per query "
                           f"({sim['duration']}, {circ})")  # fmt: skip
+    run.add_argument("--settle", type=float, default=None,
+                     help="spiking, circuit, storage: simulated s at the start of each query "
+                          "that is not read (circuit: "
+                          f"{EXPERIMENTS['circuit'].spiking['settle']})")  # fmt: skip
     run.add_argument("--network", type=lambda text: _names_list(text, ["abstract", "circuit"],
                                                                  "network"),
                      default=None, help="capacity, noise, mask: abstract, circuit or "
                      "abstract,circuit (the neural circuit on the same memories and cues, "
-                     "standard convention; --duration and --max-queries apply; default: "
+                     "standard convention; --duration, --settle and --max-queries apply; "
+                     "default: "
                      "abstract)")  # fmt: skip
     run.add_argument("--parameters", type=_circuit_parameters, default=None,
                      help="circuit, storage: the parameters swept one at a time, NAME or "
