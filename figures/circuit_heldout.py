@@ -6,9 +6,13 @@ while choosing them. Cues: ``corruptions.gaussian_noise(M[targets], 0.2)`` (zero
 clipped), as in ``figC_circuit.py``. Every row is written to ``data/circuit_heldout.json``
 as soon as it is measured (a rerun replaces rows of the same case).
 
+A model is a name of ``models/`` (``uhn_best``, ``mchn``), ``euclidean`` (Euclidean/max) or
+``softmaxB`` (the modern Hopfield net, dot/softmax, at β = B: the MCHN at a β the circuit
+realises). Rows are keyed by case, σ and the number of cues.
+
 Usage::
 
-    python figures/circuit_heldout.py [--sigma 0.2] [--cases patches:uhn_best:20,...]
+    python figures/circuit_heldout.py [--sigma 0.2] [--cues 30] [--cases patches:uhn_best:20,...]
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ DEFAULT = (
 KEYS = (
     "agreement", "agreement_gap_over_5pct", "accuracy_spiking", "accuracy_abstract",
     "median_memory_spikes", "median_active_populations", "mean_winner_share",
-    "median_z_scale", "fraction_z_scale_within_10pct", "winner_agreement",
+    "median_z_scale", "fraction_z_scale_within_10pct", "winner_agreement", "beta_realised",
 )  # fmt: skip
 
 
@@ -50,7 +54,11 @@ def memories(data: str, n: int) -> np.ndarray:
 
 
 def model_of(name: str):
-    return UHN(similarity="euclidean", separation="max") if name == "euclidean" else name
+    if name == "euclidean":
+        return UHN(similarity="euclidean", separation="max")
+    if name.startswith("softmax"):
+        return UHN(similarity="dot", separation={"kind": "softmax", "beta": float(name[7:])})
+    return name
 
 
 def main() -> None:
@@ -59,21 +67,25 @@ def main() -> None:
     ap.add_argument("--target", default="cpp_standalone")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--sigma", type=float, default=SIGMA)
+    ap.add_argument("--cues", type=int, default=CUES)
     args = ap.parse_args()
     for case in args.cases.split(","):
         data, name, n = case.split(":")
         M = memories(data, int(n))
         rng = np.random.default_rng(1)
-        targets = rng.integers(0, len(M), CUES)
+        targets = rng.integers(0, len(M), args.cues)
         Q = corruptions.gaussian_noise(M[targets], args.sigma, rng)
         cfg = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=0,
-                            batch_size=CUES, target=args.target)  # fmt: skip
+                            batch_size=args.cues, target=args.target)  # fmt: skip
         t0 = time.perf_counter()
         s = compare(model_of(name), M, Q, targets=targets, config=cfg).summary()
-        row = {"case": case, "sigma": args.sigma, "seconds": round(time.perf_counter() - t0, 1),
+        row = {"case": case, "sigma": args.sigma, "cues": args.cues,
+               "seconds": round(time.perf_counter() - t0, 1),
                **{k: s.get(k, float("nan")) for k in KEYS}}  # fmt: skip
         rows = json.loads(args.out.read_text()) if args.out.exists() else []
-        rows = [r for r in rows if (r["case"], r.get("sigma")) != (case, args.sigma)] + [row]
+        key = (case, args.sigma, args.cues)
+        rows = [r for r in rows if (r["case"], r.get("sigma"), r.get("cues", CUES)) != key]
+        rows.append(row)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         tmp = args.out.with_suffix(".tmp")
         tmp.write_text(json.dumps(rows, indent=1))
