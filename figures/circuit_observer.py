@@ -2,8 +2,8 @@
 
 The circuit sees a cue only as Poisson spike trains: ``CircuitNetwork.rates`` per feature
 neuron (``feature_pool`` of them per feature, at most ``input_rate`` each), and the bias as
-the cue unit's ``CUE_NEURONS`` Poisson neurons. This script asks how often *any* read-out of
-those spikes could pick the abstract model's winner: it draws the spike counts of a window
+the cue unit's ``CUE_NEURONS`` Poisson neurons. This script asks how often a read-out that
+sums those spikes with the circuit's weights picks the abstract model's winner: it draws the spike counts of a window
 T, estimates every memory's score from them with the circuit's own weights (the estimate
 ``Σ_j W_kj x_j / (pool·input_rate·T)·scale + b_k``, unbiased for the rates the circuit gets,
 which are clipped at ``input_rate``: a noisy pixel above the stored patterns' largest value
