@@ -3,16 +3,16 @@
 The circuit sees a cue only as Poisson spike trains: ``CircuitNetwork.rates`` per feature
 neuron (``feature_pool`` of them per feature, at most ``input_rate`` each), and the bias as
 the cue unit's ``CUE_NEURONS`` Poisson neurons. This script asks how often a read-out that
-sums those spikes with the circuit's weights picks the abstract model's winner: it draws the spike counts of a window
-T, estimates every memory's score from them with the circuit's own weights (the estimate
-``Σ_j W_kj x_j / (pool·input_rate·T)·scale + b_k``, unbiased for the rates the circuit gets,
-which are clipped at ``input_rate``: a noisy pixel above the stored patterns' largest value
-saturates), and reports the share of cues
-whose estimated argmax is the abstract argmax — with the bias exact, and with the bias
-scaled by the cue unit's own count (as the circuit receives it). No Brian2 run: NumPy on
-the plan's constants. It sums weighted spikes over the whole window and takes the largest
-sum without error, which is the best a circuit of summing memory neurons can do with this
-input (a statistically optimal decoder of the same counts could do somewhat better).
+sums those spikes with the circuit's weights picks the abstract model's winner: it draws the
+spike counts of a window T, estimates every memory's score from them with the circuit's own
+weights (the estimate ``Σ_j W_kj x_j / (pool·input_rate·T)·scale + b_k``, unbiased for the
+rates the circuit gets, which are clipped at ``input_rate``: a noisy pixel above the stored
+patterns' largest value saturates), and reports the share of cues whose estimated argmax is
+the abstract argmax — with the bias exact, and with the bias scaled by the cue unit's own
+count (as the circuit receives it). No Brian2 run: NumPy on the plan's constants. It sums
+weighted spikes over the whole window and takes the largest sum without error, which is the
+best a circuit of summing memory neurons can do with this input (a statistically optimal
+decoder of the same counts could do somewhat better).
 
 It also reports the drives the plan gives the noisy cues (in rest-to-threshold gaps): the
 median distance between the best two memories, and how many memories a cue drives above
