@@ -133,6 +133,14 @@ class CircuitParams:
         weights are split per feature into a non-negative excitatory part and the part all
         memories share, which the features deliver to this population; it inhibits every
         memory alike (Dale's law, without one relay per feature).
+    tau_pool : float, s, optional
+        Decay of the pooled feed-forward inhibitory neurons' input (default ``tau_e``). Their
+        spikes reach the memories through a current that decays with ``tau_e``, like the
+        excitation the shared part is taken from, so the inhibition passes one filter more:
+        at each cue's onset it lags the excitation by about this much. Negligible at the
+        default ``tau_e`` of 5 ms; with a slow excitation (an integrating competition,
+        ``tau_e`` 50 ms) set it short (1 ms), or the onset's excess excitation drives most
+        memories over threshold (docs/circuit.md, "An integrating competition").
     pool_rate : float, Hz
         Rate of one pooled feed-forward inhibitory neuron on a typical stored pattern (its
         spikes are linear in its input, so the shared part is exact in the mean; a high rate
@@ -194,6 +202,7 @@ class CircuitParams:
     connection_p: float = param(low=0, low_open=True, high=1, default=1.0)
     feature_pool: int | None = param(kind="int", low=1, high=1000, optional=True, default=None)
     pool_inhibitory: int = param(kind="int", low=1, high=10_000, default=40)
+    tau_pool: float | None = _seconds(low=0, low_open=True, optional=True, default=None)
     pool_rate: float = _hertz(low=0, low_open=True, default=500.0)
     pause: float = _seconds(low=0, default=0.1)
     output_neurons: int = param(kind="int", low=1, high=10_000, default=8)

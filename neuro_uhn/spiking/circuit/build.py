@@ -212,6 +212,7 @@ def build_circuit(
         "E_i": c.e_inhibitory * b2.volt,
         "tau_m": c.tau_m * b2.second,
         "tau_e": c.tau_e * b2.second,
+        "tau_ff": (c.tau_e if c.tau_pool is None else c.tau_pool) * b2.second,
         "tau_i": c.tau_i * b2.second,
         "tau_self": c.tau_self * b2.second,
         "tau_inh": c.tau_inhibitory * b2.second,
@@ -357,7 +358,8 @@ def _build_feedforward(b2, cfg, net, shared, pool: int, typical_rates, plan) -> 
     input is the same for all of them, so it is one variable per copy (``feedforward_drive``,
     linked into them as ``gp``): one event per input spike, not one per pool neuron.
 
-    A pool neuron's hazard is ``gp / (w_pool·τe)``, so the pool's summed inhibition has mean
+    A pool neuron's hazard is ``gp / (w_pool·τff)`` (τff: ``tau_pool``, default τe; its input
+    ``gp`` has mean ``Σ_j c_j r_j τff``), so the pool's summed inhibition has mean
     ``Σ_j c_j r_j τe``, the shared part, exactly. ``w_pool`` puts a pool neuron at
     ``pool_rate`` on a typical stored pattern (``typical_rates``, from M only)."""
     c, dt = cfg.circuit, net.dt
@@ -375,11 +377,12 @@ def _build_feedforward(b2, cfg, net, shared, pool: int, typical_rates, plan) -> 
         typical_drive = top * cfg.input_rate * c.tau_e
     w_pool = typical_drive / (c.pool_rate * c.tau_e)
     net.namespace.update(w_pool=w_pool * b2.volt, n_ff=n_pool)
-    drive = net.add(b2.NeuronGroup(net.K, POOL_NEURON, method="exact", dt=dt,
-                                   name="feedforward_drive"), 1)  # fmt: skip
+    drive = net.add(b2.NeuronGroup(net.K, POOL_NEURON.format(tau="tau_ff"), method="exact",
+                                   dt=dt, name="feedforward_drive"), 1)  # fmt: skip
     ff = net.add(
         b2.NeuronGroup(net.K * n_pool, "gp : volt (linked)",
-                       threshold=POOL_THRESHOLD.format(unit="w_pool"), dt=dt, name="feedforward"),
+                       threshold=POOL_THRESHOLD.format(unit="w_pool", tau="tau_ff"), dt=dt,
+                       name="feedforward"),
         n_pool,
     )  # fmt: skip
     ff.gp = b2.linked_var(drive, "gp", index=net.copies.copy_of(n_pool))

@@ -137,8 +137,8 @@ def build_wta(b2, plan: CircuitPlan, cfg, net) -> None:
         w_unit = 1e-3  # V added to every homeostat neuron's gp per memory spike
         net.namespace["w_hom"] = w_unit * n_inh / HOMEOSTAT_SPIKES * b2.volt
         inhibitory = net.add(
-            b2.NeuronGroup(K * n_inh, POOL_NEURON,
-                           threshold=POOL_THRESHOLD.format(unit="w_hom"),
+            b2.NeuronGroup(K * n_inh, POOL_NEURON.format(tau="tau_e"),
+                           threshold=POOL_THRESHOLD.format(unit="w_hom", tau="tau_e"),
                            method="exact", dt=dt, name="inhibitory"),
             n_inh,
         )  # fmt: skip

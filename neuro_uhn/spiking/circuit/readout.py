@@ -173,8 +173,8 @@ def _build_normalisation(b2, cfg, net, b: float) -> None:
     w_unit = 1e-3
     net.namespace["w_norm"] = w_unit * n_norm / NORMALISATION_SPIKES * b2.volt
     pool = net.add(
-        b2.NeuronGroup(net.K * n_norm, POOL_NEURON,
-                       threshold=POOL_THRESHOLD.format(unit="w_norm"),
+        b2.NeuronGroup(net.K * n_norm, POOL_NEURON.format(tau="tau_e"),
+                       threshold=POOL_THRESHOLD.format(unit="w_norm", tau="tau_e"),
                        method="exact", dt=dt, name="normalisation"),
         n_norm,
     )  # fmt: skip
