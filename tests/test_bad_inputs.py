@@ -413,7 +413,7 @@ CLI_CASES = [  # (argv, the message the one line must carry)
     (
         ["run", "capacity", "--dataset", "digits", "--network", "circuit", "--duration", "0.1",
          "--settle", "0.2"],
-        "'settle' must be in [0, duration=0.1); got 0.2",
+        r"'settle' must be in \[0, duration=0\.1\); got 0\.2",
     ),
     (
         ["run", "capacity", "--dataset", "digits", "--spiking-mode", "hybrid"],

@@ -24,7 +24,10 @@ TIMES: dict[str, str] = {
     "neuro-uhn bench --quick": "7–20 s",
     "neuro-uhn bench": "about 9 min",
     "neuro-uhn figures --quick": "4–6 min",
-    "neuro-uhn figures": "about 3 h (the circuit's validation tables are half of it; it resumes)",
+    "neuro-uhn figures": (
+        "about 3.5 h (the circuit's validation tables and Fig. 2 in the circuit are most of it; "
+        "it resumes)"
+    ),
     "NEURO_UHN_QUICK=1 jupyter execute notebooks/NAME.ipynb": "5 s (01) to 1 min (04)",
     "jupyter execute notebooks/NAME.ipynb": "5 s (01) to 8 min (04)",
     "python -m pytest -q -n auto": "about 13 min (30 min on one worker)",
