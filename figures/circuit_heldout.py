@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuro_uhn import UHN, corruptions, datasets
+from neuro_uhn import UHN, corruptions, datasets, load_model
 from neuro_uhn.spiking import SpikingConfig
 from neuro_uhn.spiking.compare import compare
 
@@ -61,6 +61,36 @@ def model_of(name: str):
     return name
 
 
+def cue_set(case: str, cues: int, sigma: float):
+    """``(M, targets, Q, model, rng)`` of a case ``data:model:N``: the same memories and noisy
+    cues in every script of the circuit's analysis (``circuit_observer.py``,
+    ``circuit_race.py``); ``rng`` is the cues' generator after drawing them."""
+    data, name, n = case.split(":")
+    M = memories(data, int(n))
+    rng = np.random.default_rng(1)
+    targets = rng.integers(0, len(M), cues)
+    Q = corruptions.gaussian_noise(M[targets], sigma, rng)
+    model = model_of(name)
+    return M, targets, Q, load_model(model) if isinstance(model, str) else model, rng
+
+
+def replace_row(path: Path, row: dict, fields: tuple[str, ...], defaults=None) -> None:
+    """Put ``row`` into the JSON list of rows at ``path`` in place of any row that agrees with
+    it on ``fields`` (a rerun replaces its rows; ``defaults``: values of fields older rows
+    lack), written atomically (a temporary file renamed over the old one)."""
+    defaults = defaults or {}
+
+    def key(r):
+        return tuple(r.get(f, defaults.get(f)) for f in fields)
+
+    rows = json.loads(path.read_text()) if path.exists() else []
+    rows = [r for r in rows if key(r) != key(row)] + [row]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rows, indent=1))
+    os.replace(tmp, path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", default=DEFAULT)
@@ -70,26 +100,15 @@ def main() -> None:
     ap.add_argument("--cues", type=int, default=CUES)
     args = ap.parse_args()
     for case in args.cases.split(","):
-        data, name, n = case.split(":")
-        M = memories(data, int(n))
-        rng = np.random.default_rng(1)
-        targets = rng.integers(0, len(M), args.cues)
-        Q = corruptions.gaussian_noise(M[targets], args.sigma, rng)
+        M, targets, Q, model, _ = cue_set(case, args.cues, args.sigma)
         cfg = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=0,
                             batch_size=args.cues, target=args.target)  # fmt: skip
         t0 = time.perf_counter()
-        s = compare(model_of(name), M, Q, targets=targets, config=cfg).summary()
+        s = compare(model, M, Q, targets=targets, config=cfg).summary()
         row = {"case": case, "sigma": args.sigma, "cues": args.cues,
                "seconds": round(time.perf_counter() - t0, 1),
                **{k: s.get(k, float("nan")) for k in KEYS}}  # fmt: skip
-        rows = json.loads(args.out.read_text()) if args.out.exists() else []
-        key = (case, args.sigma, args.cues)
-        rows = [r for r in rows if (r["case"], r.get("sigma"), r.get("cues", CUES)) != key]
-        rows.append(row)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(rows, indent=1))
-        os.replace(tmp, args.out)
+        replace_row(args.out, row, ("case", "sigma", "cues"), {"cues": CUES})
         print(case, " ".join(f"{k}={row[k]:.2f}" for k in KEYS), f"{row['seconds']}s", flush=True)
 
 

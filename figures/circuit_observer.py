@@ -28,14 +28,11 @@ Rows go to ``data/circuit_observer.json`` (written atomically after each case).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from pathlib import Path
 
 import numpy as np
-from circuit_heldout import memories, model_of  # figures/ is the script's directory
+from circuit_heldout import cue_set, replace_row  # figures/ is the script's directory
 
-from neuro_uhn import corruptions, load_model
 from neuro_uhn.spiking import SpikingConfig
 from neuro_uhn.spiking.circuit.build import CUE_NEURONS
 from neuro_uhn.spiking.circuit.network import CircuitNetwork
@@ -50,13 +47,7 @@ DRAWS = 5
 
 
 def observe(case: str, cues: int, sigma: float) -> dict:
-    data, name, n = case.split(":")
-    M = memories(data, int(n))
-    rng = np.random.default_rng(1)
-    targets = rng.integers(0, len(M), cues)
-    Q = corruptions.gaussian_noise(M[targets], sigma, rng)
-    model = model_of(name)
-    model = load_model(model) if isinstance(model, str) else model
+    M, targets, Q, model, rng = cue_set(case, cues, sigma)  # rng goes on to the counts
     cfg = SpikingConfig(mode="circuit")
     net = CircuitNetwork(model, M, M, cfg, "standard")
     sm, plan, c = net.sim_map, net.plan, cfg.circuit
@@ -95,13 +86,7 @@ def main() -> None:
     args = ap.parse_args()
     for case in args.cases.split(","):
         row = observe(case, args.cues, args.sigma)
-        rows = json.loads(args.out.read_text()) if args.out.exists() else []
-        key = (case, args.sigma, args.cues)
-        rows = [r for r in rows if (r["case"], r["sigma"], r["cues"]) != key] + [row]
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(rows, indent=1))
-        os.replace(tmp, args.out)
+        replace_row(args.out, row, ("case", "sigma", "cues"))
         print(case, " ".join(f"{k}={v:.2f}" for k, v in row.items()
                              if isinstance(v, float)), flush=True)  # fmt: skip
 

@@ -33,13 +33,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
-from circuit_heldout import memories, model_of  # figures/ is the script's directory
+from circuit_heldout import cue_set, replace_row  # figures/ is the script's directory
 
-from neuro_uhn import corruptions, load_model
 from neuro_uhn.spiking import CircuitParams, SpikingConfig
 from neuro_uhn.spiking.circuit.build import CUE_NEURONS
 from neuro_uhn.spiking.circuit.network import CircuitNetwork
@@ -52,13 +50,7 @@ HORIZON = 0.2  # s
 
 
 def race(case: str, params: dict, cues: int, sigma: float, seed: int = 3) -> dict:
-    data, name, n = case.split(":")
-    M = memories(data, int(n))
-    rng = np.random.default_rng(1)  # the cues of circuit_heldout.py and circuit_observer.py
-    targets = rng.integers(0, len(M), cues)
-    Q = corruptions.gaussian_noise(M[targets], sigma, rng)
-    model = model_of(name)
-    model = load_model(model) if isinstance(model, str) else model
+    M, targets, Q, model, _ = cue_set(case, cues, sigma)  # the cues of circuit_heldout.py
     cfg = SpikingConfig(mode="circuit", circuit=CircuitParams(**params))
     net = CircuitNetwork(model, M, M, cfg, "standard")
     sm, plan, c, dt = net.sim_map, net.plan, cfg.circuit, cfg.dt
@@ -110,14 +102,7 @@ def main() -> None:
     for case in args.cases.split(","):
         for over in params:
             row = race(case, over, args.cues, args.sigma)
-            rows = json.loads(args.out.read_text()) if args.out.exists() else []
-            key = (case, args.sigma, args.cues, over)
-            rows = [r for r in rows
-                    if (r["case"], r["sigma"], r["cues"], r["params"]) != key] + [row]  # fmt: skip
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = args.out.with_suffix(".tmp")
-            tmp.write_text(json.dumps(rows, indent=1))
-            os.replace(tmp, args.out)
+            replace_row(args.out, row, ("case", "sigma", "cues", "params"))
             numbers = " ".join(f"{k}={v:.2f}" for k, v in row.items() if isinstance(v, float))
             print(case, json.dumps(over), numbers, flush=True)
 
