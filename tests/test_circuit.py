@@ -158,7 +158,11 @@ def test_cues_in_sequence_return_to_rest_between_them(digits20):
     in_pause = (t - seq.period * np.floor(t / seq.period)) >= seq.duration
     assert np.mean(in_pause) <= 0.02, "memory spikes between cues"
     rev = SpikingUHN(model, M, config=config(batch_size=6, seed=4)).run(Q[order[::-1]])
-    np.testing.assert_array_equal(run.counts.argmax(1), rev.counts.argmax(1)[::-1])
+    # on the cues the circuit decides whatever the noise: cue 1's best two are 16 % apart and
+    # its winner flips between seeds in the same order (measured: seeds 4-7, 2 of 4 wrong)
+    clear = gap_ok(ref.pairwise(M, Q[order], ref.euclidean), fraction=0.25)
+    assert clear.sum() == 5
+    np.testing.assert_array_equal(run.counts.argmax(1)[clear], rev.counts.argmax(1)[::-1][clear])
 
 
 def test_query_inputs_hold_only_the_feature_rates(digits20):
@@ -395,6 +399,64 @@ def test_a_recorded_membrane_shows_the_winner_crossing_threshold(digits20):
         fresh.record("memories", "v", neurons=[10_000])
 
 
+def test_feature_neurons_fire_poisson_trains_at_the_cue_rates_only_while_it_is_shown():
+    """The feature neurons draw intervals, not a Bernoulli step: per cue and neuron the count
+    is Poisson with mean rate × duration (total within 4 SD, dispersion χ² within 5 SD), a
+    silent feature never fires, and nothing fires in the pauses."""
+    import brian2 as b2
+
+    from neuro_uhn.spiking.circuit.build import (
+        FEATURE_RATE_FLOOR,
+        SHOWING,
+        Sequence,
+        poisson_features,
+    )
+
+    b2.start_scope()
+    dt, pool, n_feat, slots = 2.5e-4, 3, 40, 6
+    seq = Sequence.of(slots, 0.2, 0.1, dt)
+    rates = np.random.default_rng(1).uniform(0, 200, (slots, n_feat))
+    rates[:, :5] = 0.0
+    ns = dict(stimulus=b2.TimedArray(rates * b2.Hz, dt=seq.period * b2.second), pool_f=pool,
+              t0=0 * b2.second, step=dt * b2.second, rate_floor=FEATURE_RATE_FLOOR * b2.Hz,
+              cue_period=seq.period * b2.second, cue_time=seq.duration * b2.second)  # fmt: skip
+    group = poisson_features(b2, n_feat * pool, dt * b2.second, seq.period * b2.second, SHOWING)
+    mon = b2.SpikeMonitor(group)
+    b2.Network(group, mon).run(seq.total * b2.second, namespace=ns)
+    i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / b2.second)
+    assert not np.any(t - seq.period * np.floor(t / seq.period) >= seq.duration - 1e-9)
+    counts = np.zeros((slots, n_feat * pool))
+    np.add.at(counts, (np.floor(t / seq.period).astype(int), i), 1)
+    lam = np.repeat(rates, pool, axis=1) * seq.duration
+    assert counts[:, : 5 * pool].sum() == 0
+    on = lam > 0
+    assert abs(counts.sum() - lam.sum()) < 4 * np.sqrt(lam.sum())
+    chi2, dof = float(np.sum((counts[on] - lam[on]) ** 2 / lam[on])), int(on.sum())
+    assert abs(chi2 - dof) < 5 * np.sqrt(2 * dof)
+
+
+def test_the_output_neurons_integrate_on_their_own_step(digits20):
+    """``output_dt``: the output neurons update every 1 ms (4 network steps): recorded on the
+    network's step, their membranes move on one step in four and hold between; the memories'
+    spikes still reach their dendrites; a step below ``dt`` runs at ``dt``."""
+    M, Q, _ = digits20
+    net = SpikingUHN("uhn_best", M, config=config(duration=0.06, settle=0.02))
+    every = list(range(net.engine.kind.outputs.per_copy))
+    net.record("outputs", ("v", "go"), neurons=every)
+    net.record("memories", "v", neurons=[0])
+    run = net.run(Q[:1])
+    assert float(net["outputs"].clock.dt / nu_second()) == pytest.approx(1e-3)
+    v = run.traces["outputs.v"][0]
+    assert v.shape[1] == run.traces["memories.v"][0].shape[1] == len(run.trace_times)
+    moved = np.flatnonzero(np.any(np.diff(v, axis=1) != 0, axis=0))
+    assert moved.size >= v.shape[1] // 4 - 1 and len(set(moved % 4)) == 1
+    assert run.traces["outputs.go"][0].max() > 0 and run.J[0].any()
+    fine = SpikingUHN("uhn_best", M, config=config(
+        duration=0.06, settle=0.02, circuit=CircuitParams(output_dt=1e-4)))
+    fine.run(Q[:1])
+    assert float(fine["outputs"].clock.dt / nu_second()) == pytest.approx(fine.config.dt)
+
+
 @pytest.mark.parametrize("tau_pool", [None, 1e-3, 2.5e-4])
 def test_excitation_minus_the_pooled_inhibition_is_the_centred_score(digits20, tau_pool):
     """The memories' net feed-forward drive ``ge + gc − gf``, recorded, has the mean the plan
@@ -414,9 +476,12 @@ def test_excitation_minus_the_pooled_inhibition_is_the_centred_score(digits20, t
     S = ref.pairwise(M, Q, ref.dot)
     promised = net.plan.gain * (S - S.mean(axis=1, keepdims=True)) + net.plan.tonic
     error = ge + gc - gf - promised  # (cues, memories), V
-    # measured on these cues: 0.2-0.35 % of the pooled inhibition (32 mV) in common; the
-    # memory-specific residual, Poisson noise of the features, 7.5 % of the drives' spread
-    assert abs(error.mean()) < 0.01 * gf.mean()
+    # the error in common, over 8 seeds: 0.2-0.4 % of the pooled inhibition (32 mV) in the
+    # mean, with a spread (SD) of 0.4-1.1 %: each cue's own error is 2-4 % (the pool's and
+    # the features' shot noise over 150 ms), so 3 % is 3 SD, and far below the 11 % and 66 %
+    # the uncorrected hazard leaves. The memory-specific residual, Poisson noise of the
+    # features: 7.5 % of the drives' spread
+    assert abs(error.mean()) < 0.03 * gf.mean()
     residual = error - error.mean(axis=1, keepdims=True)
     assert np.sqrt(np.mean(residual**2)) < 0.15 * promised.std()
 

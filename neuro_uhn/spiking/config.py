@@ -161,6 +161,13 @@ class CircuitParams:
     output_noise : float, V
         Membrane noise of the output neurons: with it their rate is a smooth, nearly linear
         function of the drive, which the linear decoder reads.
+    output_dt : float, s
+        Integration step of the output neurons, on their own clock (at least ``dt``; a
+        smaller value runs at ``dt``). They are read by their counts over the cue's window,
+        their membrane integrates over ``tau_m`` = 20 ms and their dendrite over
+        ``output_tau``, so 1 ms (Nengo's step) resolves them; at the network's 0.25 ms their
+        Gaussian membrane noise, one random number per neuron per step, took 40–50 % of the
+        circuit's wall time on MNIST (docs/circuit.md, "Where the time goes").
     output_bias : float
         Tonic drive of the output neurons, in gaps (at 1, threshold: their rate rises from
         the first synaptic input; the decoder removes the baseline).
@@ -209,6 +216,7 @@ class CircuitParams:
     output_tau: float = _seconds(low=0, low_open=True, default=25e-3)
     output_drive: float = param(low=0, low_open=True, default=2.0)
     output_noise: float = _volts(low=0, default=3e-3)
+    output_dt: float = _seconds(low=0, low_open=True, default=1e-3)
     output_bias: float = param(default=0.9)
     normalisation: float = param(low=0, low_open=True, default=20.0)
     normalisation_neurons: int = param(kind="int", low=1, high=10_000, default=50)

@@ -37,7 +37,9 @@ def brian():
     so the log handler is closed and both files removed. Brian2 also installs its own
     ``sys.excepthook``, which wraps *every* later uncaught error, a user's own typo included,
     in "Brian 2 encountered an unexpected error ... please report"; the previous hook is put
-    back.
+    back. Brian2's note that the memory→output synapses and their targets run on different
+    steps is dropped for those synapses only: the output neurons' coarser step
+    (``CircuitParams.output_dt``) is by design, and their synapses deliver on the memories'.
     """
     import logging
     import sys
@@ -64,7 +66,19 @@ def brian():
         if os.path.exists(BrianLogger.tmp_script):
             os.remove(BrianLogger.tmp_script)
         BrianLogger.tmp_script = None
+    mismatch = logging.getLogger("brian2.synapses.synapses.synapses_dt_mismatch")
+    if not any(isinstance(f, _OutputClock) for f in mismatch.filters):
+        mismatch.addFilter(_OutputClock())
     return b2
+
+
+class _OutputClock:
+    """A logging filter: drops the dt-mismatch note of the circuit's memory→output
+    synapses (``'projection'`` onto ``'outputs'``), keeps every other."""
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        return not ("'projection'" in message and "'outputs'" in message)
 
 
 #: Compiled projects live in ``<temp>/neuro_uhn_standalone_<pid>_<random>``.

@@ -59,6 +59,40 @@ POOL_PER_INPUT = 5
 CUE_NEURONS = 50
 
 
+#: 1 while a cue is shown, 0 in the pauses: from each period's onset, the cue's steps. Half a
+#: step of margin at both ends, so that rounding of ``t`` never opens the window one step
+#: late or closes it one step late (``step`` is the network's dt).
+SHOWING = (
+    "int((t - t0) - cue_period * floor((t - t0) / cue_period + 0.5 * step / cue_period)"
+    " < cue_time - 0.5 * step)"
+)
+#: The feature neurons' next interval: exponential at the cue's rate, so their spikes are a
+#: Poisson process, exact for rates constant over a cue (the onset draws afresh). One random
+#: number per spike, where a Bernoulli draw per neuron and step (PoissonGroup) took a fifth
+#: to a third of the circuit's wall time on MNIST (docs/circuit.md, "Where the time goes").
+#: A spike falls on the first step at or after its time; the onset's clock starts one step
+#: early, so a cue's steps cover exactly its duration. ``1 − rand()`` is in (0, 1].
+FEATURE_INTERVAL = "-log(1 - rand()) / (stimulus(t - t0, i // pool_f) + rate_floor)"
+#: Hz added to a feature's rate in its interval, so a silent feature's next spike is
+#: 3·10⁸ years away instead of a division by zero.
+FEATURE_RATE_FLOOR = 1e-16
+
+
+def poisson_features(b2, n: int, dt, period, showing: str):
+    """The feature neurons of retrieval: ``n`` Poisson spike trains at the ``stimulus``
+    TimedArray's rates (row: the cue, every ``period``; column: ``i // pool_f``), silent
+    while ``showing`` is 0. Every neuron draws its next spike's time at each cue's onset and
+    the next interval at each spike (:data:`FEATURE_INTERVAL`); the namespace gives
+    ``stimulus``, ``pool_f``, ``t0``, ``step`` (= dt) and ``rate_floor``."""
+    group = b2.NeuronGroup(n, "next_spike : second",
+                           threshold=f"t >= next_spike and {showing} == 1",
+                           reset=f"next_spike += {FEATURE_INTERVAL}", dt=dt, name="features")
+    # (in run_regularly, dt would be its own clock's: the network's step is ``step``)
+    group.run_regularly(f"next_spike = t - step + {FEATURE_INTERVAL}", dt=period, when="start",
+                        name="features_onset")
+    return group
+
+
 @dataclass(frozen=True)
 class Sequence:
     """Cues shown one after another: ``slots`` cues per simulation, one every ``period``
@@ -80,11 +114,13 @@ class Sequence:
         return self.slots * self.period
 
     def split(self, i, t) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Spikes ``(i, t)`` per cue, with times from the cue's onset (pause spikes dropped)."""
+        """Spikes ``(i, t)`` per cue, with times from the cue's onset (pause spikes dropped).
+        Spike times are on the step grid; a nanosecond's margin keeps their rounding from
+        moving an onset's spike into the cue before, or the pause's first into the cue."""
         i, t = np.asarray(i), np.asarray(t)
-        slot = np.minimum((t // self.period).astype(int), self.slots - 1)
+        slot = np.minimum(np.floor(t / self.period + 1e-9).astype(int), self.slots - 1)
         rel = t - slot * self.period
-        keep = rel < self.duration
+        keep = rel < self.duration - 1e-9
         return [(i[keep & (slot == s)], rel[keep & (slot == s)]) for s in range(self.slots)]
 
 
@@ -236,11 +272,12 @@ def build_circuit(
         cue_rate=cfg.input_rate * Hz,
         pool_f=pool,
         t0=0 * b2.second,  # the time retrievals count from (storage="plasticity": after it)
+        step=dt,
     )
-    showing = "int((t - t0) - cue_period * floor((t - t0) / cue_period) < cue_time)"
+    showing = SHOWING
     if learning is None:
-        group = b2.PoissonGroup(K * F * pool, rates=f"stimulus(t - t0, i // pool_f) * {showing}",
-                                dt=dt, name="features")  # fmt: skip
+        ns.update(rate_floor=FEATURE_RATE_FLOOR * Hz)
+        group = poisson_features(b2, K * F * pool, dt, sequence.period * b2.second, showing)
     else:  # the same Poisson neurons, with the trace the instar rule reads
         group = b2.NeuronGroup(K * F * pool, storage.FEATURE_TRACE.format(showing=showing),
                                threshold="rand() < rate * dt", reset="x += x_step",
@@ -303,7 +340,9 @@ def build_circuit(
         net.add(b2.SpikeMonitor(net["inhibitory"], name="inhibitory_spikes"))
     for r, (group, variables, idx) in enumerate(records):
         glob = net.copies.index(idx, net.sizes[group])
-        net.add(b2.StateMonitor(net[group], list(variables), record=glob, name=f"record_{r}"))
+        # on the network's step for every group (the output neurons' own step is coarser)
+        net.add(b2.StateMonitor(net[group], list(variables), record=glob, dt=dt,
+                                name=f"record_{r}"))
     return net
 
 

@@ -51,7 +51,7 @@ TEACHING_TRACE = "y : 1 (linked)"
 
 __all__ = [
     "OutputLayout", "Decoder", "build_outputs", "output_weights",
-    "fit_output_stage", "NOMINAL_RATE", "NORMALISATION_SPIKES",
+    "fit_output_stage", "output_step", "NOMINAL_RATE", "NORMALISATION_SPIKES",
 ]  # fmt: skip
 
 #: The nominal rate (Hz per memory neuron) of a strongly driven memory, from which the
@@ -122,11 +122,18 @@ def output_weights(plan: CircuitPlan, cfg) -> tuple[float, float]:
     return frac / (R * c.output_tau), 0.0
 
 
+def output_step(cfg) -> float:
+    """The output neurons' own step, s: ``CircuitParams.output_dt``, at least the network's
+    ``dt`` (the synapses onto them run on the network's step; their conductances are state
+    variables, so an event between two output steps is integrated at the next)."""
+    return max(float(cfg.circuit.output_dt), float(cfg.dt))
+
+
 def build_outputs(b2, plan: CircuitPlan, cfg, net, Pfull: np.ndarray) -> None:
     """Output populations, the memory→output synapses (``Pfull``: per memory neuron, per
     column: on, [off]; relative weights |P|/max|P|) and, for the normalised read-outs, the
     normalisation pool."""
-    c, layout, dt, K = cfg.circuit, net.outputs, net.dt, net.K
+    c, layout, K = cfg.circuit, net.outputs, net.K
     a, b = output_weights(plan, cfg)
     excitation = DENDRITE_CONDUCTANCE if plan.normalised else DENDRITE_CURRENT
     net.namespace.update(
@@ -142,8 +149,8 @@ def build_outputs(b2, plan: CircuitPlan, cfg, net, Pfull: np.ndarray) -> None:
     outputs = net.add(
         b2.NeuronGroup(K * layout.per_copy, eqs,
                        threshold="v > v_th", reset="v = v_reset",
-                       refractory=cfg.refractory * b2.second, method="euler", dt=dt,
-                       name="outputs"),
+                       refractory=cfg.refractory * b2.second, method="euler",
+                       dt=output_step(cfg) * b2.second, name="outputs"),
         layout.per_copy,
     )  # fmt: skip
     outputs.v = c.v_rest * b2.volt

@@ -384,7 +384,7 @@ def schedule(b2, X: np.ndarray, T: np.ndarray, sp) -> tuple[dict, float, int]:
         "consolidate": b2.TimedArray(consolidate, dt=u),
         "storing": b2.TimedArray(np.ones(1), dt=u),
         # the retrieval's cue window always open (the stimulus carries the pauses); no cue
-        "cue_period": u, "cue_time": u, "cue_rate": 0 * b2.Hz,
+        "cue_period": u, "cue_time": 2 * u, "cue_rate": 0 * b2.Hz,
     }  # fmt: skip
     return ns, steps * unit, n_slot
 
