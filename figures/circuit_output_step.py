@@ -12,7 +12,7 @@ is measured (a rerun replaces its row).
 Usage::
 
     python figures/circuit_output_step.py [--cases patches:uhn_best:20] [--sigma 0.2]
-        [--cues 30] [--steps 0.00025,0.001] [--seeds 0,1]
+        [--cues 30] [--steps 0.00025,0.001] [--seeds 0,1] [--output-neurons 8]
 """
 
 from __future__ import annotations
@@ -40,15 +40,17 @@ def main() -> None:
     ap.add_argument("--cues", type=int, default=30)
     ap.add_argument("--steps", default="0.00025,0.001")
     ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--output-neurons", type=int, default=8, help="per output column")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     for case in args.cases.split(","):
         for step in (float(x) for x in args.steps.split(",")):
             for seed in (int(x) for x in args.seeds.split(",")):
                 M, _, Q, model, _ = cue_set(case, args.cues, args.sigma)
+                circuit = CircuitParams(output_dt=step, output_neurons=args.output_neurons)
                 cfg = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=seed,
                                     batch_size=args.cues, target="cpp_standalone",
-                                    circuit=CircuitParams(output_dt=step))  # fmt: skip
+                                    circuit=circuit)  # fmt: skip
                 t0 = time.perf_counter()
                 net = SpikingUHN(model, M, config=cfg)
                 run = net.run(Q)
@@ -60,14 +62,17 @@ def main() -> None:
                 target = nearest(Z_abstract, M)
                 row = {
                     "case": case, "sigma": args.sigma, "cues": args.cues, "output_dt": step,
-                    "seed": seed, "agreement": float(np.mean(nearest(Z, M) == target)),
+                    "seed": seed, "output_neurons": args.output_neurons,
+                    "agreement": float(np.mean(nearest(Z, M) == target)),
                     "ideal_agreement": float(np.mean(nearest(Z_ideal, M) == target)),
                     "readout_error_median": float(np.median(err)),
                     "readout_error_p90": float(np.quantile(err, 0.9)),
                     "output_linearity": net.output_linearity,
                     "seconds": round(time.perf_counter() - t0, 1),
                 }  # fmt: skip
-                replace_row(args.out, row, ("case", "sigma", "cues", "output_dt", "seed"))
+                replace_row(args.out, row,
+                            ("case", "sigma", "cues", "output_dt", "seed", "output_neurons"),
+                            {"output_neurons": 8})  # fmt: skip
                 print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
 
 
