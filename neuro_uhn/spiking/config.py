@@ -166,8 +166,8 @@ class CircuitParams:
         smaller value runs at ``dt``). They are read by their counts over the cue's window,
         their membrane integrates over ``tau_m`` = 20 ms and their dendrite over
         ``output_tau``, so 1 ms (Nengo's step) resolves them; at the network's 0.25 ms their
-        Gaussian membrane noise, one random number per neuron per step, took 40–50 % of the
-        circuit's wall time on MNIST (docs/circuit.md, "Where the time goes").
+        Gaussian membrane noise, one random number per neuron per step, took 40–52 % of the
+        circuit's simulation loop on MNIST (docs/circuit.md, "Where the time goes").
     output_bias : float
         Tonic drive of the output neurons, in gaps (at 1, threshold: their rate rises from
         the first synaptic input; the decoder removes the baseline).

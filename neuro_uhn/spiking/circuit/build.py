@@ -69,7 +69,7 @@ SHOWING = (
 #: The feature neurons' next interval: exponential at the cue's rate, so their spikes are a
 #: Poisson process, exact for rates constant over a cue (the onset draws afresh). One random
 #: number per spike, where a Bernoulli draw per neuron and step (PoissonGroup) took a fifth
-#: to a third of the circuit's wall time on MNIST (docs/circuit.md, "Where the time goes").
+#: of the circuit's simulation loop on MNIST (docs/circuit.md, "Where the time goes").
 #: A spike falls on the first step at or after its time; the onset's clock starts one step
 #: early, so a cue's steps cover exactly its duration. ``1 − rand()`` is in (0, 1].
 FEATURE_INTERVAL = "-log(1 - rand()) / (stimulus(t - t0, i // pool_f) + rate_floor)"
