@@ -17,10 +17,10 @@ MACHINE = "2 cores"
 
 #: command -> wall-clock time, as every text quotes it.
 TIMES: dict[str, str] = {
-    "neuro-uhn demo": "30–50 s",
+    "neuro-uhn demo": "30–60 s",
     "neuro-uhn demo --spiking-queries 0": "4–10 s",
     "neuro-uhn compare": "4–10 s",
-    "neuro-uhn compare --mode circuit": "35–50 s",
+    "neuro-uhn compare --mode circuit": "35–80 s",
     "neuro-uhn bench --quick": "7–20 s",
     "neuro-uhn bench": "about 9 min",
     "neuro-uhn figures --quick": "4–6 min",
@@ -30,7 +30,7 @@ TIMES: dict[str, str] = {
     ),
     "NEURO_UHN_QUICK=1 jupyter execute notebooks/NAME.ipynb": "5 s (01) to 1 min (04)",
     "jupyter execute notebooks/NAME.ipynb": "5 s (01) to 8 min (04)",
-    "python -m pytest -q -n auto": "about 13 min (30 min on one worker)",
+    "python -m pytest -q -n auto": "13–25 min (30 min or more on one worker)",
 }
 
 
