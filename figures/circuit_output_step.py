@@ -24,13 +24,10 @@ from pathlib import Path
 import numpy as np
 from circuit_heldout import cue_set, replace_row
 
+from neuro_uhn.metrics import nearest_memory as nearest
 from neuro_uhn.spiking import CircuitParams, SpikingConfig, SpikingUHN
 
 OUT = Path(__file__).parent / "data" / "circuit_output_step.json"
-
-
-def nearest(Z: np.ndarray, M: np.ndarray) -> np.ndarray:
-    return np.argmin(((Z[:, None, :] - M[None]) ** 2).sum(-1), axis=1)
 
 
 def main() -> None:

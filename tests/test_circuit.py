@@ -407,7 +407,6 @@ def test_feature_neurons_fire_poisson_trains_at_the_cue_rates_only_while_it_is_s
 
     from neuro_uhn.spiking.circuit.build import (
         FEATURE_RATE_FLOOR,
-        SHOWING,
         Sequence,
         poisson_features,
     )
@@ -420,7 +419,7 @@ def test_feature_neurons_fire_poisson_trains_at_the_cue_rates_only_while_it_is_s
     ns = dict(stimulus=b2.TimedArray(rates * b2.Hz, dt=seq.period * b2.second), pool_f=pool,
               t0=0 * b2.second, step=dt * b2.second, rate_floor=FEATURE_RATE_FLOOR * b2.Hz,
               cue_period=seq.period * b2.second, cue_time=seq.duration * b2.second)  # fmt: skip
-    group = poisson_features(b2, n_feat * pool, dt * b2.second, seq.period * b2.second, SHOWING)
+    group = poisson_features(b2, n_feat * pool, dt * b2.second, seq.period * b2.second)
     mon = b2.SpikeMonitor(group)
     b2.Network(group, mon).run(seq.total * b2.second, namespace=ns)
     i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / b2.second)

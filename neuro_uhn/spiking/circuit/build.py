@@ -78,14 +78,14 @@ FEATURE_INTERVAL = "-log(1 - rand()) / (stimulus(t - t0, i // pool_f) + rate_flo
 FEATURE_RATE_FLOOR = 1e-16
 
 
-def poisson_features(b2, n: int, dt, period, showing: str):
+def poisson_features(b2, n: int, dt, period):
     """The feature neurons of retrieval: ``n`` Poisson spike trains at the ``stimulus``
     TimedArray's rates (row: the cue, every ``period``; column: ``i // pool_f``), silent
-    while ``showing`` is 0. Every neuron draws its next spike's time at each cue's onset and
+    while :data:`SHOWING` is 0. Every neuron draws its next spike's time at each cue's onset and
     the next interval at each spike (:data:`FEATURE_INTERVAL`); the namespace gives
     ``stimulus``, ``pool_f``, ``t0``, ``step`` (= dt) and ``rate_floor``."""
     group = b2.NeuronGroup(n, "next_spike : second",
-                           threshold=f"t >= next_spike and {showing} == 1",
+                           threshold=f"t >= next_spike and {SHOWING} == 1",
                            reset=f"next_spike += {FEATURE_INTERVAL}", dt=dt, name="features")
     # (in run_regularly, dt would be its own clock's: the network's step is ``step``)
     group.run_regularly(f"next_spike = t - step + {FEATURE_INTERVAL}", dt=period, when="start",
@@ -274,17 +274,16 @@ def build_circuit(
         t0=0 * b2.second,  # the time retrievals count from (storage="plasticity": after it)
         step=dt,
     )
-    showing = SHOWING
     if learning is None:
         ns.update(rate_floor=FEATURE_RATE_FLOOR * Hz)
-        group = poisson_features(b2, K * F * pool, dt, sequence.period * b2.second, showing)
+        group = poisson_features(b2, K * F * pool, dt, sequence.period * b2.second)
     else:  # the same Poisson neurons, with the trace the instar rule reads
-        group = b2.NeuronGroup(K * F * pool, storage.FEATURE_TRACE.format(showing=showing),
+        group = b2.NeuronGroup(K * F * pool, storage.FEATURE_TRACE.format(showing=SHOWING),
                                threshold="rand() < rate * dt", reset="x += x_step",
                                method="exact", dt=dt, name="features")  # fmt: skip
     net.add(group, F * pool)
     net.add(
-        b2.PoissonGroup(K * CUE_NEURONS, rates=f"cue_rate * {showing}", dt=dt, name="cue"),
+        b2.PoissonGroup(K * CUE_NEURONS, rates=f"cue_rate * {SHOWING}", dt=dt, name="cue"),
         CUE_NEURONS,
     )  # fmt: skip
 
