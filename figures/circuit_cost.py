@@ -15,7 +15,9 @@ inhibitory neurons — EXACT, from the SpikeMonitors (the whole run, pauses incl
 
 Usage (one case per process, one at a time; rows merged into the JSON by case and N)::
 
-    python figures/circuit_cost.py --case bench [--n 1000] [--repeats 3]
+    python figures/circuit_cost.py --case bench [--n 1000] [--repeats 3] [--neurons-per-memory 4]
+
+Rows are keyed by case, N and neurons per memory (rows without the field: the default, 4).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from neuro_uhn.spiking import SpikingConfig, SpikingUHN
 
 CUES, DURATION, SETTLE, SIGMA = 10, 0.2, 0.05, 0.2
 OUT = Path(__file__).parent / "data" / "circuit_cost_v2.json"
+#: the library's default, which rows without the field were measured with
+NEURONS_PER_MEMORY = 4
 
 
 def task(case: str, n: int):
@@ -104,11 +108,14 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--neurons-per-memory", type=int, default=NEURONS_PER_MEMORY)
     args = ap.parse_args()
     n = args.n or (1000 if args.case == "bench" else 100)
+    npm = args.neurons_per_memory
     model, M, Q, targets = task(args.case, n)
     cfg = SpikingConfig(mode="circuit", target="cpp_standalone", duration=DURATION,
-                        settle=SETTLE, seed=0, batch_size=CUES)  # fmt: skip
+                        settle=SETTLE, seed=0, batch_size=CUES,
+                        neurons_per_memory=npm)  # fmt: skip
     net = SpikingUHN(model, M, config=cfg)
     t0 = time.perf_counter()
     net.build(CUES)
@@ -125,7 +132,8 @@ def main() -> None:
     Za = spec.retrieve(M, Q)
     near = metrics.nearest_memory
     row = {
-        "case": args.case, "n_memories": n, "cues": CUES, "duration": DURATION,
+        "case": args.case, "n_memories": n, "neurons_per_memory": npm, "cues": CUES,
+        "duration": DURATION,
         "build_s": round(build_s, 1), "run_s_all": [round(r, 3) for r in runs],
         "wall_per_cue_per_sim_s": min(runs) / (CUES * DURATION),
         "events_per_cue_per_sim_s": {"total": sum(ev.values()), **ev},
@@ -139,12 +147,16 @@ def main() -> None:
         "neuro_uhn_version": neuro_uhn.__version__,
     }  # fmt: skip
     rows = json.loads(args.out.read_text()) if args.out.exists() else []
-    rows = [r for r in rows if (r["case"], r["n_memories"]) != (args.case, n)] + [row]
+
+    def key(r):
+        return r["case"], r["n_memories"], r.get("neurons_per_memory", NEURONS_PER_MEMORY)
+
+    rows = [r for r in rows if key(r) != key(row)] + [row]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(rows, indent=1))
     os.replace(tmp, args.out)
-    print(json.dumps({k: row[k] for k in ("case", "n_memories", "build_s",
+    print(json.dumps({k: row[k] for k in ("case", "n_memories", "neurons_per_memory", "build_s",
                                           "wall_per_cue_per_sim_s", "agreement",
                                           "median_memory_spikes")}),
           f"events {row['events_per_cue_per_sim_s']['total']:.3g}")  # fmt: skip

@@ -139,20 +139,28 @@ def test_the_largest_seed_runs_and_sub_seeds_are_valid():
     assert Z.shape == (3, 6)
 
 
-def test_the_inhibition_is_wired_at_the_strength_the_formula_gives():
-    """Every memory neuron receives ``inhibition × inhibitory_gain × (v_threshold − v_rest)``
-    volts per memory spike in the mean (max: k = 1): the I→E weights summed over the
-    inhibitory population, times the inhibitory spikes one memory spike causes per
-    inhibitory neuron (``e_to_i``: it fires once per gap of input)."""
+@pytest.mark.parametrize("n", [2, 4, 8])
+def test_the_inhibition_is_wired_at_the_strength_the_formula_gives(n):
+    """Every memory neuron receives ``inhibition × inhibitory_gain × (v_threshold − v_rest)
+    × 4/n`` volts per memory spike in the mean (max: k = 1; ``n`` neurons per memory, so a
+    population's inhibition per unit of its rate per neuron is the same at every ``n``): the
+    I→E weights summed over the inhibitory population, times the inhibitory spikes one memory
+    spike causes per inhibitory neuron (``e_to_i``: it fires once per gap of input). The
+    self-excitation per spike scales alike: ``self_excitation × inhibitory_gain × gap × τi/τself
+    × 4/n``."""
     M = np.eye(4, 8)
     c = CircuitParams()
+    gap = c.v_threshold - c.v_rest
     for inhibition in (0.5, 1.0, 1.7):
-        net = SpikingUHN("uhn_best", M, config=circuit(inhibition=inhibition))
+        net = SpikingUHN("uhn_best", M, config=circuit(inhibition=inhibition, neurons_per_memory=n))
         net.build()
         syn = net["i_to_e"]
         per_target = np.bincount(np.asarray(syn.j[:]), weights=np.asarray(syn.w[:]))
-        want = inhibition * c.inhibitory_gain * (c.v_threshold - c.v_rest)
+        want = inhibition * c.inhibitory_gain * gap * 4 / n
         np.testing.assert_allclose(per_target * min(1.0, c.e_to_i), want, rtol=1e-12)
+    w_self = np.unique(np.asarray(net["self_excitation"].w[:]))
+    want = c.self_excitation * c.inhibitory_gain * gap * c.tau_i / c.tau_self * 4 / n
+    np.testing.assert_allclose(w_self, [want], rtol=1e-12)
 
 
 @pytest.mark.slow

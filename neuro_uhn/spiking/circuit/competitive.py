@@ -29,7 +29,22 @@ from .plan import (
     volts_per_spike,
 )
 
-__all__ = ["plan_competitive", "build_wta"]
+__all__ = ["plan_competitive", "build_wta", "REFERENCE_POPULATION", "population_scale"]
+
+#: The population size the competition's gains are stated for. A population of ``n`` neurons
+#: at a given rate per neuron fires ``n/4`` times the spikes, so the inhibition and
+#: self-excitation *per spike* are scaled by ``4/n`` (:func:`population_scale`): the drive a
+#: population's activity causes depends on its rate per neuron, not on how many neurons carry
+#: it. With this rule, 8 neurons per memory read z from twice the spikes through the same
+#: competition (measured: docs/circuit.md, "Neurons per memory").
+REFERENCE_POPULATION = 4
+
+
+def population_scale(neurons_per_memory: int) -> float:
+    """Factor on the inhibition and self-excitation per memory spike (see
+    :data:`REFERENCE_POPULATION`)."""
+    return REFERENCE_POPULATION / neurons_per_memory
+
 
 def plan_competitive(kind: str, sep, model, sim_map, M, S, P, cfg) -> CircuitPlan:
     """Gain, centred weights, bias, inhibition and self-excitation of the WTA (from M only)."""
@@ -48,6 +63,7 @@ def plan_competitive(kind: str, sep, model, sim_map, M, S, P, cfg) -> CircuitPla
             f"'k' of separation 'topk' must be in 1..n_memories={len(M)}; got {k}"
         )
     W, b = sim_map.W, sim_map.bias
+    per_spike = population_scale(cfg.neurons_per_memory)
     Wc = W - W.mean(axis=0, keepdims=True)
     bc = b - b.mean()
     centred_self = np.diag(S) - S.mean(axis=1)
@@ -79,16 +95,17 @@ def plan_competitive(kind: str, sep, model, sim_map, M, S, P, cfg) -> CircuitPla
         G = beta * c.escape_width
         beta_cfg, beta_pred = beta, G / c.escape_width
         # a homeostat, not a veto: each spike lowers every exponent by a fraction of Δv
-        inhibition = c.soft_inhibition * c.escape_width * cfg.inhibition
+        inhibition = c.soft_inhibition * c.escape_width * cfg.inhibition * per_spike
         self_w = 0.0
     else:
         G = c.drive * gap / typical
-        inhibition = c.inhibitory_gain * gap * cfg.inhibition / k
+        inhibition = c.inhibitory_gain * gap * cfg.inhibition / k * per_spike
         # per spike of the population, each of its neurons gets one w_s and the whole
         # inhibition: equal areas w_s · τ_self = self_excitation · inhibition_per_spike · τi,
         # so below 1 the winner's own inhibition outweighs its recurrent excitation and the
         # common mode is stable (no population holds itself without input)
-        self_w = c.self_excitation * c.inhibitory_gain * gap / k * c.tau_i / c.tau_self
+        self_w = (c.self_excitation * c.inhibitory_gain * gap / k * c.tau_i / c.tau_self
+                  * per_spike)  # fmt: skip
     P_on, P_off, scale = release_probabilities(P)
     return CircuitPlan(
         separation=kind,
