@@ -167,7 +167,10 @@ class CircuitParams:
         their membrane integrates over ``tau_m`` = 20 ms and their dendrite over
         ``output_tau``, so 1 ms (Nengo's step) resolves them; at the network's 0.25 ms their
         Gaussian membrane noise, one random number per neuron per step, took 40–52 % of the
-        circuit's simulation loop on MNIST (docs/circuit.md, "Where the time goes").
+        circuit's simulation loop on MNIST (docs/circuit.md, "Where the time goes"). Only the
+        normalised read-outs (max, top-1, softmax) use it: the linear ones (graded codes,
+        threshold) drive their outputs near the refractory limit, where a 1 ms grid
+        quantises the inter-spike intervals, so they step at ``dt``.
     output_bias : float
         Tonic drive of the output neurons, in gaps (at 1, threshold: their rate rises from
         the first synaptic input; the decoder removes the baseline).

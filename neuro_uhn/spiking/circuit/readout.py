@@ -122,10 +122,21 @@ def output_weights(plan: CircuitPlan, cfg) -> tuple[float, float]:
     return frac / (R * c.output_tau), 0.0
 
 
-def output_step(cfg) -> float:
+def output_step(cfg, normalised: bool = True) -> float:
     """The output neurons' own step, s: ``CircuitParams.output_dt``, at least the network's
     ``dt`` (the synapses onto them run on the network's step; their conductances are state
-    variables, so an event between two output steps is integrated at the next)."""
+    variables, so an event between two output steps is integrated at the next).
+
+    Only a *normalised* read-out (max, top-1, softmax) steps at ``output_dt``: its dendrite's
+    depolarisation is bounded by ``output_drive``, so the outputs fire far below their
+    refractory limit (inter-spike intervals of about 10 ms). The linear read-outs (graded
+    codes, threshold) sum every active population, and several populations drive their
+    outputs near the refractory limit, where a 1 ms grid quantises the inter-spike interval
+    (2, 3, 4 ms ...) and the on and off channels' rates fall into the same step: SDM on MNIST
+    (N = 20, 20 active populations) agreed on 0.02 of the cues at 1 ms and 0.96 at 0.25 ms.
+    They step at ``dt``."""
+    if not normalised:
+        return float(cfg.dt)
     return max(float(cfg.circuit.output_dt), float(cfg.dt))
 
 
@@ -150,7 +161,7 @@ def build_outputs(b2, plan: CircuitPlan, cfg, net, Pfull: np.ndarray) -> None:
         b2.NeuronGroup(K * layout.per_copy, eqs,
                        threshold="v > v_th", reset="v = v_reset",
                        refractory=cfg.refractory * b2.second, method="euler",
-                       dt=output_step(cfg) * b2.second, name="outputs"),
+                       dt=output_step(cfg, plan.normalised) * b2.second, name="outputs"),
         layout.per_copy,
     )  # fmt: skip
     outputs.v = c.v_rest * b2.volt
