@@ -349,10 +349,11 @@ class SpikingConfig:
     neurons_per_memory : int
         Neurons per memory; their counts are pooled (noise falls as 1/sqrt(n)). Circuit:
         the competition's inhibition and self-excitation per spike scale as 4/n, so a
-        population's drive depends on its rate per neuron, not on n; at least 4 let one
-        population's volley recruit the inhibitory neurons (``e_to_i``). 8 reads z from
-        55–65 memory spikes per cue on MNIST and digits, against 32–34 at 4, at 1.7× the
-        run time (docs/circuit.md, "Neurons per memory").
+        population's drive depends on its rate per neuron, not on n. Fewer than 4 blended
+        on digits (a volley of 4 memory spikes is what recruits the inhibitory neurons,
+        ``e_to_i``); 8 read z from 46–65 memory spikes per cue (median; MNIST, digits, the
+        bench task) against 27–34 at 4, retrieving at least as well, at 1.8–2.3× the wall
+        time (docs/circuit.md, "Neurons per memory").
     wta_gain : float
         Rate modes, ``max`` and ``topk``: rates grow as ``exp(wta_gain · s / spread)``, where
         ``spread`` is the standard deviation of the stored patterns' scores against each other.
