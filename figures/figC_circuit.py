@@ -148,8 +148,10 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
 #: the circuit the rows were measured with: rows of another version are recomputed
 #: (2: the output gate, CircuitParams.readout_gate; 3: releases divided by the veto's shunt,
 #: the decoder calibrated on at least 16 stored patterns; 4: circuit v2 — pooled feed-forward
-#: inhibition, cues in sequence, the divisively normalised read-out)
-VERSION = 4
+#: inhibition, cues in sequence, the divisively normalised read-out; 5: the output neurons on
+#: their own 1 ms step and feature neurons that draw their intervals, e00b0ef; the linear
+#: read-outs' outputs back on the network's step, c7479a7)
+VERSION = 5
 
 
 def table(rows: list[dict]) -> str:
