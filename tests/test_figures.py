@@ -63,26 +63,43 @@ def test_unknown_figure_is_a_one_line_error(tmp_path, capsys):
     assert "\n" not in err and "capacityy" in err and "'spiking_dynamics'" in err
 
 
-@pytest.mark.slow
-def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(
-    tmp_path, capsys, monkeypatch, figure_datasets_or_skip
-):
-    assert main(["figures", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
-    out = capsys.readouterr().out
-    for name in figures.discover():
-        line = next((ln for ln in out.splitlines() if ln.split()[:1] == [name]), None)
-        assert line is not None, f"no output line for figure {name!r}"
-        paths = [Path(p) for p in line.split(" s  ", 1)[1].split(", ")]
-        assert paths, name
-        for p in paths:
-            assert p.parent == tmp_path and p.suffix == ".png", p
-            data = p.read_bytes()
-            assert data.startswith(PNG_MAGIC) and len(data) > 10_000, p
+FIGURES = figures.discover()
 
+
+def _is_sweep(name: str) -> bool:
+    """A figure whose cells go through the results store (run_experiment or sweep_panels)."""
+    src = Path(FIGURES[name].__file__).read_text()
+    return "run_experiment" in src or "sweep_panels" in src
+
+
+def test_the_store_backed_figures_are_found():
+    assert sum(map(_is_sweep, FIGURES)) >= 8
+
+
+# one test per figure (not one for the whole command), so that pytest-xdist's workers share
+# them: the whole `neuro-uhn figures --quick` in one test took 560 s of CI's critical path
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_each_quick_figure_is_made_and_a_rerun_computes_nothing(
+    name, tmp_path, capsys, monkeypatch, figure_datasets_or_skip
+):
+    argv = ["figures", "--quick", "--only", name, "--out", str(tmp_path), "--workers", "1"]
+    assert main([*argv, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    line = next((ln for ln in out.splitlines() if ln.split()[:1] == [name]), None)
+    assert line is not None, f"no output line for figure {name!r}"
+    paths = [Path(p) for p in line.split(" s  ", 1)[1].split(", ")]
+    assert paths, name
+    for p in paths:
+        assert p.parent == tmp_path and p.suffix == ".png", p
+        data = p.read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 10_000, p
+    if not _is_sweep(name):
+        return
     store = tmp_path / ".results" / "quick.sqlite"
     with closing(sqlite3.connect(store)) as db, db:
         before = db.execute("SELECT key, finished_at FROM results ORDER BY key").fetchall()
-    assert len(before) > 500
+    assert before
 
     # the rerun computes in this process (--workers 1), so a compute would hit this patch
     from neuro_uhn.experiments import runner
@@ -91,11 +108,7 @@ def test_quick_figures_are_all_made_and_a_rerun_computes_nothing(
         raise AssertionError("a cell was computed although the store holds it")
 
     monkeypatch.setattr(runner, "compute_task", no_compute)
-    sweeps = [n for n, m in figures.discover().items() if "run_experiment" in Path(
-        m.__file__).read_text() or "sweep_panels" in Path(m.__file__).read_text()]  # fmt: skip
-    assert len(sweeps) >= 8
-    argv = ["figures", "--quick", "--only", ",".join(sweeps), "--out", str(tmp_path)]
-    assert main([*argv, "--workers", "1", "--no-progress"]) == 0
+    assert main([*argv, "--no-progress"]) == 0
     with closing(sqlite3.connect(store)) as db, db:
         after = db.execute("SELECT key, finished_at FROM results ORDER BY key").fetchall()
     assert after == before
