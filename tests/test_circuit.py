@@ -456,7 +456,10 @@ def test_the_output_neurons_integrate_on_their_own_step(digits20):
     assert run.traces["outputs.go"][0].max() > 0 and run.J[0].any()
     from neuro_uhn.spiking.circuit.readout import output_step
 
-    assert output_step(config(circuit=CircuitParams(output_dt=1e-4))) == config().dt
+    assert (
+        output_step(config(circuit=CircuitParams(output_dt=1e-4)), normalised=True) == config().dt
+    )
+    assert output_step(config(), normalised=True) == pytest.approx(1e-3)
     assert output_step(config(), normalised=False) == config().dt
 
 

@@ -122,7 +122,7 @@ def output_weights(plan: CircuitPlan, cfg) -> tuple[float, float]:
     return frac / (R * c.output_tau), 0.0
 
 
-def output_step(cfg, normalised: bool = True) -> float:
+def output_step(cfg, *, normalised: bool) -> float:
     """The output neurons' own step, s: ``CircuitParams.output_dt``, at least the network's
     ``dt`` (the synapses onto them run on the network's step; their conductances are state
     variables, so an event between two output steps is integrated at the next).
@@ -134,7 +134,8 @@ def output_step(cfg, normalised: bool = True) -> float:
     outputs near the refractory limit, where a 1 ms grid quantises the inter-spike interval
     (2, 3, 4 ms ...) and the on and off channels' rates fall into the same step: SDM on MNIST
     (N = 20, 20 active populations) agreed on 0.02 of the cues at 1 ms and 0.96 at 0.25 ms.
-    They step at ``dt``."""
+    They step at ``dt``. ``normalised`` has no default, so no caller gets the coarse step
+    by omission."""
     if not normalised:
         return float(cfg.dt)
     return max(float(cfg.circuit.output_dt), float(cfg.dt))
@@ -153,15 +154,16 @@ def build_outputs(b2, plan: CircuitPlan, cfg, net, Pfull: np.ndarray) -> None:
         tau_out=c.output_tau * b2.second,
         E_e=E_EXCITATORY * b2.volt,
     )
-    eqs = b2.Equations(OUTPUT_NEURON.format(dendrite=excitation,
-                                            shunt=SHUNT_LINKED if b > 0 else SHUNT_NONE))
+    eqs = b2.Equations(
+        OUTPUT_NEURON.format(dendrite=excitation, shunt=SHUNT_LINKED if b > 0 else SHUNT_NONE)
+    )
     if Pfull is None:  # storage="plasticity": the teacher's instructive trace (.storage)
         eqs += b2.Equations(TEACHING_TRACE)
     outputs = net.add(
         b2.NeuronGroup(K * layout.per_copy, eqs,
                        threshold="v > v_th", reset="v = v_reset",
                        refractory=cfg.refractory * b2.second, method="euler",
-                       dt=output_step(cfg, plan.normalised) * b2.second, name="outputs"),
+                       dt=output_step(cfg, normalised=plan.normalised) * b2.second, name="outputs"),
         layout.per_copy,
     )  # fmt: skip
     outputs.v = c.v_rest * b2.volt
