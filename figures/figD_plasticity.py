@@ -76,18 +76,21 @@ VALIDATION_MODELS = {**MODELS, "mchn (dot/softmax β=1)": "mchn"}
 
 
 def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> list[dict]:
-    """Rows of the validation table for storage="plasticity" (resumable JSON)."""
+    """Rows of the validation table for storage="plasticity" (resumable JSON), those of the
+    current circuit (``CIRCUIT_VERSION``): an earlier circuit's rows stay in the file, unused."""
     from neuro_uhn import datasets
     from neuro_uhn.experiments.circuit import validation_metrics
     from neuro_uhn.experiments.plasticity import pearson
     from neuro_uhn.spiking import SpikingConfig, SpikingUHN, UnsupportedComponent, compare
+    from neuro_uhn.spiking.circuit import CIRCUIT_VERSION
 
     path = out_dir / ("figD_plasticity_validation_quick.json" if quick else
                       "figD_plasticity_validation.json")  # fmt: skip
     from neuro_uhn.experiments.rowsfile import RowsFile
 
     store = RowsFile(path, what="plasticity validation",
-                     key=lambda r: (r["dataset"], r["model"], r["n_memories"]),
+                     key=lambda r: (r["dataset"], r["model"], r["n_memories"],
+                                    r.get("circuit_version")),
                      required=("dataset", "model", "n_memories"))  # fmt: skip
     rows = store.rows()
     sets = [("digits", datasets.load("digits").images)]
@@ -108,7 +111,8 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
             Q = corruptions.gaussian_noise(M[targets], SIGMA, rng)
             for label, model in models.items():
                 rows = store.rows()  # with the rows other processes finished meanwhile
-                done = {(r["dataset"], r["model"], r["n_memories"]) for r in rows}
+                done = {(r["dataset"], r["model"], r["n_memories"]) for r in rows
+                        if r.get("circuit_version") == CIRCUIT_VERSION}  # fmt: skip
                 if (dataset, label, n) in done:
                     continue
                 if progress:
@@ -117,6 +121,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                     learned = SpikingUHN(model, M, config=config)
                 except UnsupportedComponent as err:  # e.g. a β beyond the reachable range
                     rows = store.add([{"dataset": dataset, "model": label, "n_memories": n,
+                                       "circuit_version": CIRCUIT_VERSION,
                                        "refused": str(err)}])  # fmt: skip
                     continue
                 s = compare(model, M, Q, targets=targets, network=learned).summary()
@@ -126,7 +131,8 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                 new = (
                     {
                         "dataset": dataset, "model": label, "n_memories": n,
-                        "storage": "plasticity", "n_queries": n_queries, "sigma": SIGMA,
+                        "circuit_version": CIRCUIT_VERSION, "storage": "plasticity",
+                        "n_queries": n_queries, "sigma": SIGMA,
                         **validation_metrics(s),
                         "r_feature_to_memory": pearson(a["feature_to_memory"][:, driven],
                                                   b["feature_to_memory"][:, driven]),
@@ -137,7 +143,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                     }
                 )  # fmt: skip
                 rows = store.add([new])  # merged with other processes' rows
-    return rows
+    return [r for r in store.rows() if r.get("circuit_version") == CIRCUIT_VERSION]
 
 
 def validation_table(rows: list[dict]) -> str:

@@ -64,6 +64,27 @@ def test_plan_adds_a_circuit_cell_beside_each_abstract_one(digits):
     assert len({c.key for c in cells}) == 4
 
 
+def test_a_circuit_cells_key_holds_the_circuits_version(digits, monkeypatch):
+    """A store written by an earlier circuit is recomputed, not trusted: the circuit cells'
+    keys hold CIRCUIT_VERSION (a behaviour change moves no setting), the abstract cells'
+    do not."""
+    import neuro_uhn.spiking.circuit as circuit_package
+    from neuro_uhn.experiments._cells import COMPUTE_VERSION
+
+    def keys():
+        cells = [c for t in plan("capacity", digits, seed=3, **TINY) for c in t.cells]
+        return {c.network: (c.key, c.version) for c in cells}
+
+    now = keys()
+    version = circuit_package.CIRCUIT_VERSION
+    assert now["abstract"][1] == COMPUTE_VERSION
+    assert now["circuit"][1] == f"{COMPUTE_VERSION}+circuit{version}"
+    monkeypatch.setattr(circuit_package, "CIRCUIT_VERSION", version + 1)
+    later = keys()
+    assert later["abstract"] == now["abstract"]
+    assert later["circuit"][0] != now["circuit"][0]
+
+
 def test_the_circuit_defaults_standard_only_and_leave_out_what_it_cannot_run(digits):
     with pytest.warns(UserWarning, match="leaves out the noise experiment's default model "
                       "similarity 'js'"):  # fmt: skip

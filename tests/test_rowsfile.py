@@ -223,3 +223,31 @@ def test_the_circuit_sweep_returns_the_points_asked_for_in_order(tmp_path, monke
     again = sweep(M, M, np.arange(4), parameters={"inhibition": [1.0]}, base=_base(),
                   results=path)  # fmt: skip
     assert again == first[1:]
+
+
+@pytest.mark.parametrize("sweep", ["storage", "circuit"])
+def test_a_point_of_an_earlier_circuit_is_recomputed(tmp_path, monkeypatch, sweep):
+    """The sweeps' keys hold CIRCUIT_VERSION: rows a changed circuit computed are not
+    trusted (a behaviour change moves no setting, so the config alone would not tell)."""
+    import neuro_uhn.spiking.circuit as circuit_package
+
+    calls = []
+
+    def counted(fake):
+        return lambda *args, **kwargs: calls.append(1) or fake(*args, **kwargs)
+
+    monkeypatch.setattr(storage_module, "storage_point", counted(fake_storage))
+    monkeypatch.setattr(circuit_module, "circuit_point", counted(fake_circuit))
+    run = {
+        "storage": lambda path: storage_module.storage_sweep([_point(1)], results=path),
+        "circuit": lambda path: circuit_module.circuit_sweep(
+            M, M, np.arange(4), parameters={"inhibition": [1.0]}, base=_base(), results=path
+        ),
+    }[sweep]
+    path = tmp_path / "rows.json"
+    run(path)
+    run(path)
+    assert len(calls) == 1  # the second run reuses the row
+    monkeypatch.setattr(circuit_package, "CIRCUIT_VERSION", circuit_package.CIRCUIT_VERSION + 1)
+    run(path)
+    assert len(calls) == 2 and len(json.loads(path.read_text())) == 2  # the old row is kept

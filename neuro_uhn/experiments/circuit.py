@@ -48,7 +48,8 @@ CIRCUIT_PARAMETERS: dict[str, tuple[str, tuple[float, ...], str]] = {
     "inhibition": ("config", (0.0, 0.25, 0.5, 1.0, 2.0), "× default I→E weights"),
     "tau_m": ("circuit", (0.01, 0.02, 0.04), "s"),
     "delay": ("circuit", (0.0005, 0.001, 0.002, 0.004), "s"),
-    "input_rate": ("config", (250.0, 500.0, 1000.0, 2000.0), "Hz"),
+    "input_rate": ("config", (50.0, 100.0, 200.0, 400.0), "Hz"),
+    "feature_pool": ("circuit", (1, 2, 4), "neurons per input unit"),
     "neurons_per_memory": ("config", (1, 2, 4, 8), "neurons"),
     "connection_p": ("circuit", (0.25, 0.5, 1.0), "probability"),
     "noise": ("circuit", (0.0, 0.001, 0.002, 0.004), "V (σ)"),
@@ -163,6 +164,7 @@ def circuit_sweep(
     Returns the rows of the points asked for, in the order of ``parameters``.
     """
     from ..spiking import SpikingConfig
+    from ..spiking.circuit import CIRCUIT_VERSION
 
     base = base or SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=1)
     if base.mode != "circuit":
@@ -173,7 +175,7 @@ def circuit_sweep(
     targets = np.asarray(targets)
     data_key = hashlib.sha256(
         b"".join(np.ascontiguousarray(a).tobytes() for a in (M, Q, targets.astype(np.int64)))
-        + repr((M.shape, Q.shape, str(model), repr(base))).encode()
+        + repr((M.shape, Q.shape, str(model), repr(base), CIRCUIT_VERSION)).encode()
     ).hexdigest()[:16]
     store = sweep_file(results) if results is not None else None
     found: dict[tuple, dict[str, Any]] = {}
@@ -296,7 +298,7 @@ def point_config(base, name: str | None, value: float | None, table=CIRCUIT_PARA
         if name == "presentation":
             changes["allocation"] = min(storage.allocation, value / 2)
         return base.replace(storage="plasticity", plasticity=storage.replace(**changes))
-    return base.replace(circuit=base.circuit.replace(**{name: value}))
+    return base.replace(circuit=base.circuit.replace(**{name: _whole(name, value)}))
 
 
 def circuit_point(model, memories, queries, targets, config, threshold=None) -> dict[str, Any]:
@@ -319,7 +321,7 @@ def circuit_label(name: str | None, value: float | None, kind: str = "circuit") 
 
 
 #: the sweep parameters that count something (neurons): whole numbers, never truncated
-WHOLE_PARAMETERS = frozenset({"neurons_per_memory"})
+WHOLE_PARAMETERS = frozenset({"neurons_per_memory", "feature_pool"})
 
 
 def _whole(name: str, value):

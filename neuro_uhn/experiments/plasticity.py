@@ -130,6 +130,8 @@ def storage_sweep(
     ``results`` (a JSON file, :func:`sweep_file`) is checked before the first point; rows
     found there are not recomputed, and several processes may share it.
     """
+    from ..spiking.circuit import CIRCUIT_VERSION
+
     store = sweep_file(results) if results is not None else None
     found = {r["key"]: r for r in store.rows()} if store is not None else {}
     out = []
@@ -144,6 +146,7 @@ def storage_sweep(
                     str(getattr(model, "name", "") or model),
                     repr(config),
                     sorted((k, repr(v)) for k, v in point.items()),
+                    CIRCUIT_VERSION,
                 )
             ).encode()  # fmt: skip
         ).hexdigest()[:16]

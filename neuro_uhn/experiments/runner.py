@@ -14,7 +14,7 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -270,6 +270,8 @@ def plan(
     for fields in exp.grid(opts):
         for run in range(runs):
             cell = Cell(**context, **fields, run=run)
+            if runs_circuit(cell):  # the circuit's own behaviour is in its cells' keys
+                cell = replace(cell, version=f"{COMPUTE_VERSION}+circuit{circuit_version()}")
             key = exp.task_key(cell)
             if key not in tasks:
                 tasks[key] = Task(
@@ -608,3 +610,24 @@ def summarize(
         v = np.asarray([np.nan if x is None else x for x in vals], dtype=float)
         out.append({**first[k], "mean": float(np.mean(v)), "std": float(np.std(v)), "runs": len(v)})
     return out
+
+
+def runs_circuit(cell: Cell) -> bool:
+    """Whether ``cell`` is computed by the neural circuit: the circuit network, the circuit
+    and storage experiments' points, or the spiking experiment in ``mode="circuit"``."""
+    import json
+
+    from .labels import parse_label
+
+    kind = parse_label(cell.network, "network")["kind"]
+    if kind in ("circuit", "plasticity"):
+        return True
+    return kind == "spiking" and json.loads(cell.settings or "{}").get("mode") == "circuit"
+
+
+def circuit_version() -> int:
+    """:data:`~neuro_uhn.spiking.circuit.CIRCUIT_VERSION`, imported when a circuit cell is
+    planned (the abstract experiments never import the spiking package)."""
+    from ..spiking.circuit import CIRCUIT_VERSION
+
+    return CIRCUIT_VERSION
