@@ -1,9 +1,10 @@
 """New figure (the circuit experiment): what the neural circuit's retrieval depends on.
 One parameter at a time moves away from the defaults — inhibition strength (0 is the
-knockout), membrane time constant, synaptic delay, input rate, neurons per memory,
-feature→memory connection probability and background noise — for uhn_best (Manhattan/max)
-on 20 stored scikit-learn digits queried with zero-mean noise: accuracy of the circuit and of
-the abstract model, agreement with it, settling time and spikes per retrieval.
+knockout), membrane time constant, synaptic delay, input rate, feature neurons per input
+unit, neurons per memory, feature→memory connection probability and background noise — for
+uhn_best (Manhattan/max) on 20 stored scikit-learn digits queried with zero-mean noise:
+accuracy of the circuit and of the abstract model, agreement with it, settling time and
+spikes per retrieval.
 
 Points are kept in ``figC_sweeps.json`` (resumable; see neuro_uhn.experiments.circuit)."""
 
