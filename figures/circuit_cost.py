@@ -16,8 +16,10 @@ inhibitory neurons — EXACT, from the SpikeMonitors (the whole run, pauses incl
 Usage (one case per process, one at a time; rows merged into the JSON by case and N)::
 
     python figures/circuit_cost.py --case bench [--n 1000] [--repeats 3] [--neurons-per-memory 4]
+        [--params '{"tau_m": 0.007}']
 
-Rows are keyed by case, N and neurons per memory (rows without the field: the default, 4).
+Rows are keyed by case, N, neurons per memory (rows without the field: the default, 4) and
+the ``CircuitParams`` overrides ``--params`` (a JSON object; rows without the field: none).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import numpy as np
 
 import neuro_uhn
 from neuro_uhn import UHN, corruptions, datasets, metrics
-from neuro_uhn.spiking import SpikingConfig, SpikingUHN
+from neuro_uhn.spiking import CircuitParams, SpikingConfig, SpikingUHN
 
 CUES, DURATION, SETTLE, SIGMA = 10, 0.2, 0.05, 0.2
 OUT = Path(__file__).parent / "data" / "circuit_cost_v2.json"
@@ -109,13 +111,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--neurons-per-memory", type=int, default=NEURONS_PER_MEMORY)
+    ap.add_argument("--params", default="{}", help="a JSON object of CircuitParams overrides")
     args = ap.parse_args()
+    params = json.loads(args.params)
+    if not isinstance(params, dict):
+        ap.error("--params must be a JSON object, e.g. '{\"tau_m\": 0.007}'")
     n = args.n or (1000 if args.case == "bench" else 100)
     npm = args.neurons_per_memory
     model, M, Q, targets = task(args.case, n)
     cfg = SpikingConfig(mode="circuit", target="cpp_standalone", duration=DURATION,
                         settle=SETTLE, seed=0, batch_size=CUES,
-                        neurons_per_memory=npm)  # fmt: skip
+                        neurons_per_memory=npm, circuit=CircuitParams(**params))  # fmt: skip
     net = SpikingUHN(model, M, config=cfg)
     t0 = time.perf_counter()
     net.build(CUES)
@@ -132,7 +138,8 @@ def main() -> None:
     Za = spec.retrieve(M, Q)
     near = metrics.nearest_memory
     row = {
-        "case": args.case, "n_memories": n, "neurons_per_memory": npm, "cues": CUES,
+        "case": args.case, "n_memories": n, "neurons_per_memory": npm, "params": params,
+        "cues": CUES,
         "duration": DURATION,
         "build_s": round(build_s, 1), "run_s_all": [round(r, 3) for r in runs],
         "wall_per_cue_per_sim_s": min(runs) / (CUES * DURATION),
@@ -149,14 +156,16 @@ def main() -> None:
     rows = json.loads(args.out.read_text()) if args.out.exists() else []
 
     def key(r):
-        return r["case"], r["n_memories"], r.get("neurons_per_memory", NEURONS_PER_MEMORY)
+        return (r["case"], r["n_memories"], r.get("neurons_per_memory", NEURONS_PER_MEMORY),
+                json.dumps(r.get("params", {}), sort_keys=True))  # fmt: skip
 
     rows = [r for r in rows if key(r) != key(row)] + [row]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(rows, indent=1))
     os.replace(tmp, args.out)
-    print(json.dumps({k: row[k] for k in ("case", "n_memories", "neurons_per_memory", "build_s",
+    print(json.dumps({k: row[k] for k in ("case", "n_memories", "neurons_per_memory", "params",
+                                          "build_s",
                                           "wall_per_cue_per_sim_s", "agreement",
                                           "median_memory_spikes")}),
           f"events {row['events_per_cue_per_sim_s']['total']:.3g}")  # fmt: skip
