@@ -8,15 +8,17 @@ as soon as it is measured (a rerun replaces rows of the same case).
 
 A model is a name of ``models/`` (``uhn_best``, ``mchn``), ``euclidean`` (Euclidean/max) or
 ``softmaxB`` (the modern Hopfield net, dot/softmax, at β = B: the MCHN at a β the circuit
-realises). Rows are keyed by case, σ, the number of cues and the neurons per memory
-(``--neurons-per-memory``, default the library's 4) and the ``CircuitParams`` overrides
-(``--params``, a JSON object, default none); ``run_seconds_per_cue`` is the run's
-wall time (build excluded) per cue, whose simulated time is ``duration + pause`` = 0.3 s.
+realises). Rows are keyed by case, σ, the number of cues, the neurons per memory
+(``--neurons-per-memory``, default the library's 4), the ``CircuitParams`` overrides
+(``--params``, a JSON object, default none) and the cues' seed (``--cue-seed``, default 1:
+the reported cues; another seed draws development cues of the same memories);
+``run_seconds_per_cue`` is the run's wall time (build excluded) per cue, whose simulated
+time is ``duration + pause`` = 0.3 s.
 
 Usage::
 
     python figures/circuit_heldout.py [--sigma 0.2] [--cues 30] [--cases patches:uhn_best:20,...]
-        [--neurons-per-memory 4] [--params '{"inhibitory_gain": 0.5}']
+        [--neurons-per-memory 4] [--params '{"inhibitory_gain": 0.5}'] [--cue-seed 1]
 """
 
 from __future__ import annotations
@@ -67,13 +69,14 @@ def model_of(name: str):
     return name
 
 
-def cue_set(case: str, cues: int, sigma: float):
+def cue_set(case: str, cues: int, sigma: float, seed: int = 1):
     """``(M, targets, Q, model, rng)`` of a case ``data:model:N``: the same memories and noisy
     cues in every script of the circuit's analysis (``circuit_observer.py``,
-    ``circuit_race.py``); ``rng`` is the cues' generator after drawing them."""
+    ``circuit_race.py``); ``rng`` is the cues' generator after drawing them. ``seed`` 1 gives
+    the reported cues; another seed, development cues of the same memories."""
     data, name, n = case.split(":")
     M = memories(data, int(n))
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     targets = rng.integers(0, len(M), cues)
     Q = corruptions.gaussian_noise(M[targets], sigma, rng)
     model = model_of(name)
@@ -106,12 +109,14 @@ def main() -> None:
     ap.add_argument("--cues", type=int, default=CUES)
     ap.add_argument("--neurons-per-memory", type=int, default=NEURONS_PER_MEMORY)
     ap.add_argument("--params", default="{}", help="a JSON object of CircuitParams overrides")
+    ap.add_argument("--cue-seed", type=int, default=1,
+                    help="1: the reported cues; another: development cues")  # fmt: skip
     args = ap.parse_args()
     params = json.loads(args.params)
     if not isinstance(params, dict):
         ap.error("--params must be a JSON object, e.g. '{\"inhibitory_gain\": 0.5}'")
     for case in args.cases.split(","):
-        M, targets, Q, model, _ = cue_set(case, args.cues, args.sigma)
+        M, targets, Q, model, _ = cue_set(case, args.cues, args.sigma, args.cue_seed)
         cfg = SpikingConfig(mode="circuit", duration=0.2, settle=0.05, seed=0,
                             batch_size=args.cues, target=args.target,
                             neurons_per_memory=args.neurons_per_memory,
@@ -121,15 +126,15 @@ def main() -> None:
         s = result.summary()
         row = {"case": case, "sigma": args.sigma, "cues": args.cues,
                "neurons_per_memory": args.neurons_per_memory,
-               "params": params,
+               "params": params, "cue_seed": args.cue_seed,
                "seconds": round(time.perf_counter() - t0, 1),
                "run_seconds_per_cue": round(result.run_seconds / args.cues, 3),
                **{k: s.get(k, float("nan")) for k in KEYS}}  # fmt: skip
         replace_row(
             args.out,
             row,
-            ("case", "sigma", "cues", "neurons_per_memory", "params"),
-            {"cues": CUES, "neurons_per_memory": NEURONS_PER_MEMORY, "params": {}},
+            ("case", "sigma", "cues", "neurons_per_memory", "params", "cue_seed"),
+            {"cues": CUES, "neurons_per_memory": NEURONS_PER_MEMORY, "params": {}, "cue_seed": 1},
         )
         print(
             case,
