@@ -2,11 +2,12 @@
 
 A candidate default (neurons per memory, ``CircuitParams`` overrides) is chosen on the
 held-out protocol's development cues (``circuit_heldout.py``, MNIST and digits); this script
-then checks it, once, on the validation table's own memories and cues (``figC_circuit.py``:
-the same ``problem``, seeds, 50 cues, σ = 0.2, 0.2 s cues read over [0.05, 0.2] s), for the
-models and sizes asked for. Rows go to ``data/circuit_validation_settings.json``, keyed by
-data set, model, N, neurons per memory and overrides, each written atomically as soon as it
-is measured (an interrupted run resumes). The table's own rows (library defaults) are in
+then checks it, once, on the validation table's own memories and cues (``figC_circuit.py``'s
+``measure``: the same ``problem``, seeds, 50 cues, σ = 0.2, 0.2 s cues read over
+[0.05, 0.2] s), for the models and sizes asked for. Rows go to
+``data/circuit_validation_settings.json``, keyed by data set, model, N, neurons per memory
+and overrides, each written atomically as soon as it is measured (an interrupted run
+resumes). The table's own rows (library defaults) are in
 ``figC_circuit_validation.json``.
 
 Usage::
@@ -25,10 +26,9 @@ from pathlib import Path
 
 import numpy as np
 from circuit_heldout import replace_row  # figures/ is the script's directory
-from figC_circuit import MODELS, SIZES, SKIP, _datasets, problem
+from figC_circuit import MODELS, SIZES, SKIP, _datasets, measure
 
-from neuro_uhn.experiments.circuit import validation_metrics
-from neuro_uhn.spiking import CircuitParams, SpikingConfig, UnsupportedComponent, compare
+from neuro_uhn.spiking import CircuitParams, SpikingConfig
 from neuro_uhn.spiking.circuit import CIRCUIT_VERSION
 
 OUT = Path(__file__).parent / "data" / "circuit_validation_settings.json"
@@ -66,20 +66,12 @@ def main() -> None:
             for label in models:
                 if label in SKIP.get((dataset, n), ()):
                     continue
-                model, data = MODELS[label]
-                mem, P, Q, targets = problem(M, data, N_QUERIES, seed=n)
                 row = {"dataset": dataset, "model": label, "n_memories": n,
                        "neurons_per_memory": npm, "params": params,
                        "circuit_version": CIRCUIT_VERSION, "n_queries": N_QUERIES}  # fmt: skip
                 t0 = time.perf_counter()
-                try:
-                    r = compare(model, mem, Q, projection=P, targets=targets, config=config)
-                except UnsupportedComponent as err:
-                    row["refused"] = str(err)
-                else:
-                    s = r.summary()
-                    row.update(validation_metrics(s), mean_cosine=s["mean_cosine"],
-                               seconds=round(time.perf_counter() - t0, 1))  # fmt: skip
+                row.update(measure(label, M, n, N_QUERIES, config),
+                           seconds=round(time.perf_counter() - t0, 1))  # fmt: skip
                 key = ("dataset", "model", "n_memories", "neurons_per_memory", "params",
                        "circuit_version")  # fmt: skip
                 replace_row(args.out, row, key)

@@ -89,19 +89,46 @@ def _datasets(quick):
     return out
 
 
-def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> list[dict]:
+def measure(label: str, M, n: int, n_queries: int, config) -> dict:
+    """One cell of the validation table: model ``label`` of :data:`MODELS` on the memories
+    ``M`` and their cues (``problem``, seed ``n``) in the circuit ``config``; the table's
+    measures, or ``{"refused": reason}`` where the circuit refuses the model."""
     from neuro_uhn.experiments.circuit import validation_metrics
+    from neuro_uhn.spiking import UnsupportedComponent, compare
+
+    model, data = MODELS[label]
+    mem, P, Q, targets = problem(M, data, n_queries, seed=n)
+    try:
+        r = compare(model, mem, Q, projection=P, targets=targets, config=config)
+    except UnsupportedComponent as err:  # e.g. a β beyond the reachable range
+        return {"refused": str(err)}
+    s = r.summary()
+    return {**validation_metrics(s), "mean_cosine": s["mean_cosine"],
+            "sse_accuracy_spiking": s["sse_accuracy_spiking"],
+            "sse_accuracy_abstract": s["sse_accuracy_abstract"],
+            "build_seconds": r.build_seconds}  # fmt: skip
+
+
+def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> list[dict]:
+    """The table's rows of the current circuit (``VERSION`` and ``CIRCUIT_VERSION``), each
+    measured once and kept in a resumable JSON file."""
     from neuro_uhn.experiments.rowsfile import RowsFile
-    from neuro_uhn.spiking import SpikingConfig, UnsupportedComponent, compare
+    from neuro_uhn.spiking import SpikingConfig
+    from neuro_uhn.spiking.circuit import CIRCUIT_VERSION
 
     path = out_dir / ("figC_circuit_validation_quick.json" if quick else
                       "figC_circuit_validation.json")  # fmt: skip
     store = RowsFile(path, what="circuit validation",
-                     key=lambda r: (r["dataset"], r["model"], r["n_memories"], r.get("version")),
+                     key=lambda r: (r["dataset"], r["model"], r["n_memories"], r.get("version"),
+                                    r.get("circuit_version")),
                      required=("dataset", "model", "n_memories"))  # fmt: skip
 
     def current(rows):  # older rows (another circuit) stay in the file, out of the table
-        return [r for r in rows if r.get("version") == VERSION]
+        return [
+            r
+            for r in rows
+            if r.get("version") == VERSION and r.get("circuit_version") == CIRCUIT_VERSION
+        ]
 
     rows = current(store.rows())
     n_queries = 4 if quick else 50
@@ -110,7 +137,7 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
     for dataset, images in _datasets(quick):
         for n in (10,) if quick else SIZES[dataset]:
             M = images[np.random.default_rng(n).permutation(len(images))[:n]]
-            for label, (model, data) in MODELS.items():
+            for label, (_, data) in MODELS.items():
                 if quick and label not in QUICK_MODELS:
                     continue
                 rows = current(store.rows())  # with the rows other processes finished meanwhile
@@ -119,28 +146,12 @@ def validation_rows(out_dir: Path, *, quick: bool, progress: bool = False) -> li
                     continue
                 if progress:
                     print(f"circuit validation: {dataset} N={n} {label}", flush=True)
-                mem, P, Q, targets = problem(M, data, n_queries, seed=n)
-                try:
-                    r = compare(model, mem, Q, projection=P, targets=targets, config=config)
-                except UnsupportedComponent as err:  # e.g. a β beyond the reachable range
-                    rows = current(store.add([{
-                        "dataset": dataset, "model": label, "n_memories": n, "data": data,
-                        "version": VERSION, "refused": str(err),
-                    }]))  # fmt: skip
-                    continue
-                s = r.summary()
-                new = (
-                    {
-                        "dataset": dataset, "model": label, "n_memories": n, "data": data,
-                        "n_queries": n_queries, "sigma": SIGMA, "flip": FLIP.get(data),
-                        "version": VERSION,
-                        **validation_metrics(s),
-                        "mean_cosine": s["mean_cosine"],
-                        "sse_accuracy_spiking": s["sse_accuracy_spiking"],
-                        "sse_accuracy_abstract": s["sse_accuracy_abstract"],
-                        "build_seconds": r.build_seconds,
-                    }
-                )  # fmt: skip
+                measured = measure(label, M, n, n_queries, config)
+                new = {"dataset": dataset, "model": label, "n_memories": n, "data": data,
+                       "version": VERSION, "circuit_version": CIRCUIT_VERSION}  # fmt: skip
+                if "refused" not in measured:
+                    new.update(n_queries=n_queries, sigma=SIGMA, flip=FLIP.get(data))
+                new.update(measured)
                 rows = current(store.add([new]))  # merged with other processes' rows
     return rows
 

@@ -236,14 +236,9 @@ def test_a_point_of_an_earlier_circuit_is_recomputed(tmp_path, monkeypatch, swee
     def counted(fake):
         return lambda *args, **kwargs: calls.append(1) or fake(*args, **kwargs)
 
+    run = _sweeps(tmp_path, monkeypatch)[sweep]  # the sweeps, their points then made countable
     monkeypatch.setattr(storage_module, "storage_point", counted(fake_storage))
     monkeypatch.setattr(circuit_module, "circuit_point", counted(fake_circuit))
-    run = {
-        "storage": lambda path: storage_module.storage_sweep([_point(1)], results=path),
-        "circuit": lambda path: circuit_module.circuit_sweep(
-            M, M, np.arange(4), parameters={"inhibition": [1.0]}, base=_base(), results=path
-        ),
-    }[sweep]
     path = tmp_path / "rows.json"
     run(path)
     run(path)
